@@ -1,0 +1,37 @@
+# Herald: the two commands of the README, and their parts.
+#   make run    installs what is missing, builds, serves with embedded defaults
+#   make test   installs what is missing, builds, runs every test suite
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+.PHONY: all deps build run test test-fast test-asan test-tsan bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@scripts/dev-run
+
+# Every suite: the release build's unit and integration tests, then the
+# same tests under ASan+UBSan, then the threaded parts under TSan.
+test: deps
+	@scripts/run-tests
+
+test-fast: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/run-scenarios.sh
+
+clean:
+	rm -rf build build-asan build-tsan

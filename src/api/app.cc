@@ -1,0 +1,258 @@
+#include "api/app.h"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
+#include "api/blocking.h"
+#include "api/dashboard_page.h"
+#include "auth/jwt.h"
+#include "bus/bus.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "config/config.h"
+#include "sse/event_format.h"
+#include "store/job_store.h"
+
+namespace herald::api {
+namespace asio = boost::asio;
+using http::Outcome;
+using http::Reply;
+using http::Request;
+
+namespace {
+
+Outcome ReplyOutcome(Reply reply) { return Outcome{std::move(reply), {}}; }
+
+[[maybe_unused]] Reply ErrorReply(const Error& e) { return Reply::Error(HttpStatus(e.code), e.message); }
+
+// "/api/v1/jobs/12/status" -> {"api","v1","jobs","12","status"}
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    size_t start = path.find_first_not_of('/');
+    if (start == std::string_view::npos) break;
+    path.remove_prefix(start);
+    size_t end = path.find('/');
+    out.push_back(path.substr(0, end));
+    if (end == std::string_view::npos) break;
+    path.remove_prefix(end);
+  }
+  return out;
+}
+
+std::optional<int64_t> ParseId(std::string_view text) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v <= 0) return std::nullopt;
+  return v;
+}
+
+Reply MethodNotAllowed(std::string_view allow) {
+  Reply r = Reply::Error(405, "method not allowed");
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+}  // namespace
+
+App::App(AppDeps deps)
+    : d_(deps), limiter_(deps.config.http.rate_limit, deps.config.http.rate_burst) {
+  auto heartbeat = [](std::string_view text) {
+    auto e = std::make_shared<sse::Event>();
+    e->comment = true;
+    e->wire = sse::FormatComment(text);
+    return e;
+  };
+  progress_options_.heartbeat = d_.config.sse.heartbeat;
+  progress_options_.max_duration = d_.config.sse.max_duration;
+  progress_options_.max_queued_events = d_.config.sse.max_queued_events;
+  progress_options_.heartbeat_frame = heartbeat("heartbeat");
+  notify_options_ = progress_options_;
+  notify_options_.heartbeat_frame = heartbeat("keepalive");
+}
+
+void App::AddCors(const Request& request,
+                  std::vector<std::pair<std::string, std::string>>& headers) const {
+  auto origin = request.Header("origin");
+  if (!origin) return;
+  for (const auto& allowed : d_.config.http.cors_allowed_origins) {
+    if (allowed == *origin || allowed == "*") {
+      // Credentials (the auth_token cookie) need the exact origin, never "*".
+      headers.emplace_back("Access-Control-Allow-Origin", std::string(*origin));
+      headers.emplace_back("Access-Control-Allow-Credentials", "true");
+      headers.emplace_back("Vary", "Origin");
+      return;
+    }
+  }
+}
+
+asio::awaitable<Outcome> App::Handle(Request& request) {
+  Outcome outcome;
+  try {
+    outcome = co_await Route(request);
+  } catch (const std::exception& e) {
+    log::Error("{} {} failed: {}", request.method, request.path, e.what());
+    outcome = ReplyOutcome(Reply::Error(500, "Internal server error"));
+  }
+  if (!outcome.stream) AddCors(request, outcome.reply.headers);
+  co_return outcome;
+}
+
+Result<auth::Principal> App::Authenticate(const Request& request) const {
+  std::string token;
+  if (auto h = request.Header("authorization")) {
+    std::string_view v = *h;
+    if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer "))
+      token = std::string(v.substr(7));
+    else
+      return MakeError(Errc::kUnauthorized, "Authorization header is not a Bearer token");
+  } else if (auto c = request.Cookie("auth_token")) {
+    token = *c;
+  } else if (auto q = request.Query("token")) {
+    token = std::string(*q);
+  }
+  if (token.empty()) return MakeError(Errc::kUnauthorized, "missing token");
+  return d_.verifier.Verify(token, d_.clock.Now());
+}
+
+asio::awaitable<Outcome> App::Route(Request& r) {
+  auto seg = Segments(r.path);
+  const std::string& m = r.method;
+
+  if (m == "OPTIONS") {
+    Reply reply;
+    reply.status = 204;
+    reply.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    reply.headers.emplace_back("Access-Control-Allow-Headers",
+                               "Authorization, Content-Type, Last-Event-ID");
+    reply.headers.emplace_back("Access-Control-Max-Age", "600");
+    co_return ReplyOutcome(std::move(reply));
+  }
+  if (seg.empty() || (seg.size() == 1 && seg[0] == "index.html")) {
+    if (m != "GET" && m != "HEAD") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    co_return ReplyOutcome(Dashboard());
+  }
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    {
+      Reply reply = co_await Health();
+      co_return ReplyOutcome(std::move(reply));
+    }
+  }
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    Reply reply;
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.body = d_.metrics.Render(config::ToString(d_.config.sse_source), d_.bus.RedisHealth());
+    co_return ReplyOutcome(std::move(reply));
+  }
+
+  bool notify = seg.size() == 2 && seg[0] == "notify" && seg[1] == "events";
+  bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
+  if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+
+  auto principal = Authenticate(r);
+  if (!principal) co_return ReplyOutcome(ErrorReply(principal.error()));
+  if (double wait = limiter_.Acquire(principal->subject); wait > 0) {
+    Reply reply = Reply::Error(429, "rate limited");
+    reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
+    co_return ReplyOutcome(std::move(reply));
+  }
+  const auth::Principal& p = *principal;
+
+  if (notify) {
+    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    Outcome stream = co_await OpenNotifyStream(r, p);
+    co_return stream;
+  }
+
+  // /api/v1/sse/{audits|jobs}/{id}/progress
+  if (seg[2] == "sse") {
+    if (seg.size() != 6 || (seg[3] != "audits" && seg[3] != "jobs") || seg[5] != "progress")
+      co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    Kind kind = seg[3] == "audits" ? Kind::kAudits : Kind::kJobs;
+    auto id = ParseId(seg[4]);
+    if (!id) co_return ReplyOutcome(Reply::Error(404, "no such job"));
+    Outcome stream = co_await OpenProgressStream(r, *id, p, kind);
+    co_return stream;
+  }
+
+  if (seg[2] == "notifications" && seg.size() == 3) {
+    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
+    Reply reply = co_await PostNotification(r, p);
+    co_return ReplyOutcome(std::move(reply));
+  }
+
+  if (seg[2] != "audits" && seg[2] != "jobs")
+    co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+  Kind kind = seg[2] == "audits" ? Kind::kAudits : Kind::kJobs;
+
+  if (seg.size() == 3) {
+    if (m == "POST" && kind == Kind::kAudits) {
+      Reply reply = co_await CreateAudit(r, p);
+      co_return ReplyOutcome(std::move(reply));
+    }
+    if (m == "POST") {
+      Reply reply = co_await CreateJob(r, p);
+      co_return ReplyOutcome(std::move(reply));
+    }
+    if (m == "GET") {
+      Reply reply = co_await ListJobs(r, p, kind);
+      co_return ReplyOutcome(std::move(reply));
+    }
+    co_return ReplyOutcome(MethodNotAllowed("GET, POST"));
+  }
+  auto id = ParseId(seg[3]);
+  if (!id) co_return ReplyOutcome(Reply::Error(404, "no such job"));
+  if (seg.size() == 4) {
+    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    {
+      Reply reply = co_await GetJob(*id, p, kind, false);
+      co_return ReplyOutcome(std::move(reply));
+    }
+  }
+  if (seg.size() == 5) {
+    if (seg[4] == "status") {
+      if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+      {
+        Reply reply = co_await GetJob(*id, p, kind, true);
+        co_return ReplyOutcome(std::move(reply));
+      }
+    }
+    if (seg[4] == "cancel") {
+      if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
+      Reply reply = co_await Cancel(*id, p, kind);
+      co_return ReplyOutcome(std::move(reply));
+    }
+    if (seg[4] == "progress") {
+      if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
+      Reply reply = co_await PostProgress(r, *id, p, kind);
+      co_return ReplyOutcome(std::move(reply));
+    }
+  }
+  co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+}
+
+asio::awaitable<Reply> App::Health() {
+  auto ping = co_await RunBlocking(d_.blocking, [this] { return d_.store.Ping(); });
+  boost::json::object o;
+  o["status"] = ping ? "ok" : "degraded";
+  o["sse_source"] = config::ToString(d_.config.sse_source);
+  o["redis"] = d_.bus.RedisHealth();
+  o["db"] = ping ? "up" : "down";
+  co_return Reply::Json(ping ? 200 : 503, boost::json::serialize(o));
+}
+
+Reply App::Dashboard() const {
+  Reply reply;
+  reply.content_type = "text/html; charset=utf-8";
+  reply.body = std::string(kDashboardPage);
+  reply.headers.emplace_back("Cache-Control", "no-cache");
+  return reply;
+}
+
+}  // namespace herald::api

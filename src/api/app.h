@@ -1,0 +1,95 @@
+#pragma once
+// The API: routes requests to the REST, stream and operational endpoints of
+// the contract, authenticates them, and turns every Error into the one HTTP
+// status the contract gives it (herald::HttpStatus).
+
+#include <boost/asio/thread_pool.hpp>
+
+#include <memory>
+#include <string>
+
+#include "api/rate_limiter.h"
+#include "common/errors.h"
+#include "http/handler.h"
+#include "sse/stream.h"
+
+namespace herald {
+class Clock;
+struct Metrics;
+namespace config { struct Config; }
+namespace store { class JobStore; }
+namespace bus { class Bus; }
+namespace sse { class Hub; }
+namespace publish { class Publisher; }
+namespace auth {
+class TokenVerifier;
+struct Principal;
+}
+namespace jobs { struct Job; }
+}  // namespace herald
+
+namespace herald::api {
+
+// Everything the API uses; all of it must outlive the App.
+struct AppDeps {
+  const config::Config& config;
+  store::JobStore& store;
+  bus::Bus& bus;
+  sse::Hub& hub;
+  publish::Publisher& publisher;
+  const auth::TokenVerifier& verifier;
+  boost::asio::thread_pool& blocking;
+  Metrics& metrics;
+  const Clock& clock;
+};
+
+class App final : public http::Handler {
+ public:
+  explicit App(AppDeps deps);
+  boost::asio::awaitable<http::Outcome> Handle(http::Request& request) override;
+
+ private:
+  using Reply = http::Reply;
+  using Request = http::Request;
+  using Outcome = http::Outcome;
+
+ public:
+  enum class Kind { kAudits, kJobs };
+
+ private:
+
+  boost::asio::awaitable<Outcome> Route(Request& request);
+  Result<auth::Principal> Authenticate(const Request& request) const;
+  void AddCors(const Request& request, std::vector<std::pair<std::string, std::string>>& headers) const;
+
+  // REST (jobs_api.cc).
+  boost::asio::awaitable<Reply> CreateAudit(const Request& r, const auth::Principal& p);
+  boost::asio::awaitable<Reply> CreateJob(const Request& r, const auth::Principal& p);
+  boost::asio::awaitable<Reply> ListJobs(const Request& r, const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Reply> GetJob(int64_t id, const auth::Principal& p, Kind kind,
+                                       bool status_only);
+  boost::asio::awaitable<Reply> Cancel(int64_t id, const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Reply> PostProgress(const Request& r, int64_t id,
+                                             const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Reply> PostNotification(const Request& r, const auth::Principal& p);
+  // The job if `p` may read it and it is of `kind`; kNotFound/kForbidden otherwise.
+  boost::asio::awaitable<Result<jobs::Job>> LoadVisible(int64_t id, const auth::Principal& p,
+                                                        Kind kind);
+
+  // Streams (streams_api.cc).
+  boost::asio::awaitable<Outcome> OpenProgressStream(const Request& r, int64_t id,
+                                                     const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Outcome> OpenNotifyStream(const Request& r, const auth::Principal& p);
+  std::string StreamHead(const Request& r) const;
+
+  // Operations (app.cc).
+  boost::asio::awaitable<Reply> Health();
+  Reply Dashboard() const;
+
+  AppDeps d_;
+  RateLimiter limiter_;
+  sse::StreamOptions progress_options_;
+  sse::StreamOptions notify_options_;
+};
+
+}  // namespace herald::api

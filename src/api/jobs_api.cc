@@ -1,0 +1,237 @@
+// REST endpoints for audits, generic jobs and notifications.
+
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "api/app.h"
+#include "api/blocking.h"
+#include "api/job_json.h"
+#include "audit/url_guard.h"
+#include "auth/jwt.h"
+#include "common/log.h"
+#include "config/config.h"
+#include "publish/publisher.h"
+#include "store/job_store.h"
+
+namespace herald::api {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::Reply;
+using http::Request;
+
+namespace {
+
+Reply ErrorReply(const Error& e) { return Reply::Error(HttpStatus(e.code), e.message); }
+
+// Job types and notice types: [a-z0-9_.-]{1,64}.
+bool IsValidTypeName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Result<json::object> ParseBody(const Request& r) {
+  if (r.body.empty()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec) return MakeError(Errc::kBadRequest, "body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+Result<int> QueryInt(const Request& r, std::string_view name, int fallback, int lo, int hi) {
+  auto v = r.Query(name);
+  if (!v) return fallback;
+  int out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi)
+    return MakeError(Errc::kBadRequest, std::string(name) + " must be an integer from " +
+                                            std::to_string(lo) + " to " + std::to_string(hi));
+  return out;
+}
+
+// Who owns a new job: the caller, or for admins and workers an "owner" they name.
+Result<std::string> OwnerFor(const json::object& body, const auth::Principal& p) {
+  const json::value* owner = body.if_contains("owner");
+  if (!owner || owner->is_null()) return p.subject;
+  if (!owner->is_string() || owner->get_string().empty())
+    return MakeError(Errc::kBadRequest, "owner must be a non-empty string");
+  std::string value(owner->get_string());
+  if (value != p.subject && !p.is_admin() && !p.is_worker())
+    return MakeError(Errc::kForbidden, "only admin and worker tokens may set owner");
+  return value;
+}
+
+Reply Created(const jobs::Job& job, std::string_view base) {
+  Reply reply = Reply::Json(201, JobToJson(job));
+  reply.headers.emplace_back("Location", std::string(base) + std::to_string(job.id));
+  return reply;
+}
+
+}  // namespace
+
+asio::awaitable<Result<jobs::Job>> App::LoadVisible(int64_t id, const auth::Principal& p,
+                                                    Kind kind) {
+  auto job = co_await RunBlocking(d_.blocking, [&] { return d_.store.GetJob(id); });
+  std::string noun = kind == Kind::kAudits ? "audit" : "job";
+  if (!job) {
+    if (job.error().code == Errc::kNotFound)
+      co_return MakeError(Errc::kNotFound, noun + " " + std::to_string(id) + " not found");
+    co_return job.error();
+  }
+  // One id space: /jobs/{id} shows any job, /audits/{id} only audits.
+  if (kind == Kind::kAudits && !job->is_audit())
+    co_return MakeError(Errc::kNotFound, "audit " + std::to_string(id) + " not found");
+  if (job->owner != p.subject && !p.is_admin() && !p.is_worker())
+    co_return MakeError(Errc::kForbidden, noun + " " + std::to_string(id) +
+                                              " belongs to another user");
+  co_return job;
+}
+
+asio::awaitable<Reply> App::CreateAudit(const Request& r, const auth::Principal& p) {
+  auto body = ParseBody(r);
+  if (!body) co_return ErrorReply(body.error());
+  const json::value* url = body->if_contains("url");
+  if (!url || !url->is_string()) co_return Reply::Error(400, "url is required");
+  int max_pages = 20;
+  if (const json::value* mp = body->if_contains("max_pages"); mp && !mp->is_null()) {
+    if (!mp->is_int64() || mp->get_int64() < 1 || mp->get_int64() > 500)
+      co_return Reply::Error(400, "max_pages must be an integer from 1 to 500");
+    max_pages = static_cast<int>(mp->get_int64());
+  }
+  auto owner = OwnerFor(*body, p);
+  if (!owner) co_return ErrorReply(owner.error());
+  std::string url_text(url->get_string());
+  bool allow_private = d_.config.audit_allow_private;
+  auto target = co_await RunBlocking(
+      d_.blocking, [&] { return audit::ValidateAuditUrl(url_text, allow_private); });
+  if (!target) co_return ErrorReply(target.error());
+
+  store::NewJob job{std::string(jobs::kAuditType), *owner, "", target->url, max_pages};
+  auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
+  if (!applied) co_return ErrorReply(applied.error());
+  log::Info("audit {} created for {} by {}", applied->job.id, target->host, p.subject);
+  co_return Created(applied->job, "/api/v1/audits/");
+}
+
+asio::awaitable<Reply> App::CreateJob(const Request& r, const auth::Principal& p) {
+  auto body = ParseBody(r);
+  if (!body) co_return ErrorReply(body.error());
+  const json::value* type = body->if_contains("type");
+  if (!type || !type->is_string() || !IsValidTypeName(type->get_string()))
+    co_return Reply::Error(400, "type is required and must match [a-z0-9_.-]{1,64}");
+  if (type->get_string() == jobs::kAuditType)
+    co_return Reply::Error(400, "audits are created with POST /api/v1/audits");
+  std::string title;
+  if (const json::value* t = body->if_contains("title"); t && !t->is_null()) {
+    if (!t->is_string() || t->get_string().size() > 1000)
+      co_return Reply::Error(400, "title must be a string of at most 1000 bytes");
+    title = std::string(t->get_string());
+  }
+  auto owner = OwnerFor(*body, p);
+  if (!owner) co_return ErrorReply(owner.error());
+  store::NewJob job{std::string(type->get_string()), *owner, title, "", 0};
+  auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
+  if (!applied) co_return ErrorReply(applied.error());
+  co_return Created(applied->job, "/api/v1/jobs/");
+}
+
+asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p, Kind kind) {
+  auto limit = QueryInt(r, "limit", 50, 1, 500);
+  if (!limit) co_return ErrorReply(limit.error());
+  auto offset = QueryInt(r, "offset", 0, 0, 1 << 30);
+  if (!offset) co_return ErrorReply(offset.error());
+  store::JobQuery q;
+  q.limit = *limit;
+  q.offset = *offset;
+  q.audits_only = kind == Kind::kAudits;
+  if (p.is_admin() || p.is_worker()) {
+    if (auto owner = r.Query("owner")) q.owner = std::string(*owner);
+  } else {
+    q.owner = p.subject;
+  }
+  auto list = co_await RunBlocking(d_.blocking, [&] { return d_.store.ListJobs(q); });
+  if (!list) co_return ErrorReply(list.error());
+  std::string body = "{\"items\":[";
+  for (size_t i = 0; i < list->size(); ++i) {
+    if (i) body += ',';
+    body += JobToJson((*list)[i]);
+  }
+  body += "],\"limit\":" + std::to_string(q.limit) + ",\"offset\":" + std::to_string(q.offset) +
+          "}";
+  co_return Reply::Json(200, std::move(body));
+}
+
+asio::awaitable<Reply> App::GetJob(int64_t id, const auth::Principal& p, Kind kind,
+                                   bool status_only) {
+  auto job = co_await LoadVisible(id, p, kind);
+  if (!job) co_return ErrorReply(job.error());
+  Reply reply = Reply::Json(200, status_only ? jobs::BuildPayload(*job) : JobToJson(*job));
+  // The status endpoint is the client-polling fallback: never cache it.
+  reply.headers.emplace_back("Cache-Control", "no-store");
+  co_return reply;
+}
+
+asio::awaitable<Reply> App::Cancel(int64_t id, const auth::Principal& p, Kind kind) {
+  auto job = co_await LoadVisible(id, p, kind);
+  if (!job) co_return ErrorReply(job.error());
+  if (job->owner != p.subject && !p.is_admin())
+    co_return Reply::Error(403, "only the owner or an admin may cancel");
+  jobs::ProgressUpdate update;
+  update.status = jobs::JobStatus::kFailed;
+  update.error_message = "cancelled";
+  update.message = "Cancelled";
+  auto applied =
+      co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, update); });
+  if (!applied) co_return ErrorReply(applied.error());
+  log::Info("{} {} cancelled by {}", job->type, id, p.subject);
+  co_return Reply::Json(200, JobToJson(applied->job));
+}
+
+asio::awaitable<Reply> App::PostProgress(const Request& r, int64_t id, const auth::Principal& p,
+                                         Kind kind) {
+  if (!p.is_admin() && !p.is_worker())
+    co_return Reply::Error(403, "only worker and admin tokens may publish progress");
+  auto update = jobs::ParseProgressUpdate(r.body);
+  if (!update) co_return ErrorReply(update.error());
+  auto job = co_await LoadVisible(id, p, kind);
+  if (!job) co_return ErrorReply(job.error());
+  auto applied =
+      co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, *update); });
+  if (!applied) co_return ErrorReply(applied.error());
+  json::object o;
+  o["id"] = applied->event.seq;
+  o["status"] = jobs::ToString(applied->job.status);
+  o["progress"] = applied->job.progress;
+  co_return Reply::Json(202, json::serialize(o));
+}
+
+asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Principal& p) {
+  if (!p.is_admin() && !p.is_worker())
+    co_return Reply::Error(403, "only worker and admin tokens may post notifications");
+  auto body = ParseBody(r);
+  if (!body) co_return ErrorReply(body.error());
+  const json::value* user = body->if_contains("user");
+  if (!user || !user->is_string() || user->get_string().empty())
+    co_return Reply::Error(400, "user is required (a user id, or \"*\" for everyone)");
+  const json::value* type = body->if_contains("type");
+  if (!type || !type->is_string() || !IsValidTypeName(type->get_string()))
+    co_return Reply::Error(400, "type is required and must match [a-z0-9_.-]{1,64}");
+  store::NewNotice notice;
+  notice.user = std::string(user->get_string());
+  notice.type = std::string(type->get_string());
+  const json::value* data = body->if_contains("data");
+  notice.data_json = data ? json::serialize(*data) : "null";
+  auto entry = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Notify(notice); });
+  if (!entry) co_return ErrorReply(entry.error());
+  json::object o;
+  o["id"] = entry->id;
+  co_return Reply::Json(202, json::serialize(o));
+}
+
+}  // namespace herald::api

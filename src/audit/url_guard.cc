@@ -1,0 +1,127 @@
+#include "audit/url_guard.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <cstring>
+
+namespace herald::audit {
+namespace {
+
+bool IsPrivateV4(uint32_t a) {  // host byte order
+  auto in = [&](uint32_t net, int bits) {
+    uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
+    return (a & mask) == (net & mask);
+  };
+  return in(0x00000000, 8) ||     // 0.0.0.0/8 "this network"
+         in(0x0A000000, 8) ||     // 10/8
+         in(0x64400000, 10) ||    // 100.64/10 CGNAT
+         in(0x7F000000, 8) ||     // loopback
+         in(0xA9FE0000, 16) ||    // link-local, cloud metadata
+         in(0xAC100000, 12) ||    // 172.16/12
+         in(0xC0000000, 24) ||    // 192.0.0/24 IETF protocol assignments
+         in(0xC0A80000, 16) ||    // 192.168/16
+         in(0xC6120000, 15) ||    // 198.18/15 benchmarking
+         in(0xE0000000, 4) ||     // multicast
+         in(0xF0000000, 4);       // reserved and broadcast
+}
+
+bool IsPrivateV6(const in6_addr& a) {
+  const uint8_t* b = a.s6_addr;
+  static const uint8_t kZero[16] = {};
+  if (std::memcmp(b, kZero, 15) == 0 && (b[15] == 0 || b[15] == 1)) return true;  // :: and ::1
+  if (IN6_IS_ADDR_V4MAPPED(&a) || IN6_IS_ADDR_V4COMPAT(&a)) {
+    uint32_t v4;
+    std::memcpy(&v4, b + 12, 4);
+    return IsPrivateV4(ntohl(v4));
+  }
+  if ((b[0] & 0xFE) == 0xFC) return true;                   // fc00::/7 unique-local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;   // fe80::/10 link-local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;   // fec0::/10 site-local
+  if (b[0] == 0xFF) return true;                            // multicast
+  if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) {  // 64:ff9b::/96 NAT64
+    uint32_t v4;
+    std::memcpy(&v4, b + 12, 4);
+    return IsPrivateV4(ntohl(v4));
+  }
+  return false;
+}
+
+Error Bad(std::string msg) { return MakeError(Errc::kBadRequest, std::move(msg)); }
+
+}  // namespace
+
+bool IsPrivateAddress(const sockaddr* address) {
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    return IsPrivateV4(ntohl(v4->sin_addr.s_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    return IsPrivateV6(reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr);
+  }
+  return true;  // not an IP address: never a valid target
+}
+
+bool IsPrivateAddressText(std::string_view text) {
+  std::string s(text);
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  sockaddr_in v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    return IsPrivateAddress(reinterpret_cast<sockaddr*>(&v4));
+  }
+  sockaddr_in6 v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    return IsPrivateAddress(reinterpret_cast<sockaddr*>(&v6));
+  }
+  return false;
+}
+
+Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
+  if (url.empty()) return Bad("url is required");
+  if (url.size() > 2048) return Bad("url is longer than 2048 bytes");
+  auto parsed = boost::urls::parse_absolute_uri(url);
+  if (!parsed) return Bad("url is not an absolute URL");
+  std::string scheme(parsed->scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "http" && scheme != "https") return Bad("url must be http:// or https://");
+  std::string host(parsed->encoded_host());
+  if (host.empty()) return Bad("url has no host");
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!parsed->encoded_user().empty()) return Bad("url must not contain credentials");
+
+  AuditTarget target;
+  target.host = host;
+  boost::urls::url normalized(*parsed);
+  normalized.set_scheme(scheme);
+  normalized.set_encoded_host(host);
+  if (normalized.encoded_path().empty()) normalized.set_encoded_path("/");
+  normalized.remove_fragment();
+  target.url = std::string(normalized.buffer());
+  if (allow_private) return target;
+
+  std::string bare = host;
+  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
+  if (bare == "localhost" || bare.ends_with(".localhost"))
+    return Bad("url points to a loopback address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* results = nullptr;
+  if (getaddrinfo(bare.c_str(), nullptr, &hints, &results) != 0) return target;  // fails later
+  bool private_address = false;
+  for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next)
+    private_address = private_address || IsPrivateAddress(ai->ai_addr);
+  freeaddrinfo(results);
+  if (private_address)
+    return Bad("url resolves to a loopback or private address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
+  return target;
+}
+
+}  // namespace herald::audit

@@ -1,0 +1,83 @@
+#include "bus/db_poll_bus.h"
+
+#include "bus/feed_message.h"
+#include "common/log.h"
+#include "jobs/job.h"
+#include "store/job_store.h"
+
+namespace herald::bus {
+namespace {
+constexpr int kPollBatch = 1000;
+}
+
+DbPollBus::DbPollBus(store::JobStore& store, std::chrono::milliseconds interval)
+    : store_(store), interval_(interval) {}
+
+DbPollBus::~DbPollBus() { Stop(); }
+
+void DbPollBus::Start() {
+  // Only what is published from now on is news; older events reach streams
+  // through their own replay from the store.
+  if (auto latest = store_.LatestFeedId()) last_feed_id_ = *latest;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void DbPollBus::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void DbPollBus::Subscribe(const std::string& channel) {
+  std::lock_guard lock(mu_);
+  channels_.insert(channel);
+}
+
+void DbPollBus::Unsubscribe(const std::string& channel) {
+  std::lock_guard lock(mu_);
+  channels_.erase(channel);
+}
+
+bool DbPollBus::IsSubscribed(const std::string& channel) {
+  std::lock_guard lock(mu_);
+  return channels_.contains(channel);
+}
+
+void DbPollBus::Run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    PollOnce();
+    lock.lock();
+  }
+}
+
+void DbPollBus::PollOnce() {
+  // Drain in batches so a burst larger than one batch is not delayed a full
+  // interval per batch.
+  for (;;) {
+    auto entries = store_.FeedAll(last_feed_id_, kPollBatch);
+    if (!entries) {
+      log::Warn("SSE database poll failed: {}", entries.error().message);
+      return;
+    }
+    for (const auto& e : *entries) {
+      last_feed_id_ = e.id;
+      if (!handler_) continue;
+      if (!e.notice) {
+        std::string channel =
+            jobs::ChannelFor(e.event == "audit" ? jobs::kAuditType : e.event, e.job_id);
+        if (IsSubscribed(channel)) handler_(channel, e.data);
+      }
+      if (IsSubscribed(std::string(kFeedChannel))) handler_(kFeedChannel, EncodeFeedMessage(e));
+    }
+    if (entries->size() < static_cast<size_t>(kPollBatch)) return;
+  }
+}
+
+}  // namespace herald::bus

@@ -1,0 +1,34 @@
+#pragma once
+// Process-wide counters for /metrics (Prometheus text format). Plain atomics:
+// incremented from any thread, read when /metrics is scraped.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace herald {
+
+struct Metrics {
+  std::atomic<int64_t> streams_open{0};
+  std::atomic<int64_t> streams_total{0};
+  std::atomic<int64_t> notify_streams_open{0};
+  std::atomic<int64_t> events_published{0};
+  std::atomic<int64_t> events_delivered{0};
+  std::atomic<int64_t> events_dropped_slow{0};  // conflated for slow clients
+  std::atomic<int64_t> heartbeats_sent{0};
+  std::atomic<int64_t> bus_fallback{0};  // 1 while Redis is down and streams poll
+  // Requests by status class: 1xx..5xx at index 1..5.
+  std::array<std::atomic<int64_t>, 6> requests_by_class{};
+  // Request latency histogram (seconds), cumulative buckets as Prometheus wants.
+  static constexpr std::array<double, 8> kLatencyBuckets = {0.001, 0.005, 0.01, 0.05,
+                                                            0.1,   0.5,   1.0,  5.0};
+  std::array<std::atomic<int64_t>, 9> latency_buckets{};  // last: +Inf
+  std::atomic<int64_t> latency_count{0};
+  std::atomic<int64_t> latency_sum_us{0};
+
+  void ObserveRequest(int status, double seconds);
+  std::string Render(std::string_view sse_source, std::string_view redis_health) const;
+};
+
+}  // namespace herald

@@ -1,0 +1,93 @@
+#pragma once
+// Herald's configuration: one plain struct, filled once from the environment
+// (flags may override), validated once, then passed down by const&. No other
+// component reads the environment.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+
+namespace herald::config {
+
+enum class SseSource { kMemory, kDb, kRedis, kPostgres };
+std::string_view ToString(SseSource source);
+
+struct SseConfig {
+  // Longest a stream may stay open; then `Stream timeout`. Env: SSE_MAX_DURATION.
+  std::chrono::seconds max_duration{3600};
+  // The `retry:` value sent to clients. Env: SSE_RETRY_MS.
+  std::chrono::milliseconds retry{5000};
+  // Idle time before a heartbeat comment. Shorter survives stricter proxies at
+  // the cost of traffic. Env: SSE_HEARTBEAT_SECONDS.
+  std::chrono::seconds heartbeat{30};
+  // Polling interval of SSE_SOURCE=db and of the Redis fallback.
+  // Env: SSE_FALLBACK_DB_INTERVAL_SECONDS.
+  std::chrono::seconds fallback_db_interval{10};
+  // Events a stream may have queued while its client is slow; beyond this the
+  // oldest intermediate event is dropped (each carries the full state).
+  // Env: SSE_MAX_QUEUED_EVENTS.
+  std::size_t max_queued_events = 64;
+};
+
+struct AuthConfig {
+  std::string jwt_secret;           // HS256 key. Env: JWT_SECRET.
+  std::string public_key_file;      // PEM; enables RS256/ES256. Env: JWT_PUBLIC_KEY_FILE.
+  std::optional<std::string> issuer;    // Env: JWT_ISSUER.
+  std::optional<std::string> audience;  // Env: JWT_AUDIENCE.
+  // Clock skew tolerated on exp/nbf. Env: JWT_LEEWAY_SECONDS.
+  std::chrono::seconds leeway{30};
+};
+
+struct HttpConfig {
+  std::string host = "127.0.0.1";  // Env: HERALD_LISTEN (host:port).
+  uint16_t port = 8000;
+  // I/O threads. Default: the number of cores. Env: HERALD_THREADS.
+  int threads = 0;
+  // Time a client has to send a complete request; slow clients are dropped.
+  // Env: HERALD_REQUEST_TIMEOUT_SECONDS.
+  std::chrono::seconds request_timeout{15};
+  // Idle keep-alive connections are closed after this. Same variable family.
+  std::chrono::seconds keepalive_timeout{60};
+  std::size_t max_header_bytes = 16 * 1024;   // Env: HERALD_MAX_HEADER_BYTES.
+  std::size_t max_body_bytes = 1024 * 1024;   // Env: HERALD_MAX_BODY_BYTES (413 beyond).
+  // Lets several `herald serve` share one port (SO_REUSEPORT). Env: HERALD_REUSE_PORT.
+  bool reuse_port = false;
+  std::vector<std::string> cors_allowed_origins;  // Env: CORS_ALLOWED_ORIGINS.
+  std::string web_root;  // Dashboard files. Env: HERALD_WEB_ROOT. Empty: built-in page.
+  // Requests per second per client (user or address) to the API; 0 disables.
+  // Env: HERALD_RATE_LIMIT (with HERALD_RATE_BURST).
+  double rate_limit = 0;
+  double rate_burst = 0;
+};
+
+struct Config {
+  HttpConfig http;
+  SseConfig sse;
+  AuthConfig auth;
+  std::string database_url = "sqlite://var/herald.db";  // Env: DATABASE_URL.
+  std::optional<std::string> redis_url;                 // Env: REDIS_URL.
+  SseSource sse_source = SseSource::kMemory;            // Env: SSE_SOURCE.
+  int workers = 2;                  // Env: HERALD_WORKERS.
+  bool audit_allow_private = false; // Env: AUDIT_ALLOW_PRIVATE.
+  // Events kept per job for Last-Event-ID replay. Env: HERALD_EVENT_RETENTION.
+  int event_retention = 1000;
+  std::string log_level = "info";   // Env: HERALD_LOG_LEVEL.
+};
+
+// Reads a variable; returns nullopt when unset. Tests pass a map-backed one.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+// Fills a Config from `env`. A value that does not parse yields kBadRequest
+// with a message naming the variable, e.g. "HERALD_LISTEN: port 'abc' is not a number".
+Result<Config> LoadConfig(const EnvLookup& env);
+
+// Parses "host:port" (or "[v6]:port", or ":port").
+Result<void> ParseListen(std::string_view text, std::string* host, uint16_t* port);
+
+}  // namespace herald::config

@@ -1,0 +1,94 @@
+#include "http/request.h"
+
+#include <boost/json.hpp>
+
+namespace herald::http {
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (k == name) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Request::Query(std::string_view name) const {
+  for (const auto& [k, v] : query)
+    if (k == name) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::Cookie(std::string_view name) const {
+  for (const auto& [k, header] : headers) {
+    if (k != "cookie") continue;
+    std::string_view rest = header;
+    while (!rest.empty()) {
+      size_t semi = rest.find(';');
+      std::string_view item = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      size_t eq = item.find('=');
+      if (eq == std::string_view::npos) continue;
+      if (item.substr(0, eq) != name) continue;
+      std::string_view value = item.substr(eq + 1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      return PercentDecode(value, false);
+    }
+  }
+  return std::nullopt;
+}
+
+Reply Reply::Json(int status, std::string body) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Reply Reply::Error(int status, std::string_view message) {
+  boost::json::object o;
+  o["error"] = message;
+  return Json(status, boost::json::serialize(o));
+}
+
+std::string PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%' && i + 2 < text.size()) {
+      int hi = hex(text[i + 1]), lo = hex(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_is_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;
+    size_t eq = item.find('=');
+    if (eq == std::string_view::npos)
+      out.emplace_back(PercentDecode(item, true), "");
+    else
+      out.emplace_back(PercentDecode(item.substr(0, eq), true),
+                       PercentDecode(item.substr(eq + 1), true));
+  }
+  return out;
+}
+
+}  // namespace herald::http

@@ -1,0 +1,46 @@
+#pragma once
+// Herald's own view of an HTTP request and reply, so that handlers never
+// include Beast: only http/server.cc converts between the two.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: path and query
+  std::string path;    // percent-decoded path, no query
+  std::vector<std::pair<std::string, std::string>> query;    // decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
+  std::string body;
+  std::string remote_address;
+  int version = 11;  // 10 or 11
+  bool keep_alive = true;
+
+  // First header named `name` (lower-case).
+  std::optional<std::string_view> Header(std::string_view name) const;
+  std::optional<std::string_view> Query(std::string_view name) const;
+  // The value of cookie `name` from the Cookie header.
+  std::optional<std::string> Cookie(std::string_view name) const;
+};
+
+struct Reply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Reply Json(int status, std::string body);
+  // {"error": message}
+  static Reply Error(int status, std::string_view message);
+};
+
+// Splits "a=1&b=%20x" into decoded pairs ('+' is a space).
+std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
+std::string PercentDecode(std::string_view text, bool plus_is_space);
+
+}  // namespace herald::http

@@ -1,0 +1,205 @@
+#include "runtime/runtime.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "api/app.h"
+#include "auth/jwt.h"
+#include "bus/db_poll_bus.h"
+#include "bus/memory_bus.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "http/server.h"
+#include "publish/publisher.h"
+#include "sse/hub.h"
+#include "store/sqlite_store.h"
+
+namespace herald::runtime {
+namespace asio = boost::asio;
+
+namespace {
+
+// Blocking SQLite calls run here, never on an I/O thread.
+constexpr int kBlockingThreads = 2;
+// Shutdown waits at most this long for streams to close.
+constexpr auto kDrainTimeout = std::chrono::seconds(2);
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return MakeError(Errc::kBadRequest, "cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<std::shared_ptr<const auth::TokenVerifier>> MakeVerifier(const config::Config& config) {
+  auth::VerifierOptions options;
+  options.hs256_secret = config.auth.jwt_secret;
+  if (!config.auth.public_key_file.empty()) {
+    auto pem = ReadFile(config.auth.public_key_file);
+    if (!pem) return MakeError(Errc::kBadRequest, "JWT_PUBLIC_KEY_FILE: " + pem.error().message);
+    options.public_key_pem = *pem;
+  }
+  options.issuer = config.auth.issuer;
+  options.audience = config.auth.audience;
+  options.leeway = config.auth.leeway;
+  if (options.hs256_secret.empty() && options.public_key_pem.empty())
+    return MakeError(Errc::kBadRequest, "JWT_SECRET: required (or set JWT_PUBLIC_KEY_FILE)");
+  return auth::TokenVerifier::Create(options);
+}
+
+}  // namespace
+
+class Runtime::Impl {
+ public:
+  Impl(const config::Config& config, const Clock* clock)
+      : config_(config),
+        clock_(clock ? clock : &system_clock_),
+        ioc_(config_.http.threads),
+        blocking_(kBlockingThreads),
+        signals_(ioc_),
+        drain_(ioc_) {}
+
+  Result<void> Init() {
+    auto verifier = MakeVerifier(config_);
+    if (!verifier) return verifier.error();
+    verifier_ = *verifier;
+    if (!config_.database_url.starts_with("sqlite://"))
+      return MakeError(Errc::kBadRequest,
+                       "DATABASE_URL: only sqlite:// is supported by this build yet");
+    if (config_.sse_source == config::SseSource::kRedis ||
+        config_.sse_source == config::SseSource::kPostgres)
+      return MakeError(Errc::kBadRequest,
+                       "SSE_SOURCE: " + std::string(config::ToString(config_.sse_source)) +
+                           " is not supported by this build yet; use memory or db");
+    store::SqliteOptions options;
+    options.path = config_.database_url.substr(std::string_view("sqlite://").size());
+    options.event_retention = config_.event_retention;
+    options.clock = clock_;
+    auto opened = store::SqliteStore::Open(options);
+    if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+    store_ = std::move(*opened);
+
+    if (config_.sse_source == config::SseSource::kDb)
+      bus_ = std::make_unique<bus::DbPollBus>(*store_, config_.sse.fallback_db_interval);
+    else
+      bus_ = std::make_unique<bus::MemoryBus>();
+    hub_ = std::make_unique<sse::Hub>(*bus_);
+    publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_);
+    app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
+                                                   *verifier_, blocking_, metrics_, *clock_});
+    server_ = std::make_unique<http::Server>(ioc_, config_.http, *app_, metrics_);
+    return {};
+  }
+
+  Result<void> Start() {
+    if (auto listening = server_->Listen(); !listening) return listening.error();
+    bus_->Start();
+    server_->Start();
+    log::Info("herald {} listening on http://{}:{} (sse_source={}, db={})", HERALD_VERSION,
+              config_.http.host, server_->port(), config::ToString(config_.sse_source),
+              config_.database_url.substr(0, config_.database_url.find(':')));
+    // The io_context has work (the acceptor) until RequestStop.
+    for (int i = 0; i < config_.http.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    return {};
+  }
+
+  void StopOnSignals() {
+    signals_.add(SIGINT);
+    signals_.add(SIGTERM);
+    signals_.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      log::Info("signal {}: shutting down", signo);
+      BeginStop();
+    });
+  }
+
+  void RequestStop() {
+    asio::post(ioc_, [this] { BeginStop(); });
+  }
+
+  void Wait() {
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    bus_->Stop();
+    blocking_.join();
+    log::Info("herald stopped");
+  }
+
+  uint16_t port() const { return server_->port(); }
+  Metrics& metrics() { return metrics_; }
+  store::JobStore& store() { return *store_; }
+  publish::Publisher& publisher() { return *publisher_; }
+
+ private:
+  void BeginStop() {
+    if (stopping_) return;
+    stopping_ = true;
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    server_->StopAccepting();
+    hub_->StopAll();
+    drain_deadline_ = std::chrono::steady_clock::now() + kDrainTimeout;
+    WaitForDrain();
+  }
+
+  void WaitForDrain() {
+    bool drained = metrics_.streams_open.load() == 0 && metrics_.notify_streams_open.load() == 0;
+    if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
+      // Idle keep-alive connections are dropped with the io_context.
+      ioc_.stop();
+      return;
+    }
+    drain_.expires_after(std::chrono::milliseconds(20));
+    drain_.async_wait([this](const boost::system::error_code&) { WaitForDrain(); });
+  }
+
+  const config::Config config_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  Metrics metrics_;
+  asio::io_context ioc_;
+  asio::thread_pool blocking_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  bool stopping_ = false;  // only touched on the io_context
+
+  std::shared_ptr<const auth::TokenVerifier> verifier_;
+  std::unique_ptr<store::JobStore> store_;
+  std::unique_ptr<bus::Bus> bus_;
+  std::unique_ptr<sse::Hub> hub_;
+  std::unique_ptr<publish::Publisher> publisher_;
+  std::unique_ptr<api::App> app_;
+  std::unique_ptr<http::Server> server_;
+  std::vector<std::thread> threads_;
+};
+
+Result<std::unique_ptr<Runtime>> Runtime::Create(const config::Config& config,
+                                                 const Clock* clock) {
+  auto impl = std::make_unique<Impl>(config, clock);
+  if (auto r = impl->Init(); !r) return r.error();
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+Result<void> Runtime::Start() { return impl_->Start(); }
+void Runtime::StopOnSignals() { impl_->StopOnSignals(); }
+void Runtime::RequestStop() { impl_->RequestStop(); }
+void Runtime::Wait() { impl_->Wait(); }
+uint16_t Runtime::port() const { return impl_->port(); }
+Metrics& Runtime::metrics() { return impl_->metrics(); }
+store::JobStore& Runtime::store() { return impl_->store(); }
+publish::Publisher& Runtime::publisher() { return impl_->publisher(); }
+
+}  // namespace herald::runtime

@@ -1,0 +1,37 @@
+#pragma once
+// SSE framing (WHATWG HTML, "server-sent events"). Whatever the data holds,
+// the frame stays one event: each line of data becomes its own `data:` line,
+// so a payload containing "\n\ndata: x\n\n" cannot end the event early or
+// forge another one; the client joins the lines back with "\n".
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sse/event.h"
+
+namespace herald::sse {
+
+// `id: <id>` (when given), `event: <name>` (when non-empty), data lines, blank line.
+// `name` must not contain CR or LF (callers validate; it is checked here too
+// and such characters are dropped).
+std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
+                        std::string_view data);
+
+// ": <text>\n\n" (text must be one line).
+std::string FormatComment(std::string_view text);
+
+// "retry: <ms>\n\n".
+std::string FormatRetry(int64_t milliseconds);
+
+// The progress stream's frame for a progress payload: reads `seq` (the SSE id)
+// and `status` (terminal when completed/failed) from the JSON. A payload that
+// is not a JSON object is still framed, with no id and not terminal.
+EventPtr MakeProgressEvent(std::string_view payload);
+
+// The `event: error` frames the contract names.
+inline constexpr std::string_view kTimeoutData = R"({"error": "Stream timeout"})";
+inline constexpr std::string_view kInternalErrorData = R"({"error": "Internal server error"})";
+
+}  // namespace herald::sse

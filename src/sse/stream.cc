@@ -1,0 +1,232 @@
+#include "sse/stream.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "common/log.h"
+#include "common/metrics.h"
+#include "sse/event_format.h"
+
+namespace herald::sse {
+namespace asio = boost::asio;
+
+namespace {
+
+// Thousands of streams opened together would otherwise send their
+// heartbeats in the same millisecond forever after; the first interval is
+// shortened by up to 10% at random (Pushpin's KEEPALIVE_RAND_MAX idea).
+std::chrono::milliseconds Jittered(std::chrono::milliseconds interval) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  auto spread = std::max<int64_t>(1, interval.count() / 10);
+  return interval - std::chrono::milliseconds(rng() % spread);
+}
+
+// After the deadline the timeout event is queued; a client that does not
+// even take that is cut off this much later.
+constexpr auto kTimeoutGrace = std::chrono::seconds(5);
+
+}  // namespace
+
+Stream::Stream(asio::ip::tcp::socket socket, const StreamOptions& options, Metrics& metrics,
+               std::string label)
+    : socket_(std::move(socket)),
+      timer_(socket_.get_executor()),
+      options_(options),
+      metrics_(metrics),
+      label_(std::move(label)) {
+  metrics_.streams_total.fetch_add(1, std::memory_order_relaxed);
+}
+
+Stream::~Stream() = default;
+
+void Stream::Start(std::string head, int64_t last_seq, bool finished) {
+  asio::post(socket_.get_executor(), [self = shared_from_this(), head = std::move(head),
+                                      last_seq, finished]() mutable {
+    self->DoStart(std::move(head), last_seq, finished);
+  });
+}
+
+void Stream::Deliver(EventPtr event) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), event = std::move(event)]() mutable {
+               self->Enqueue(std::move(event));
+             });
+}
+
+void Stream::Stop() {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->Close("shutdown", false); });
+}
+
+void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
+  if (closed_) return;
+  started_ = true;
+  finished_ = finished;
+  head_ = std::move(head);
+  last_seq_ = last_seq;
+  // Events that arrived while the replay was read: keep only the new ones.
+  // The replay covered everything up to last_seq.
+  std::erase_if(queue_, [&](const EventPtr& e) {
+    return finished_ || (e->seq != 0 && e->seq <= last_seq_);
+  });
+  for (const auto& e : queue_) {
+    last_seq_ = std::max(last_seq_, e->seq);
+    if (e->terminal) terminal_queued_ = true;
+  }
+  if (finished_) terminal_queued_ = true;
+
+  auto now = Clock::now();
+  deadline_ = now + options_.max_duration;
+  last_write_ = now;
+  WatchPeer();
+  ArmTimer(std::min(deadline_, now + Jittered(options_.heartbeat)));
+  Flush();
+}
+
+void Stream::Enqueue(EventPtr event) {
+  if (closed_ || terminal_queued_) return;
+  if (started_ && event->seq != 0) {
+    if (event->seq <= last_seq_) return;  // already sent (replay overlap)
+    last_seq_ = event->seq;
+  }
+  if (queue_.size() >= options_.max_queued_events) {
+    // Conflate: the oldest intermediate event goes; a terminal one never does.
+    auto victim = std::find_if(queue_.begin(), queue_.end(),
+                               [](const EventPtr& e) { return !e->terminal; });
+    if (victim != queue_.end()) {
+      queue_.erase(victim);
+      metrics_.events_dropped_slow.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  if (event->terminal) terminal_queued_ = true;
+  queue_.push_back(std::move(event));
+  Flush();
+}
+
+void Stream::Flush() {
+  if (writing_ || closed_ || !started_) return;
+  buffers_.clear();
+  if (!head_.empty()) buffers_.push_back(asio::buffer(head_));
+  // Everything queued goes out in one gather write: with TCP_NODELAY on,
+  // a burst still leaves as few segments as Nagle would make.
+  inflight_.swap(queue_);
+  for (const auto& e : inflight_) buffers_.push_back(asio::buffer(e->wire));
+  if (buffers_.empty()) {
+    if (finished_) Close("completed", false);
+    return;
+  }
+  writing_ = true;
+  asio::async_write(socket_, buffers_,
+                    [self = shared_from_this()](const boost::system::error_code& ec,
+                                                std::size_t) { self->OnWritten(ec); });
+}
+
+void Stream::OnWritten(const boost::system::error_code& ec) {
+  writing_ = false;
+  if (closed_) return;
+  if (ec) {
+    Close(ec.message(), true);
+    return;
+  }
+  if (!head_.empty()) std::string().swap(head_);  // the replay can be large: free it
+  last_write_ = Clock::now();
+  const Event* end = nullptr;
+  int64_t delivered = 0;
+  for (const auto& e : inflight_) {
+    if (e->comment) {
+      metrics_.heartbeats_sent.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      ++delivered;
+    }
+    if (e->terminal) end = e.get();
+  }
+  metrics_.events_delivered.fetch_add(delivered, std::memory_order_relaxed);
+  inflight_.clear();
+  if (inflight_.capacity() > 16) inflight_.shrink_to_fit();
+  if (buffers_.capacity() > 16) std::vector<asio::const_buffer>().swap(buffers_);
+  if (end != nullptr) {
+    Close(timed_out_ ? "timeout" : (end->failed ? "failed" : "completed"), false);
+    return;
+  }
+  if (finished_ && queue_.empty()) {
+    Close("completed", false);
+    return;
+  }
+  Flush();
+}
+
+void Stream::WatchPeer() {
+  // An SSE client sends nothing after its request; readability means it
+  // closed (or misbehaves). Reading one byte needs no buffer worth the name.
+  socket_.async_read_some(asio::buffer(&peer_byte_, 1),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      std::size_t) {
+                            if (self->closed_) return;
+                            self->Close(ec ? ec.message() : "client sent data", true);
+                          });
+}
+
+void Stream::ArmTimer(Clock::time_point at) {
+  timer_.expires_at(at);
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_) return;
+    self->OnTimer();
+  });
+}
+
+void Stream::OnTimer() {
+  auto now = Clock::now();
+  if (timed_out_) {
+    Close("timeout", true);  // the client did not take the timeout event in time
+    return;
+  }
+  if (now >= deadline_) {
+    timed_out_ = true;
+    if (!terminal_queued_) {
+      auto event = std::make_shared<Event>();
+      event->terminal = true;
+      event->wire = FormatEvent(std::nullopt, "error", kTimeoutData);
+      terminal_queued_ = true;
+      queue_.push_back(std::move(event));
+      Flush();
+    }
+    ArmTimer(now + kTimeoutGrace);
+    return;
+  }
+  // The timer is not re-armed per write: it wakes once per interval and
+  // sleeps again until last_write_ + heartbeat if something was written.
+  auto due = last_write_ + options_.heartbeat;
+  if (now >= due) {
+    if (!writing_ && queue_.empty()) {
+      queue_.push_back(options_.heartbeat_frame);
+      Flush();
+    }
+    due = now + options_.heartbeat;
+  }
+  ArmTimer(std::min(due, deadline_));
+}
+
+void Stream::Close(std::string_view reason, bool client_gone) {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  timer_.cancel();
+  if (!client_gone) socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
+  queue_.clear();
+  if (client_gone) {
+    log::Info("SSE client disconnected for {}", label_);
+    log::Debug("SSE client of {} gone: {}", label_, reason);
+  } else {
+    log::Info("SSE stream ended for {}: {}", label_, reason);
+  }
+  if (on_close_) {
+    auto on_close = std::move(on_close_);
+    on_close();
+  }
+}
+
+}  // namespace herald::sse

@@ -1,0 +1,94 @@
+#pragma once
+// One open SSE response: a socket, a timer and a short queue of shared
+// event buffers. After the request is parsed the HTTP layer hands the bare
+// socket over, so an idle stream keeps no parser, no read buffer and no
+// coroutine frame; its timer fires once per heartbeat interval whatever the
+// event rate, so no per-stream work grows with time.
+//
+// All state lives on the socket's strand. Deliver/Start/Stop may be called
+// from any thread: they post. Owned by its pending handlers (each captures
+// shared_from_this); the Hub holds only a weak_ptr.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sse/hub.h"
+
+namespace herald {
+struct Metrics;
+}
+
+namespace herald::sse {
+
+struct StreamOptions {
+  std::chrono::milliseconds heartbeat{30000};
+  std::chrono::milliseconds max_duration{3600000};
+  // Beyond this many queued events the oldest non-terminal one is dropped:
+  // each event carries the full state, so a slow client only loses
+  // intermediate steps and holds bounded memory.
+  std::size_t max_queued_events = 64;
+  EventPtr heartbeat_frame;  // ": heartbeat" or ":keepalive"
+};
+
+class Stream final : public Subscriber, public std::enable_shared_from_this<Stream> {
+ public:
+  // `options` and `metrics` must outlive the stream. `label` names it in log
+  // lines ("audit 123"); `on_close` runs once on the strand when it ends
+  // (the owner leaves the Hub there).
+  Stream(boost::asio::ip::tcp::socket socket, const StreamOptions& options,
+         Metrics& metrics, std::string label);
+  ~Stream() override;
+
+  void SetOnClose(std::function<void()> on_close) { on_close_ = std::move(on_close); }
+
+  // Writes `head` (response header, retry, replay), then every delivered
+  // event with seq > last_seq (events without seq always). With `finished`
+  // the stream ends once `head` is written. Events delivered before Start
+  // wait in the queue.
+  void Start(std::string head, int64_t last_seq, bool finished);
+  void Deliver(EventPtr event) override;
+  // Ends the stream without writing more (server shutdown).
+  void Stop() override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void DoStart(std::string head, int64_t last_seq, bool finished);
+  void Enqueue(EventPtr event);
+  void Flush();
+  void OnWritten(const boost::system::error_code& ec);
+  void WatchPeer();
+  void ArmTimer(Clock::time_point at);
+  void OnTimer();
+  void Close(std::string_view reason, bool client_gone);
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;
+  const StreamOptions& options_;
+  Metrics& metrics_;
+  std::string label_;
+  std::function<void()> on_close_;
+
+  std::string head_;
+  std::vector<EventPtr> queue_;     // waiting to be written
+  std::vector<EventPtr> inflight_;  // being written; keeps the buffers alive
+  std::vector<boost::asio::const_buffer> buffers_;
+  int64_t last_seq_ = 0;
+  Clock::time_point deadline_;    // max duration; then Stream timeout
+  Clock::time_point last_write_;  // heartbeats count from here
+  bool started_ = false;
+  bool writing_ = false;
+  bool finished_ = false;        // end once the queue is written
+  bool terminal_queued_ = false; // nothing after the terminal event
+  bool timed_out_ = false;
+  bool closed_ = false;
+  char peer_byte_ = 0;
+};
+
+}  // namespace herald::sse

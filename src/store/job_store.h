@@ -1,0 +1,102 @@
+#pragma once
+// JobStore keeps every job's state and its event history. It is the source
+// of truth: an update is persisted here first and published second, so a
+// stream that missed a publish can always catch up from the store.
+//
+// Implementations: SqliteStore (embedded default), PostgresStore (issue 4).
+// All methods are blocking and thread-safe; call them from a blocking pool,
+// never from an I/O thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+#include "jobs/job.h"
+
+namespace herald::store {
+
+struct NewJob {
+  std::string type;  // "audit" or caller-chosen
+  std::string owner;
+  std::string title;
+  std::string url;    // audits
+  int max_pages = 0;  // audits
+};
+
+struct JobQuery {
+  std::optional<std::string> owner;  // unset: every owner (admin)
+  bool audits_only = false;          // type == "audit"
+  bool exclude_audits = false;       // type != "audit"
+  int limit = 50;
+  int offset = 0;
+};
+
+// One entry of a job's event log. `seq` is 1, 2, 3, ... per job.
+struct StoredEvent {
+  int64_t job_id = 0;
+  int64_t seq = 0;
+  std::string payload;  // the progress payload as sent on the wire
+  int64_t created_at_ms = 0;
+};
+
+// One entry of the notification feed (`/notify/events`): every job event and
+// every notice, in one global id order.
+struct FeedEntry {
+  int64_t id = 0;
+  bool notice = false;    // false: a job event
+  int64_t job_id = 0;     // job events: the job and its sequence number
+  int64_t seq = 0;
+  std::string audience;   // job owner, or the notice's user, or "*"
+  std::string event;      // SSE event name: "audit", "job" or the notice type
+  std::string data;       // JSON text: progress payload, or the notice object
+};
+
+// What an accepted change produced: the new state, its event and its feed entry.
+struct Applied {
+  jobs::Job job;
+  StoredEvent event;
+  FeedEntry feed;
+};
+
+struct NewNotice {
+  std::string user;       // a user id, or "*" for everyone
+  std::string type;       // [a-z0-9_.-]{1,64}, checked by the caller
+  std::string data_json;  // any JSON value's text
+};
+
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Creates a pending job and records its event 1.
+  virtual Result<Applied> CreateJob(const NewJob& job) = 0;
+  virtual Result<jobs::Job> GetJob(int64_t id) = 0;
+  // Newest first.
+  virtual Result<std::vector<jobs::Job>> ListJobs(const JobQuery& query) = 0;
+  // One transaction: reads the job, applies the state machine
+  // (jobs::ApplyUpdate), writes the new state and appends the event with the
+  // next sequence number. kNotFound, kConflict, kBadRequest as ApplyUpdate.
+  virtual Result<Applied> UpdateJob(int64_t id, const jobs::ProgressUpdate& update) = 0;
+  // The retained events with seq > after_seq, oldest first, at most `limit`.
+  // Older events are pruned beyond the retention; a caller detects a gap by
+  // the first returned seq.
+  virtual Result<std::vector<StoredEvent>> EventsAfter(int64_t job_id, int64_t after_seq,
+                                                       int limit) = 0;
+
+  virtual Result<FeedEntry> AddNotice(const NewNotice& notice) = 0;
+  // Feed entries with id > after_id that `user` may see (admins: every job
+  // event), oldest first.
+  virtual Result<std::vector<FeedEntry>> FeedFor(const std::string& user, bool admin,
+                                                 int64_t after_id, int limit) = 0;
+  // Every feed entry with id > after_id, oldest first (for the polling bus).
+  virtual Result<std::vector<FeedEntry>> FeedAll(int64_t after_id, int limit) = 0;
+  // The newest feed id (0 when empty).
+  virtual Result<int64_t> LatestFeedId() = 0;
+
+  // kUnavailable when the database cannot be reached.
+  virtual Result<void> Ping() = 0;
+};
+
+}  // namespace herald::store
