@@ -70,6 +70,7 @@ class Runtime::Impl {
         drain_(ioc_) {}
 
   Result<void> Init() {
+    if (log::Level level; log::ParseLevel(config_.log_level, &level)) log::SetLevel(level);
     auto verifier = MakeVerifier(config_);
     if (!verifier) return verifier.error();
     verifier_ = *verifier;

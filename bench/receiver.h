@@ -1,0 +1,44 @@
+// The receiving side of the load generator: one process holding many SSE
+// streams on one epoll loop. It runs in a forked child and talks to the
+// parent over two pipes.
+//
+// Protocol, one text line per message:
+//   child -> parent  "READY <counters>"   every stream established or given up
+//                    "FINAL <counters>"   then "HIST lat <histogram>",
+//                    "HIST conn <histogram>" and "END"
+//   parent -> child  "DRAIN <published> <deadline_ns>"  publishing is over:
+//                    finish when every stream has ended or at the deadline
+//                    "STOP <published>"  finish now
+// EOF on the control pipe counts as STOP.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+
+namespace herald::bench {
+
+struct ReceiverOptions {
+  sockaddr_storage server{};
+  socklen_t server_len = 0;
+  std::string request;          // The complete GET request, sent on every stream.
+  std::size_t streams = 0;      // Streams this process opens.
+  std::size_t first_index = 0;  // Global index of its first stream.
+  // Source addresses 127.0.0.1 + (index % source_count), bound with
+  // IP_BIND_ADDRESS_NO_PORT; 0 leaves the choice to the kernel (IPv6).
+  uint32_t source_count = 0;
+  int max_in_flight = 512;      // Streams connecting but not yet established.
+  double connect_rate = 0;      // New connects per second; 0 = unlimited.
+  int retries = 3;              // Extra attempts after a connect error.
+  bool nodelay = true;
+  int64_t deadline_ns = 0;      // Hard end of the run (CLOCK_MONOTONIC).
+  int report_fd = -1;           // Write end of the child -> parent pipe.
+  int control_fd = -1;          // Read end of the parent -> child pipe.
+};
+
+// Runs until the streams are done, the parent says stop, or the deadline.
+// Returns the process exit code.
+int RunReceiver(const ReceiverOptions& options);
+
+}  // namespace herald::bench
