@@ -133,7 +133,8 @@ void Stream::OnWritten(const boost::system::error_code& ec) {
   }
   if (!head_.empty()) std::string().swap(head_);  // the replay can be large: free it
   last_write_ = Clock::now();
-  const Event* end = nullptr;
+  bool ended = false;
+  bool failed = false;
   int64_t delivered = 0;
   for (const auto& e : inflight_) {
     if (e->comment) {
@@ -141,14 +142,17 @@ void Stream::OnWritten(const boost::system::error_code& ec) {
     } else {
       ++delivered;
     }
-    if (e->terminal) end = e.get();
+    if (e->terminal) {
+      ended = true;
+      failed = e->failed;
+    }
   }
   metrics_.events_delivered.fetch_add(delivered, std::memory_order_relaxed);
   inflight_.clear();
   if (inflight_.capacity() > 16) inflight_.shrink_to_fit();
   if (buffers_.capacity() > 16) std::vector<asio::const_buffer>().swap(buffers_);
-  if (end != nullptr) {
-    Close(timed_out_ ? "timeout" : (end->failed ? "failed" : "completed"), false);
+  if (ended) {
+    Close(timed_out_ ? "timeout" : (failed ? "failed" : "completed"), false);
     return;
   }
   if (finished_ && queue_.empty()) {
