@@ -144,6 +144,11 @@ Result<Config> LoadConfig(const EnvLookup& env) {
     if (!b) return b.error();
     c.http.reuse_port = *b;
   }
+  if (auto v = get("HERALD_TCP_NODELAY")) {
+    auto b = ParseBool("HERALD_TCP_NODELAY", *v);
+    if (!b) return b.error();
+    c.http.tcp_nodelay = *b;
+  }
   if (auto v = get("AUDIT_ALLOW_PRIVATE")) {
     auto b = ParseBool("AUDIT_ALLOW_PRIVATE", *v);
     if (!b) return b.error();

@@ -57,6 +57,11 @@ struct HttpConfig {
   std::size_t max_body_bytes = 1024 * 1024;   // Env: HERALD_MAX_BODY_BYTES (413 beyond).
   // Lets several `herald serve` share one port (SO_REUSEPORT). Env: HERALD_REUSE_PORT.
   bool reuse_port = false;
+  // TCP_NODELAY on accepted sockets. On: lowest latency; bursts still leave
+  // in few segments because a stream writes everything queued in one gather
+  // write. Off: Nagle coalesces back-to-back frames in the kernel instead.
+  // docs/benchmarks.md has both measured. Env: HERALD_TCP_NODELAY.
+  bool tcp_nodelay = true;
   std::vector<std::string> cors_allowed_origins;  // Env: CORS_ALLOWED_ORIGINS.
   std::string web_root;  // Dashboard files. Env: HERALD_WEB_ROOT. Empty: built-in page.
   // Requests per second per client (user or address) to the API; 0 disables.

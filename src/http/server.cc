@@ -186,7 +186,7 @@ void Server::Start() {
             continue;
           }
           warned = false;
-          socket.set_option(tcp::no_delay(true), ec);
+          socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
           auto executor = socket.get_executor();
           asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
                          [](std::exception_ptr e) {
