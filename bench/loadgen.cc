@@ -15,6 +15,7 @@
 // server and not itself.
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,6 +35,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,11 +63,28 @@ volatile sig_atomic_t g_interrupted = 0;
 
 void OnSignal(int) { g_interrupted = 1; }
 
+// Which server speaks on the other end. Herald is the default; the peers are
+// measured by bench/compare-peers.sh with the same scenario.
+enum class Mode { kHerald, kNchan, kPushpin };
+
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kHerald: return "herald";
+    case Mode::kNchan: return "nchan";
+    case Mode::kPushpin: return "pushpin";
+  }
+  return "?";
+}
+
 struct Options {
+  Mode mode = Mode::kHerald;
   std::string host = "127.0.0.1";
   int port = 8000;
+  int publish_port = 0;  // 0: same as port.
   std::string path = "/api/v1/sse/jobs/{id}/progress";
   std::string publish_path = "/api/v1/jobs/{id}/progress";
+  bool path_set = false;
+  bool publish_path_set = false;
   std::string job = "1";
   bool create = false;
   std::string token;
@@ -75,6 +94,7 @@ struct Options {
   double rate = 50;
   double timeout = 120;
   long server_pid = 0;
+  bool server_tree = false;
   bool nodelay = true;
   double hold = 0;
   int concurrency = 512;
@@ -88,10 +108,12 @@ constexpr const char* kUsage = R"(usage: herald_loadgen [flags]
 Opens many SSE streams to a Herald server on loopback, publishes timestamped
 progress updates, and reports connect rate, delivery, latency and server RSS.
 
+  --mode M            herald, nchan or pushpin (herald); see "Peer modes" below
   --host H            server address: 127.x.x.x, ::1 or localhost (127.0.0.1)
   --port P            server port (8000)
+  --publish-port P    port for publishing, when not the stream port (--port)
   --path T            stream path; {id} is the job (/api/v1/sse/jobs/{id}/progress);
-                      ?token= is appended unless T already has token=
+                      ?token= is appended unless T already has token= (herald only)
   --publish-path T    update path (/api/v1/jobs/{id}/progress)
   --job ID            job to watch and update (1)
   --create            create a job first: POST /api/v1/jobs {"type":"bench"}
@@ -102,6 +124,7 @@ progress updates, and reports connect rate, delivery, latency and server RSS.
   --rate R            updates per second; 0 = back to back (50)
   --timeout S         hard limit for the whole run, seconds (120)
   --server-pid PID    read the server's VmRSS from /proc/PID/status
+  --server-tree 0|1   sum VmRSS and CPU over PID and all its descendants (0)
   --nodelay 0|1       TCP_NODELAY on client sockets (1)
   --hold S            keep the streams idle S seconds before publishing (0)
   --concurrency C     connects in flight at once, over all processes (512)
@@ -110,6 +133,19 @@ progress updates, and reports connect rate, delivery, latency and server RSS.
   --sources N         source addresses 127.0.0.1 + 0..N-1; 0 = do not bind
                       (max(255, N/16384) by default; IPv6 never binds)
   --help              this text
+
+Peer modes publish the same JSON payloads and measure latency the same way
+(receive time - the t= stamp), for a same-run comparison:
+  nchan    streams GET /sub/{id} (nginx nchan_subscriber eventsource), publish
+           POST /pub/{id} with the JSON as the raw body (2xx accepted)
+  pushpin  streams GET /stream/{id} (through Pushpin to an origin that answers
+           Grip-Hold: stream, Grip-Channel: job-{id}); publish POST /publish/
+           on --publish-port with {"items":[{"channel":"job-{id}","formats":
+           {"http-stream":{"content":"event: message\ndata: <json>\n\n"}}}]}
+In both a stream is established at its 200 response head (they send no event
+at connect), every stamped event counts as delivered, and the loadgen closes a
+stream itself when it reads the "completed" event. --create and --token are
+Herald's only.
 
 Prints a summary and one line starting with RESULT. Exit status: 0 when every
 stream was established, every update accepted and every stream saw the
@@ -167,7 +203,8 @@ Options ParseFlags(int argc, char** argv) {
     static const char* const kValued[] = {
         "--host", "--port", "--path", "--publish-path", "--job", "--token", "--streams",
         "--procs", "--events", "--rate", "--timeout", "--server-pid", "--nodelay", "--hold",
-        "--concurrency", "--connect-rate", "--retries", "--sources"};
+        "--concurrency", "--connect-rate", "--retries", "--sources", "--mode",
+        "--publish-port", "--server-tree"};
     bool known = std::any_of(std::begin(kValued), std::end(kValued),
                              [&](const char* k) { return name == k; });
     if (!known) UsageError("unknown flag '" + name + "'");
@@ -175,16 +212,30 @@ Options ParseFlags(int argc, char** argv) {
       if (i + 1 >= argc) UsageError("missing value for " + name);
       value = argv[++i];
     }
-    if (name == "--host") {
+    if (name == "--mode") {
+      if (value == "herald") {
+        o.mode = Mode::kHerald;
+      } else if (value == "nchan") {
+        o.mode = Mode::kNchan;
+      } else if (value == "pushpin") {
+        o.mode = Mode::kPushpin;
+      } else {
+        UsageError("bad value for --mode: '" + value + "' (herald, nchan or pushpin)");
+      }
+    } else if (name == "--host") {
       o.host = value;
     } else if (name == "--port") {
       o.port = ParseNumber<int>(name, value, 1, 65535);
+    } else if (name == "--publish-port") {
+      o.publish_port = ParseNumber<int>(name, value, 1, 65535);
     } else if (name == "--path") {
       if (value.empty() || value[0] != '/') UsageError("--path must start with '/'");
       o.path = value;
+      o.path_set = true;
     } else if (name == "--publish-path") {
       if (value.empty() || value[0] != '/') UsageError("--publish-path must start with '/'");
       o.publish_path = value;
+      o.publish_path_set = true;
     } else if (name == "--job") {
       if (value.empty() || value.find_first_of("/?# \r\n") != std::string::npos) {
         UsageError("bad value for --job: '" + value + "'");
@@ -205,6 +256,8 @@ Options ParseFlags(int argc, char** argv) {
       o.timeout = ParseDouble(name, value, 0.001, 86400);
     } else if (name == "--server-pid") {
       o.server_pid = ParseNumber<long>(name, value, 1, 1L << 31);
+    } else if (name == "--server-tree") {
+      o.server_tree = ParseNumber<int>(name, value, 0, 1) == 1;
     } else if (name == "--nodelay") {
       o.nodelay = ParseNumber<int>(name, value, 0, 1) == 1;
     } else if (name == "--hold") {
@@ -220,11 +273,18 @@ Options ParseFlags(int argc, char** argv) {
     }
   }
   if (static_cast<uint64_t>(o.procs) > o.streams) UsageError("--procs exceeds --streams");
+  if (o.mode != Mode::kHerald) {
+    if (o.create) UsageError("--create is for --mode herald only");
+    if (!o.token.empty()) UsageError("--token is for --mode herald only");
+    if (!o.path_set) o.path = o.mode == Mode::kNchan ? "/sub/{id}" : "/stream/{id}";
+    if (!o.publish_path_set) o.publish_path = o.mode == Mode::kNchan ? "/pub/{id}" : "/publish/";
+  }
+  if (o.publish_port == 0) o.publish_port = o.port;
   return o;
 }
 
 // Resolves --host to a loopback socket address, or stops.
-void ResolveLoopback(const Options& o, sockaddr_storage* addr, socklen_t* len,
+void ResolveLoopback(const Options& o, int port, sockaddr_storage* addr, socklen_t* len,
                      std::string* host_header) {
   std::string host = o.host;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
@@ -239,19 +299,19 @@ void ResolveLoopback(const Options& o, sockaddr_storage* addr, socklen_t* len,
       UsageError("refusing non-loopback --host '" + o.host + "'");
     }
     v4.sin_family = AF_INET;
-    v4.sin_port = htons(static_cast<uint16_t>(o.port));
+    v4.sin_port = htons(static_cast<uint16_t>(port));
     std::memcpy(addr, &v4, sizeof v4);
     *len = sizeof v4;
-    *host_header = host + ":" + std::to_string(o.port);
+    *host_header = host + ":" + std::to_string(port);
   } else if (::inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
     if (!IN6_IS_ADDR_LOOPBACK(&v6.sin6_addr)) {
       UsageError("refusing non-loopback --host '" + o.host + "'");
     }
     v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(static_cast<uint16_t>(o.port));
+    v6.sin6_port = htons(static_cast<uint16_t>(port));
     std::memcpy(addr, &v6, sizeof v6);
     *len = sizeof v6;
-    *host_header = "[" + host + "]:" + std::to_string(o.port);
+    *host_header = "[" + host + "]:" + std::to_string(port);
   } else {
     UsageError("refusing non-loopback --host '" + o.host + "'");
   }
@@ -307,6 +367,52 @@ double ReadCpuSeconds(long pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// `root` and every process below it (nginx's workers, Pushpin's services),
+// from the parent pids in /proc/*/stat. Just `root` when /proc is unreadable.
+std::vector<long> ProcessTree(long root) {
+  std::multimap<long, long> children;  // parent -> child
+  if (DIR* dir = ::opendir("/proc")) {
+    while (dirent* entry = ::readdir(dir)) {
+      char* end = nullptr;
+      long pid = std::strtol(entry->d_name, &end, 10);
+      if (pid <= 0 || *end != '\0') continue;
+      std::ifstream in(std::string("/proc/") + entry->d_name + "/stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::size_t paren = stat.rfind(')');
+      long ppid = 0;
+      if (paren == std::string::npos ||
+          std::sscanf(stat.c_str() + paren + 2, "%*c %ld", &ppid) != 1) {
+        continue;
+      }
+      children.emplace(ppid, pid);
+    }
+    ::closedir(dir);
+  }
+  std::vector<long> tree{root};
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    auto [lo, hi] = children.equal_range(tree[i]);
+    for (auto it = lo; it != hi; ++it) tree.push_back(it->second);
+  }
+  return tree;
+}
+
+// VmRSS summed over the process tree of `root` in kB, or 0 when unknown.
+uint64_t ReadTreeRssKb(long root) {
+  if (root <= 0) return 0;
+  uint64_t sum = 0;
+  for (long pid : ProcessTree(root)) sum += ReadRssKb(pid);
+  return sum;
+}
+
+// CPU seconds summed over the process tree of `root`, or -1 when unknown.
+double ReadTreeCpuSeconds(long root) {
+  double root_cpu = ReadCpuSeconds(root);
+  if (root_cpu < 0) return -1;
+  double sum = 0;
+  for (long pid : ProcessTree(root)) sum += std::max(0.0, ReadCpuSeconds(pid));
+  return sum;
+}
+
 void SleepUntil(int64_t when_ns) {
   timespec ts;
   ts.tv_sec = when_ns / 1'000'000'000;
@@ -347,6 +453,15 @@ class Parent {
   void SendAll(const std::string& line);
   bool CreateJob();
   void Publish();
+  // Request body and accepted statuses for one update in the current mode.
+  std::string PublishBody(const char* json) const;
+  bool Accepted(int status) const;
+  uint64_t ServerRssKb() const {
+    return o_.server_tree ? ReadTreeRssKb(o_.server_pid) : ReadRssKb(o_.server_pid);
+  }
+  double ServerCpuSeconds() const {
+    return o_.server_tree ? ReadTreeCpuSeconds(o_.server_pid) : ReadCpuSeconds(o_.server_pid);
+  }
   void Finish();
   int Report();
 
@@ -354,6 +469,9 @@ class Parent {
   sockaddr_storage server_{};
   socklen_t server_len_ = 0;
   std::string host_header_;
+  sockaddr_storage publish_server_{};  // --publish-port, for the HttpClient.
+  socklen_t publish_server_len_ = 0;
+  std::string publish_host_header_;
   std::string job_;
   int64_t start_ns_ = 0;
   int64_t deadline_ns_ = 0;
@@ -428,6 +546,8 @@ bool Parent::SpawnReceivers(const std::string& request, uint32_t sources) {
       ro.connect_rate = o_.connect_rate / o_.procs;
       ro.retries = o_.retries;
       ro.nodelay = o_.nodelay;
+      ro.established_on_headers = o_.mode != Mode::kHerald;
+      ro.close_on_terminal = o_.mode != Mode::kHerald;
       ro.deadline_ns = deadline_ns_;
       ro.report_fd = report[1];
       ro.control_fd = control[0];
@@ -567,7 +687,7 @@ void Parent::Publish() {
   // Progress may never decrease: start from the job's current value.
   int64_t base = 0;
   std::string status_target = target;
-  if (status_target.size() > 9 &&
+  if (o_.mode == Mode::kHerald && status_target.size() > 9 &&
       status_target.compare(status_target.size() - 9, 9, "/progress") == 0) {
     status_target.replace(status_target.size() - 9, 9, "/status");
     int64_t until = std::min(deadline_ns_, NowNs() + 5'000'000'000);
@@ -599,9 +719,10 @@ void Parent::Publish() {
                     progress, stamp);
     }
     int64_t until = std::min(deadline_ns_, stamp + 10'000'000'000);
-    bool ok = client_->Request("POST", target, headers, body, until, &response, &error);
+    bool ok = client_->Request("POST", target, headers, PublishBody(body), until, &response,
+                               &error);
     post_ns_.push_back(NowNs() - stamp);
-    if (ok && response.status == 202) {
+    if (ok && Accepted(response.status)) {
       ++published_;
       if (last) terminal_accepted_ = true;
     } else {
@@ -614,6 +735,38 @@ void Parent::Publish() {
     }
   }
   publish_end_ns_ = NowNs();
+}
+
+std::string Parent::PublishBody(const char* json) const {
+  if (o_.mode != Mode::kPushpin) return json;  // Nchan: the payload is the message.
+  // Pushpin: one item for the job's channel, in http-stream format, i.e. the
+  // SSE bytes to write to every held stream, as a JSON string.
+  std::string content = "event: message\ndata: ";
+  content += json;
+  content += "\n\n";
+  std::string escaped;
+  for (char c : content) {
+    if (c == '"' || c == '\\') {
+      escaped += '\\';
+      escaped += c;
+    } else if (c == '\n') {
+      escaped += "\\n";
+    } else {
+      escaped += c;
+    }
+  }
+  return R"({"items":[{"channel":"job-)" + job_ + R"(","formats":{"http-stream":{"content":")" +
+         escaped + R"("}}}]})";
+}
+
+bool Parent::Accepted(int status) const {
+  switch (o_.mode) {
+    case Mode::kHerald: return status == 202;
+    // Nchan: 201 when subscribers got it, 202 when queued for none.
+    case Mode::kNchan: return status == 201 || status == 202;
+    case Mode::kPushpin: return status == 200;
+  }
+  return false;
 }
 
 void Parent::Finish() {
@@ -679,11 +832,14 @@ int Parent::Report() {
               ready_total_.established, o_.streams, t.failed, t.non200, t.connect_errors,
               t.retries, connect_s, connect_per_s);
   if (!first_error_.empty()) std::printf("           first error: %s\n", first_error_.c_str());
-  std::printf("           connect to first event p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+  std::printf("           connect to %s p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              o_.mode == Mode::kHerald ? "first event" : "response head",
               Ms(connect_->Quantile(0.50)), Ms(connect_->Quantile(0.99)), Ms(connect_->max_ns()));
-  std::printf("  publish  %" PRIu64 "/%" PRIu64 " accepted (202), %" PRIu64
+  std::printf("  publish  %" PRIu64 "/%" PRIu64 " accepted (%s), %" PRIu64
               " failed, in %.2f s = %.1f/s; POST p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-              published_, o_.events, publish_failed_, publish_s, publish_per_s, post_q(0.50),
+              published_, o_.events,
+              o_.mode == Mode::kHerald ? "202" : o_.mode == Mode::kNchan ? "201/202" : "200",
+              publish_failed_, publish_s, publish_per_s, post_q(0.50),
               post_q(0.99), post_q(1.0));
   if (!publish_error_.empty()) std::printf("           first error: %s\n", publish_error_.c_str());
   std::printf("  deliver  %" PRIu64 "/%" PRIu64 " stamped events = %.0f/s; missing %" PRIu64
@@ -703,7 +859,8 @@ int Parent::Report() {
               Ms(latency_->Quantile(0.99)), Ms(latency_->Quantile(0.999)), Ms(latency_->max_ns()),
               latency_->mean_ns() / 1e6);
   if (o_.server_pid > 0) {
-    std::printf("  server   VmRSS %" PRIu64 " kB before, %" PRIu64 " kB with streams up (%+.2f kB/stream), %"
+    std::printf("  server   %s", o_.server_tree ? "process tree " : "");
+    std::printf("VmRSS %" PRIu64 " kB before, %" PRIu64 " kB with streams up (%+.2f kB/stream), %"
                 PRIu64 " kB after hold, %" PRIu64 " kB after publishing; CPU %.2f s\n",
                 rss_before_, rss_after_, rss_per_stream, rss_after_hold_, rss_after_publish_, cpu_s);
   }
@@ -715,13 +872,14 @@ int Parent::Report() {
               " terminal=%" PRIu64 " closed_early=%" PRIu64 " heartbeats=%" PRIu64
               " server_rss_kb_before=%" PRIu64 " server_rss_kb_after=%" PRIu64
               " server_rss_kb_after_publish=%" PRIu64 " rss_per_stream_kb=%.2f server_cpu_s=%.2f"
-              " timed_out=%d\n",
+              " timed_out=%d%s%s\n",
               o_.streams, o_.procs, ready_total_.established, t.failed, connect_s, connect_per_s,
               published_, publish_failed_, expected, t.events_delivered, delivered_per_s,
               Ms(latency_->Quantile(0.50)), Ms(latency_->Quantile(0.90)),
               Ms(latency_->Quantile(0.99)), Ms(latency_->max_ns()), t.missing, t.out_of_order,
               t.duplicates, t.terminal, t.closed_early, t.heartbeats, rss_before_, rss_after_,
-              rss_after_publish_, rss_per_stream, cpu_s, timed_out_ ? 1 : 0);
+              rss_after_publish_, rss_per_stream, cpu_s, timed_out_ ? 1 : 0,
+              o_.mode == Mode::kHerald ? "" : " mode=", o_.mode == Mode::kHerald ? "" : ModeName(o_.mode));
   std::fflush(stdout);
 
   bool ok = !timed_out_ && ready_total_.established == o_.streams &&
@@ -730,7 +888,9 @@ int Parent::Report() {
 }
 
 int Parent::Run() {
-  ResolveLoopback(o_, &server_, &server_len_, &host_header_);
+  ResolveLoopback(o_, o_.port, &server_, &server_len_, &host_header_);
+  ResolveLoopback(o_, o_.publish_port, &publish_server_, &publish_server_len_,
+                  &publish_host_header_);
 
   // Each process may hold this many files; the hard limit cannot be raised.
   rlimit rl{};
@@ -756,7 +916,8 @@ int Parent::Run() {
 
   start_ns_ = NowNs();
   deadline_ns_ = start_ns_ + static_cast<int64_t>(o_.timeout * 1e9);
-  client_ = std::make_unique<HttpClient>(server_, server_len_, host_header_, o_.nodelay);
+  client_ = std::make_unique<HttpClient>(publish_server_, publish_server_len_,
+                                         publish_host_header_, o_.nodelay);
 
   job_ = o_.job;
   if (o_.create && !CreateJob()) return 1;
@@ -777,8 +938,8 @@ int Parent::Run() {
 
   // The receivers must not inherit the keep-alive connection.
   client_->Close();
-  rss_before_ = ReadRssKb(o_.server_pid);
-  cpu_before_ = ReadCpuSeconds(o_.server_pid);
+  rss_before_ = ServerRssKb();
+  cpu_before_ = ServerCpuSeconds();
   std::fprintf(stderr, "herald_loadgen: job %s: opening %" PRIu64 " streams over %d process%s\n",
                job_.c_str(), o_.streams, o_.procs, o_.procs == 1 ? "" : "es");
   if (!SpawnReceivers(request, sources)) {
@@ -793,7 +954,7 @@ int Parent::Run() {
 
   bool all_ready = Collect(deadline_ns_, [](const Child& c) { return c.ready; },
                            [] { return int64_t{0}; });
-  rss_after_ = ReadRssKb(o_.server_pid);
+  rss_after_ = ServerRssKb();
   if (!all_ready) {
     timed_out_ = true;
   } else {
@@ -805,13 +966,13 @@ int Parent::Run() {
       std::fprintf(stderr, "herald_loadgen: holding %.1f s\n", o_.hold);
       SleepUntil(std::min(deadline_ns_, NowNs() + static_cast<int64_t>(o_.hold * 1e9)));
     }
-    rss_after_hold_ = ReadRssKb(o_.server_pid);
+    rss_after_hold_ = ServerRssKb();
     if (o_.events > 0 && established > 0 && !Expired()) {
       std::fprintf(stderr, "herald_loadgen: publishing %" PRIu64 " updates at %g/s\n", o_.events,
                    o_.rate);
       Publish();
     }
-    rss_after_publish_ = ReadRssKb(o_.server_pid);
+    rss_after_publish_ = ServerRssKb();
   }
 
   char line[96];
@@ -838,7 +999,7 @@ int Parent::Run() {
             return std::min(collect_until, NowNs() + kStopGraceNs);
           });
   if (NowNs() >= deadline_ns_ || g_interrupted) timed_out_ = true;
-  cpu_after_ = ReadCpuSeconds(o_.server_pid);
+  cpu_after_ = ServerCpuSeconds();
   Finish();
   return Report();
 }

@@ -81,6 +81,8 @@ class Receiver {
   bool HandleHeaders(Stream& s, int status);
   void HandleEvent(Stream& s, const SseEvent& event);
   void HandleComment() { ++counters_.heartbeats; }
+  // Counts the stream as established (200 and, for Herald, its first event).
+  void MarkEstablished(Stream& s, int64_t now);
 
  private:
   enum class Phase { kConnecting, kLive };
@@ -127,8 +129,11 @@ bool Stream::OnHeaders(int status) { return owner->HandleHeaders(*this, status);
 void Stream::OnEvent(const SseEvent& event) { owner->HandleEvent(*this, event); }
 void Stream::OnComment(std::string_view) { owner->HandleComment(); }
 
-bool Receiver::HandleHeaders(Stream&, int status) {
-  if (status == 200) return true;
+bool Receiver::HandleHeaders(Stream& s, int status) {
+  if (status == 200) {
+    if (options_.established_on_headers && !s.established) MarkEstablished(s, NowNs());
+    return true;
+  }
   ++counters_.non200;
   if (first_error_.empty()) first_error_ = "HTTP status " + std::to_string(status);
   return false;
@@ -138,18 +143,22 @@ void Receiver::NoteError(const char* what, int err) {
   if (first_error_.empty()) first_error_ = std::string(what) + ": " + std::strerror(err);
 }
 
+void Receiver::MarkEstablished(Stream& s, int64_t now) {
+  s.established = true;
+  --in_flight_;
+  ++counters_.established;
+  counters_.last_established_ns =
+      std::max<uint64_t>(counters_.last_established_ns, static_cast<uint64_t>(now));
+  connect_.Add(now - s.first_start_ns);
+}
+
 void Receiver::HandleEvent(Stream& s, const SseEvent& event) {
   int64_t now = NowNs();
   ++counters_.events_total;
   bool first = !s.established;
   if (first) {
-    s.established = true;
-    --in_flight_;
-    ++counters_.established;
+    MarkEstablished(s, now);
     ++counters_.initial_events;
-    counters_.last_established_ns =
-        std::max<uint64_t>(counters_.last_established_ns, static_cast<uint64_t>(now));
-    connect_.Add(now - s.first_start_ns);
   }
   if (event.type == "error") ++counters_.error_events;
 
@@ -333,6 +342,10 @@ void Receiver::OnReadable(Stream& s) {
       auto r = s.parser.Feed(read_buffer_.data(), static_cast<std::size_t>(n), s);
       switch (r) {
         case SseResponseParser::Result::kMore:
+          if (options_.close_on_terminal && s.terminal) {
+            End(s, EndKind::kByUs);
+            return;
+          }
           continue;
         case SseResponseParser::Result::kDone:
           End(s, EndKind::kByServer);

@@ -32,6 +32,13 @@ struct ReceiverOptions {
   double connect_rate = 0;      // New connects per second; 0 = unlimited.
   int retries = 3;              // Extra attempts after a connect error.
   bool nodelay = true;
+  // Peer servers (Nchan, Pushpin) send no event at connect: a stream counts
+  // as established on its 200 response head, and every stamped event after
+  // it is a delivery (no "initial" event).
+  bool established_on_headers = false;
+  // Peer servers keep a stream open after the terminal event: close it as
+  // soon as that event is read (counted as terminal, not as open_after_terminal).
+  bool close_on_terminal = false;
   int64_t deadline_ns = 0;      // Hard end of the run (CLOCK_MONOTONIC).
   int report_fd = -1;           // Write end of the child -> parent pipe.
   int control_fd = -1;          // Read end of the parent -> child pipe.

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"Herald: real-time progress for long-running jobs over Server-Sent Events",
                "herald"};
   cli.set_version_flag("--version", std::string("herald ") + HERALD_VERSION);
-  cli.require_subcommand(1);
+  cli.require_subcommand(0, 1);
 
   std::string listen;
   auto* serve = cli.add_subcommand("serve", "Serve the API, the streams and the dashboard");
@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (!*serve && !*token) {
+    std::cerr << "herald: a command is required: serve or token (see herald --help)\n";
+    return 2;
+  }
   auto loaded = config::LoadConfig(config::ProcessEnv());
   if (!loaded) {
     std::cerr << "herald: " << loaded.error().message << "\n";
@@ -100,6 +104,5 @@ int main(int argc, char** argv) {
     }
   }
   if (*serve) return Serve(config);
-  if (*token) return Token(config, sub, role, ttl);
-  return 2;
+  return Token(config, sub, role, ttl);
 }

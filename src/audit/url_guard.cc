@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 
 #include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 
 #include <cstring>
 
@@ -86,7 +85,7 @@ bool IsPrivateAddressText(std::string_view text) {
 Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   if (url.empty()) return Bad("url is required");
   if (url.size() > 2048) return Bad("url is longer than 2048 bytes");
-  auto parsed = boost::urls::parse_absolute_uri(url);
+  auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return Bad("url is not an absolute URL");
   std::string scheme(parsed->scheme());
   for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -94,21 +93,23 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   std::string host(parsed->encoded_host());
   if (host.empty()) return Bad("url has no host");
   for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (!parsed->encoded_user().empty()) return Bad("url must not contain credentials");
+  if (parsed->has_userinfo()) return Bad("url must not contain credentials");
 
+  // Rebuilt by hand rather than with url::set_*: Boost.URL 1.81 turns an
+  // empty path set to "/" into "/./" (boostorg/url#674, fixed in 1.82).
   AuditTarget target;
   target.host = host;
-  boost::urls::url normalized(*parsed);
-  normalized.set_scheme(scheme);
-  normalized.set_encoded_host(host);
-  if (normalized.encoded_path().empty()) normalized.set_encoded_path("/");
-  normalized.remove_fragment();
-  target.url = std::string(normalized.buffer());
+  target.url = scheme + "://" + host;
+  if (parsed->has_port()) target.url += ":" + std::string(parsed->port());
+  std::string path(parsed->encoded_path());
+  target.url += path.empty() ? "/" : path;
+  if (parsed->has_query()) target.url += "?" + std::string(parsed->encoded_query());
   if (allow_private) return target;
 
   std::string bare = host;
   if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
     bare = bare.substr(1, bare.size() - 2);
+  while (!bare.empty() && bare.back() == '.') bare.pop_back();  // "localhost." is localhost
   if (bare == "localhost" || bare.ends_with(".localhost"))
     return Bad("url points to a loopback address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
   addrinfo hints{};

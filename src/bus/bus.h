@@ -32,7 +32,9 @@ class Bus {
 
   // Messages from one thread to one channel arrive in the order published.
   virtual void Publish(const std::string& channel, std::string payload) = 0;
-  // Reference counting is the caller's (the Hub's) job: one Subscribe per channel.
+  // Reference counting is the caller's (the Hub's) job: one Subscribe per
+  // channel. The Hub calls these under its own lock: they must not block
+  // and must not call the handler synchronously.
   virtual void Subscribe(const std::string& channel) = 0;
   virtual void Unsubscribe(const std::string& channel) = 0;
 

@@ -112,10 +112,12 @@ Result<ProgressUpdate> ParseProgressUpdate(std::string_view body) {
   if (auto r = OptInt(o, "high_issues"); !r) return r.error(); else u.high_issues = *r;
   if (auto r = OptInt(o, "medium_issues"); !r) return r.error(); else u.medium_issues = *r;
   if (auto r = OptInt(o, "low_issues"); !r) return r.error(); else u.low_issues = *r;
-  for (auto key : {"total_pages", "critical_issues", "high_issues", "medium_issues", "low_issues"}) {
-    if (auto it = o.find(key); it != o.end() && it->value().is_int64() &&
-                               it->value().get_int64() < 0)
-      return Bad(std::string(key) + " must not be negative");
+  const std::pair<const char*, const std::optional<int64_t>*> counts[] = {
+      {"total_pages", &u.total_pages},         {"critical_issues", &u.critical_issues},
+      {"high_issues", &u.high_issues},         {"medium_issues", &u.medium_issues},
+      {"low_issues", &u.low_issues}};
+  for (const auto& [key, value] : counts) {
+    if (*value && **value < 0) return Bad(std::string(key) + " must not be negative");
   }
   if (auto it = o.find("geo_score"); it != o.end() && !it->value().is_null()) {
     if (!it->value().is_number()) return Bad("geo_score must be a number");

@@ -19,22 +19,21 @@ void Publisher::Publish(const store::Applied& applied) {
 }
 
 Result<store::Applied> Publisher::Create(const store::NewJob& job) {
+  std::lock_guard lock(order_);
   auto applied = store_.CreateJob(job);
-  if (!applied) return applied;
-  // A new job has no subscribers yet except notification streams.
-  std::lock_guard lock(stripes_[static_cast<size_t>(applied->job.id) % stripes_.size()]);
-  Publish(*applied);
+  if (applied) Publish(*applied);
   return applied;
 }
 
 Result<store::Applied> Publisher::Update(int64_t job_id, const jobs::ProgressUpdate& update) {
-  std::lock_guard lock(stripes_[static_cast<size_t>(job_id) % stripes_.size()]);
+  std::lock_guard lock(order_);
   auto applied = store_.UpdateJob(job_id, update);
   if (applied) Publish(*applied);
   return applied;
 }
 
 Result<store::FeedEntry> Publisher::Notify(const store::NewNotice& notice) {
+  std::lock_guard lock(order_);
   auto entry = store_.AddNotice(notice);
   if (entry) {
     bus_.Publish(std::string(bus::kFeedChannel), bus::EncodeFeedMessage(*entry));

@@ -6,7 +6,6 @@
 //
 // Blocking (it writes the store); call it from a blocking pool. Thread-safe.
 
-#include <array>
 #include <cstdint>
 #include <mutex>
 
@@ -37,10 +36,11 @@ class Publisher {
   store::JobStore& store_;
   bus::Bus& bus_;
   Metrics& metrics_;
-  // Two updates of one job from two threads must reach the bus in sequence
-  // order; a striped lock held across "store, then publish" guarantees it
-  // without serialising unrelated jobs.
-  std::array<std::mutex, 64> stripes_;
+  // Held across "store, then publish" so that the bus sees changes in commit
+  // order: per job (sequence numbers) and across jobs (feed ids, which
+  // /notify/events streams use as their SSE ids). SQLite serialises writes
+  // anyway, so one lock costs no parallelism there.
+  std::mutex order_;
 };
 
 }  // namespace herald::publish

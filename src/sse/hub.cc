@@ -15,63 +15,48 @@ Hub::Hub(bus::Bus& bus) : bus_(bus) {
 }
 
 void Hub::Join(const std::string& channel, const std::shared_ptr<Subscriber>& subscriber) {
-  bool first = false;
-  {
-    std::lock_guard lock(mu_);
-    Members& members = channels_[channel];
-    first = members.empty();
-    members.emplace(subscriber.get(), subscriber);
-  }
-  // Subscribing outside the lock: the Redis bus may take a lock of its own.
-  // A message racing with this is harmless: the joining stream reads the
-  // store after joining, so it catches up either way.
-  if (first) bus_.Subscribe(channel);
+  // The bus is told under the lock: otherwise a Join racing the last Leave
+  // could reach the bus before that Leave's Unsubscribe and end up joined to
+  // an unsubscribed channel. Bus calls never block and never call back into
+  // the Hub while holding their own lock, so the lock order is Hub -> Bus.
+  std::lock_guard lock(mu_);
+  Members& members = channels_[channel];
+  if (members.empty()) bus_.Subscribe(channel);
+  members.emplace(subscriber.get(), subscriber);
 }
 
 void Hub::Leave(const std::string& channel, const Subscriber* subscriber) {
-  bool last = false;
-  {
-    std::lock_guard lock(mu_);
-    auto it = channels_.find(channel);
-    if (it == channels_.end()) return;
-    it->second.erase(subscriber);
-    if (it->second.empty()) {
-      channels_.erase(it);
-      last = true;
-    }
+  std::lock_guard lock(mu_);
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return;
+  it->second.erase(subscriber);
+  if (it->second.empty()) {
+    channels_.erase(it);
+    bus_.Unsubscribe(channel);
   }
-  if (last) bus_.Unsubscribe(channel);
 }
 
 void Hub::JoinFeed(const std::string& user, bool admin,
                    const std::shared_ptr<Subscriber>& subscriber) {
-  bool first = false;
-  {
-    std::lock_guard lock(mu_);
-    first = feed_members_.empty();
-    feed_members_[subscriber.get()] = FeedMember{user, admin};
-    feed_by_user_[user].emplace(subscriber.get(), subscriber);
-    if (admin) feed_admins_.emplace(subscriber.get(), subscriber);
-  }
-  if (first) bus_.Subscribe(std::string(bus::kFeedChannel));
+  std::lock_guard lock(mu_);  // bus under the lock: see Join
+  if (feed_members_.empty()) bus_.Subscribe(std::string(bus::kFeedChannel));
+  feed_members_[subscriber.get()] = FeedMember{user, admin};
+  feed_by_user_[user].emplace(subscriber.get(), subscriber);
+  if (admin) feed_admins_.emplace(subscriber.get(), subscriber);
 }
 
 void Hub::LeaveFeed(const Subscriber* subscriber) {
-  bool last = false;
-  {
-    std::lock_guard lock(mu_);
-    auto it = feed_members_.find(subscriber);
-    if (it == feed_members_.end()) return;
-    auto by_user = feed_by_user_.find(it->second.user);
-    if (by_user != feed_by_user_.end()) {
-      by_user->second.erase(subscriber);
-      if (by_user->second.empty()) feed_by_user_.erase(by_user);
-    }
-    feed_admins_.erase(subscriber);
-    feed_members_.erase(it);
-    last = feed_members_.empty();
+  std::lock_guard lock(mu_);  // bus under the lock: see Join
+  auto it = feed_members_.find(subscriber);
+  if (it == feed_members_.end()) return;
+  auto by_user = feed_by_user_.find(it->second.user);
+  if (by_user != feed_by_user_.end()) {
+    by_user->second.erase(subscriber);
+    if (by_user->second.empty()) feed_by_user_.erase(by_user);
   }
-  if (last) bus_.Unsubscribe(std::string(bus::kFeedChannel));
+  feed_admins_.erase(subscriber);
+  feed_members_.erase(it);
+  if (feed_members_.empty()) bus_.Unsubscribe(std::string(bus::kFeedChannel));
 }
 
 void Hub::DeliverAll(const Members& members, const EventPtr& event) {

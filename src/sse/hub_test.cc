@@ -127,9 +127,16 @@ TEST_F(HubTest, LeavingTwiceUnsubscribesOnce) {
 TEST_F(HubTest, AJoinRacingTheLastLeaveLeavesTheChannelSubscribed) {
   auto leaving = NewSubscriber(), joining = NewSubscriber();
   hub_.Join(kChannel, leaving);
-  bus_.BeforeNextUnsubscribe([&](const std::string&) { hub_.Join(kChannel, joining); });
+  // Another thread joins at the moment the hub has decided to unsubscribe.
+  // (It cannot finish before the Leave does: the hub holds its lock.)
+  std::thread racer;
+  bus_.BeforeNextUnsubscribe([&](const std::string&) {
+    racer = std::thread([&] { hub_.Join(kChannel, joining); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
 
   hub_.Leave(kChannel, leaving.get());
+  racer.join();
 
   ASSERT_EQ(hub_.SubscriberCountForTest(kChannel), 1u);
   EXPECT_TRUE(bus_.IsSubscribed(kChannel))
@@ -141,9 +148,14 @@ TEST_F(HubTest, AJoinRacingTheLastLeaveLeavesTheChannelSubscribed) {
 TEST_F(HubTest, AJoinFeedRacingTheLastLeaveFeedLeavesTheFeedSubscribed) {
   auto leaving = NewSubscriber(), joining = NewSubscriber();
   hub_.JoinFeed("alice", false, leaving);
-  bus_.BeforeNextUnsubscribe([&](const std::string&) { hub_.JoinFeed("bob", false, joining); });
+  std::thread racer;
+  bus_.BeforeNextUnsubscribe([&](const std::string&) {
+    racer = std::thread([&] { hub_.JoinFeed("bob", false, joining); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
 
   hub_.LeaveFeed(leaving.get());
+  racer.join();
 
   EXPECT_TRUE(bus_.IsSubscribed(kFeed))
       << "a feed stream is joined but the bus was left unsubscribed from " << kFeed;
@@ -454,7 +466,7 @@ TEST_F(HubTest, StopAllSkipsSubscribersThatNoLongerExist) {
 
 TEST_F(HubTest, SurvivesConcurrentJoinLeaveAndDelivery) {
   constexpr int kThreads = 4;
-  constexpr int kIterations = 300;
+  constexpr int kIterations = 1000;
   const std::vector<std::string> channels = {"audit:progress:1", "audit:progress:2",
                                              "job:progress:3"};
   std::atomic<int> failures{0};

@@ -73,7 +73,12 @@ std::vector<int64_t> ListIds(const HttpResponse& res) {
     ADD_FAILURE() << "list: " << res.status << " " << res.body;
     return ids;
   }
-  for (const auto& item : Obj(res.body).at("items").as_array())
+  json::object body = Obj(res.body);
+  if (!body.contains("items") || !body.at("items").is_array()) {
+    ADD_FAILURE() << "no items: " << res.body;
+    return ids;
+  }
+  for (const auto& item : body.at("items").as_array())
     ids.push_back(item.as_object().at("id").as_int64());
   return ids;
 }
