@@ -48,12 +48,13 @@ Result<std::optional<int64_t>> LastEventId(const Request& r) {
   return std::optional<int64_t>{v};
 }
 
-// A plain HTTP error written on a socket whose stream could not start.
-std::string PlainError(int status, std::string_view message) {
-  std::string body = Reply::Error(status, message).body;
-  return "HTTP/1.1 " + std::to_string(status) + " Error\r\nContent-Type: application/json\r\n" +
-         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
-         body;
+// The contract's "unexpected fault": the job was readable a moment ago, so
+// the request was valid; the stream opens, says so, and ends. EventSource
+// then reconnects after `retry` and resumes, where a 5xx would make it give
+// up for good.
+std::string InternalErrorFrame(std::string_view label, const Error& error) {
+  log::Error("SSE stream for {} failed: {}", label, error.message);
+  return sse::FormatEvent(std::nullopt, "error", sse::kInternalErrorData);
 }
 
 }  // namespace
@@ -111,7 +112,7 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
     asio::post(d_.blocking, [this, stream, id, resume, head = std::move(head)]() mutable {
       auto job = d_.store.GetJob(id);
       if (!job) {
-        stream->Start(PlainError(HttpStatus(job.error().code), job.error().message), 0, true);
+        stream->Start(head + InternalErrorFrame("job " + std::to_string(id), job.error()), 0, true);
         return;
       }
       std::vector<sse::EventPtr> frames;
@@ -186,7 +187,8 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
     asio::post(d_.blocking, [this, stream, user, admin, resume, head = std::move(head)]() mutable {
       auto latest = d_.store.LatestFeedId();
       if (!latest) {
-        stream->Start(PlainError(503, latest.error().message), 0, true);
+        stream->Start(head + InternalErrorFrame("notifications of " + user, latest.error()), 0,
+                      true);
         return;
       }
       int64_t from = *latest;
