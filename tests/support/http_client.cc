@@ -206,7 +206,9 @@ bool SseClient::Fill(SteadyClock::time_point deadline) {
     return false;
   }
   buffer_ += fresh;
-  raw_body_ += fresh;
+  constexpr size_t kRawBodyCap = 64 * 1024;
+  if (raw_body_.size() < kRawBodyCap)
+    raw_body_.append(fresh, 0, std::min(fresh.size(), kRawBodyCap - raw_body_.size()));
   return true;
 }
 

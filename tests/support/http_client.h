@@ -66,7 +66,8 @@ class SseClient {
   // discarding anything before the end).
   bool WaitClosed(std::chrono::milliseconds timeout = 10s);
   bool closed() const { return closed_; }
-  // Everything received after the response head, as raw bytes.
+  // The first 64 KiB received after the response head, as raw bytes
+  // (capped so long tests do not grow the test process).
   const std::string& raw_body() const { return raw_body_; }
   void Close();
 
