@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "auth/jwt.h"
+#include "cli/commands.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "runtime/runtime.h"
@@ -62,6 +63,30 @@ int main(int argc, char** argv) {
   auto* serve = cli.add_subcommand("serve", "Serve the API, the streams and the dashboard");
   serve->add_option("--listen", listen, "host:port (overrides HERALD_LISTEN)");
 
+  auto* worker = cli.add_subcommand("worker", "Run queued audits (HERALD_WORKERS threads) until stopped");
+
+  // Terminal client: herald audit URL, herald watch ID.
+  cli::ClientOptions client;
+  client.server = "http://127.0.0.1:8000";
+  std::string audit_url;
+  int max_pages = 20;
+  int64_t watch_id = 0;
+  auto add_client_flags = [&](CLI::App* app) {
+    app->add_option("--server", client.server, "Herald's address (HERALD_URL)")
+        ->envname("HERALD_URL")
+        ->capture_default_str();
+    app->add_option("--token", client.token, "JWT (HERALD_TOKEN)")->envname("HERALD_TOKEN");
+  };
+  auto* audit = cli.add_subcommand("audit", "Start an audit of URL and show its progress");
+  audit->add_option("url", audit_url, "the site to audit")->required();
+  audit->add_option("--max-pages", max_pages, "pages to crawl")
+      ->check(CLI::Range(1, 500))
+      ->capture_default_str();
+  add_client_flags(audit);
+  auto* watch = cli.add_subcommand("watch", "Show the live progress of job ID");
+  watch->add_option("id", watch_id, "job or audit id")->required()->check(CLI::PositiveNumber);
+  add_client_flags(watch);
+
   std::string sub, role = "user";
   int64_t ttl = 3600;
   auto* token = cli.add_subcommand("token", "Print a signed JWT (HS256 with JWT_SECRET)");
@@ -87,8 +112,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (!*serve && !*token) {
-    std::cerr << "herald: a command is required: serve or token (see herald --help)\n";
+  if (*audit) return cli::RunAudit(client, audit_url, max_pages);
+  if (*watch) return cli::RunWatch(client, watch_id);
+  if (!*serve && !*token && !*worker) {
+    std::cerr << "herald: a command is required: serve, worker, token, audit or watch "
+                 "(see herald --help)\n";
     return 2;
   }
   auto loaded = config::LoadConfig(config::ProcessEnv());
@@ -104,5 +132,10 @@ int main(int argc, char** argv) {
     }
   }
   if (*serve) return Serve(config);
+  if (*worker) {
+    auto ran = runtime::RunWorker(config);
+    if (!ran) Fail(ran.error().message, ran.error().code == Errc::kBadRequest ? kExitUsage : 1);
+    return 0;
+  }
   return Token(config, sub, role, ttl);
 }

@@ -30,6 +30,10 @@ struct CrawlOptions {
   std::size_t max_page_bytes = 2 * 1024 * 1024;    // larger bodies are truncated
   int max_redirects = 5;
   std::chrono::milliseconds per_host_delay{0};     // between requests to the host
+  // Tests only: libcurl CURLOPT_RESOLVE entries ("public.example:8080:127.0.0.1")
+  // that pin a host name to an address without DNS. Empty in production. The
+  // SSRF guard still checks the pinned address when connecting.
+  std::vector<std::string> resolve;
 };
 
 struct FetchedPage {

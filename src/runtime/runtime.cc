@@ -22,6 +22,12 @@
 #include "publish/publisher.h"
 #include "sse/hub.h"
 #include "store/sqlite_store.h"
+#include "worker/worker_pool.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
 
 namespace herald::runtime {
 namespace asio = boost::asio;
@@ -57,6 +63,31 @@ Result<std::shared_ptr<const auth::TokenVerifier>> MakeVerifier(const config::Co
   return auth::TokenVerifier::Create(options);
 }
 
+Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
+                                                   const Clock* clock) {
+  if (!config.database_url.starts_with("sqlite://"))
+    return MakeError(Errc::kBadRequest,
+                     "DATABASE_URL: only sqlite:// is supported by this build yet");
+  store::SqliteOptions options;
+  options.path = config.database_url.substr(std::string_view("sqlite://").size());
+  options.event_retention = config.event_retention;
+  options.clock = clock;
+  auto opened = store::SqliteStore::Open(options);
+  if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+  return std::unique_ptr<store::JobStore>(std::move(*opened));
+}
+
+worker::PoolOptions MakePoolOptions(const config::Config& config, int threads) {
+  worker::PoolOptions options;
+  options.threads = threads;
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  options.worker_id = std::string(host) + ":" + std::to_string(::getpid());
+  options.runner.allow_private = config.audit_allow_private;
+  options.runner.crawl.user_agent = "HeraldAudit/" HERALD_VERSION;
+  return options;
+}
+
 }  // namespace
 
 class Runtime::Impl {
@@ -74,20 +105,13 @@ class Runtime::Impl {
     auto verifier = MakeVerifier(config_);
     if (!verifier) return verifier.error();
     verifier_ = *verifier;
-    if (!config_.database_url.starts_with("sqlite://"))
-      return MakeError(Errc::kBadRequest,
-                       "DATABASE_URL: only sqlite:// is supported by this build yet");
     if (config_.sse_source == config::SseSource::kRedis ||
         config_.sse_source == config::SseSource::kPostgres)
       return MakeError(Errc::kBadRequest,
                        "SSE_SOURCE: " + std::string(config::ToString(config_.sse_source)) +
                            " is not supported by this build yet; use memory or db");
-    store::SqliteOptions options;
-    options.path = config_.database_url.substr(std::string_view("sqlite://").size());
-    options.event_retention = config_.event_retention;
-    options.clock = clock_;
-    auto opened = store::SqliteStore::Open(options);
-    if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+    auto opened = OpenStore(config_, clock_);
+    if (!opened) return opened.error();
     store_ = std::move(*opened);
 
     if (config_.sse_source == config::SseSource::kDb)
@@ -99,6 +123,8 @@ class Runtime::Impl {
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
                                                    *verifier_, blocking_, metrics_, *clock_});
     server_ = std::make_unique<http::Server>(ioc_, config_.http, *app_, metrics_);
+    workers_ = std::make_unique<worker::WorkerPool>(*store_, *publisher_,
+                                                    MakePoolOptions(config_, config_.workers));
     return {};
   }
 
@@ -106,6 +132,7 @@ class Runtime::Impl {
     if (auto listening = server_->Listen(); !listening) return listening.error();
     bus_->Start();
     server_->Start();
+    workers_->Start();
     log::Info("herald {} listening on http://{}:{} (sse_source={}, db={})", HERALD_VERSION,
               config_.http.host, server_->port(), config::ToString(config_.sse_source),
               config_.database_url.substr(0, config_.database_url.find(':')));
@@ -131,6 +158,7 @@ class Runtime::Impl {
   void Wait() {
     for (auto& t : threads_) t.join();
     threads_.clear();
+    workers_->Stop();
     bus_->Stop();
     blocking_.join();
     log::Info("herald stopped");
@@ -182,8 +210,36 @@ class Runtime::Impl {
   std::unique_ptr<publish::Publisher> publisher_;
   std::unique_ptr<api::App> app_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<worker::WorkerPool> workers_;
   std::vector<std::thread> threads_;
 };
+
+Result<void> RunWorker(const config::Config& config) {
+  if (log::Level level; log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
+  if (config.sse_source == config::SseSource::kMemory)
+    log::Warn("herald worker: with SSE_SOURCE=memory the streams of `herald serve` only see "
+              "this worker's progress when they poll; run serve with SSE_SOURCE=db");
+  SystemClock clock;
+  auto store = OpenStore(config, &clock);
+  if (!store) return store.error();
+  Metrics metrics;
+  bus::MemoryBus bus;  // progress reaches other processes through the store
+  publish::Publisher publisher(**store, bus, metrics);
+  worker::WorkerPool pool(**store, publisher,
+                          MakePoolOptions(config, std::max(1, config.workers)));
+  // Block SIGINT/SIGTERM here and wait for them synchronously.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  pool.Start();
+  int signo = 0;
+  sigwait(&signals, &signo);
+  log::Info("signal {}: stopping audit workers", signo);
+  pool.Stop();
+  return {};
+}
 
 Result<std::unique_ptr<Runtime>> Runtime::Create(const config::Config& config,
                                                  const Clock* clock) {

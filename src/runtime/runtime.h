@@ -51,4 +51,8 @@ class Runtime {
   std::unique_ptr<Impl> impl_;
 };
 
+// `herald worker`: runs HERALD_WORKERS (at least 1) audit worker threads
+// against the configured store until SIGINT/SIGTERM. Blocks.
+Result<void> RunWorker(const config::Config& config);
+
 }  // namespace herald::runtime

@@ -66,6 +66,11 @@ struct NewNotice {
   std::string data_json;  // any JSON value's text
 };
 
+struct AuditClaim {
+  jobs::Job job;
+  int attempt = 1;  // 1 on the first claim; more after a worker died
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -97,6 +102,17 @@ class JobStore {
 
   // kUnavailable when the database cannot be reached.
   virtual Result<void> Ping() = 0;
+
+  // The work queue of built-in audits. A claim is a lease: the worker renews
+  // it while it runs, and an audit whose worker died (lease expired while
+  // `running`) can be claimed again. Claims are atomic across threads and
+  // processes. Returns nullopt when there is nothing to do.
+  virtual Result<std::optional<AuditClaim>> ClaimAudit(const std::string& worker,
+                                                       int64_t lease_ms) = 0;
+  // Extends the lease; false when the worker no longer holds it (another
+  // worker took over, or the job ended, e.g. cancelled).
+  virtual Result<bool> RenewLease(int64_t job_id, const std::string& worker,
+                                  int64_t lease_ms) = 0;
 };
 
 }  // namespace herald::store

@@ -697,4 +697,57 @@ TEST_P(JobStoreTest, ConcurrentCreatesGetDistinctIds) {
             static_cast<size_t>(kThreads * kPerThread));
 }
 
+// ---------------------------------------------------------------------------
+// The audit work queue.
+
+TEST_P(JobStoreTest, ClaimAuditTakesPendingAuditsOldestFirstAndOnlyOnce) {
+  EXPECT_FALSE(store_->ClaimAudit("w1", 30000).value().has_value()) << "empty queue";
+  int64_t generic = Create("alice").job.id;
+  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  int64_t b = store_->CreateJob(NewJob{"audit", "bob", "", "https://b.example/", 5}).value().job.id;
+  auto first = store_->ClaimAudit("w1", 30000).value();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->job.id, a);
+  EXPECT_EQ(first->attempt, 1);
+  // Leased, whether or not the worker has said "running" yet.
+  auto second = store_->ClaimAudit("w2", 30000).value();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->job.id, b);
+  jobs::ProgressUpdate running;
+  running.status = jobs::JobStatus::kRunning;
+  ASSERT_TRUE(IsOk(store_->UpdateJob(b, running)));
+  EXPECT_FALSE(store_->ClaimAudit("w3", 30000).value().has_value())
+      << "generic job " << generic << " is never claimed; running audits are leased";
+}
+
+TEST_P(JobStoreTest, AnExpiredLeaseLetsAnotherWorkerTakeOver) {
+  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  ASSERT_TRUE(store_->ClaimAudit("w1", 1000).value().has_value());
+  jobs::ProgressUpdate running;
+  running.status = jobs::JobStatus::kRunning;
+  ASSERT_TRUE(IsOk(store_->UpdateJob(a, running)));
+  EXPECT_TRUE(store_->RenewLease(a, "w1", 1000).value());
+  clock_.Advance(500);
+  EXPECT_FALSE(store_->ClaimAudit("w2", 1000).value().has_value()) << "lease still held";
+  clock_.Advance(1000);  // w1 died: no renewal
+  auto taken = store_->ClaimAudit("w2", 1000).value();
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->job.id, a);
+  EXPECT_EQ(taken->attempt, 2);
+  EXPECT_FALSE(store_->RenewLease(a, "w1", 1000).value()) << "w1 lost the lease";
+  EXPECT_TRUE(store_->RenewLease(a, "w2", 1000).value());
+}
+
+TEST_P(JobStoreTest, RenewLeaseFailsOnceTheAuditEnded) {
+  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  ASSERT_TRUE(store_->ClaimAudit("w1", 30000).value().has_value());
+  jobs::ProgressUpdate cancel;
+  cancel.status = jobs::JobStatus::kFailed;
+  cancel.error_message = "cancelled";
+  ASSERT_TRUE(IsOk(store_->UpdateJob(a, cancel)));
+  EXPECT_FALSE(store_->RenewLease(a, "w1", 30000).value());
+  clock_.Advance(60000);
+  EXPECT_FALSE(store_->ClaimAudit("w2", 30000).value().has_value()) << "terminal audits stay done";
+}
+
 }  // namespace herald::store

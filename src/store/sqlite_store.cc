@@ -75,6 +75,14 @@ CREATE TABLE events (
 );
 CREATE INDEX events_audience_id ON events (audience, id);
 )sql"},
+    {2, R"sql(
+-- Audit work queue: who holds a running audit, until when, and how often it
+-- was claimed (a claim after the first means a worker died).
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_claim ON jobs (type, status, id);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -703,6 +711,56 @@ Result<Applied> SqliteStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& u
     if (auto r = PruneEvents(conn, id, job->last_seq, impl_->retention()); !r) return r.error();
     if (auto r = txn->Commit(); !r) return r.error();
     return applied;
+  });
+}
+
+Result<std::optional<AuditClaim>> SqliteStore::ClaimAudit(const std::string& worker,
+                                                          int64_t lease_ms) {
+  return impl_->WithWriter([&](Connection& conn) -> Result<std::optional<AuditClaim>> {
+    auto txn = WriteTransaction::Begin(conn);
+    if (!txn) return txn.error();
+    const int64_t now = impl_->NowMs();
+    int64_t id = 0;
+    int attempts = 0;
+    {
+      // Oldest first. Unleased pending audits, and any whose lease ran out:
+      // its worker died (running) or never got to say "running" (pending).
+      auto stmt = conn.Prepare(
+          "SELECT id, attempts FROM jobs WHERE type = 'audit' AND status IN ('pending', "
+          "'running') AND COALESCE(lease_expires_at, 0) < ?1 ORDER BY id LIMIT 1");
+      if (!stmt) return stmt.error();
+      stmt->Int(1, now);
+      auto row = stmt->Step("finding an audit to run");
+      if (!row) return row.error();
+      if (!*row) return std::optional<AuditClaim>{};
+      id = stmt->ColInt(0);
+      attempts = static_cast<int>(stmt->ColInt(1));
+    }
+    {
+      auto stmt = conn.Prepare(
+          "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2, attempts = attempts + 1 "
+          "WHERE id = ?3");
+      if (!stmt) return stmt.error();
+      stmt->Text(1, worker).Int(2, now + lease_ms).Int(3, id);
+      if (auto r = stmt->Run("claiming an audit"); !r) return r.error();
+    }
+    auto job = LoadJob(conn, id);
+    if (!job) return job.error();
+    if (auto r = txn->Commit(); !r) return r.error();
+    return std::optional<AuditClaim>{AuditClaim{std::move(*job), attempts + 1}};
+  });
+}
+
+Result<bool> SqliteStore::RenewLease(int64_t job_id, const std::string& worker,
+                                     int64_t lease_ms) {
+  return impl_->WithWriter([&](Connection& conn) -> Result<bool> {
+    auto stmt = conn.Prepare(
+        "UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND lease_owner = ?3 AND "
+        "status NOT IN ('completed', 'failed')");
+    if (!stmt) return stmt.error();
+    stmt->Int(1, impl_->NowMs() + lease_ms).Int(2, job_id).Text(3, worker);
+    if (auto r = stmt->Run("renewing an audit lease"); !r) return r.error();
+    return sqlite3_changes(conn.get()) == 1;
   });
 }
 

@@ -17,6 +17,7 @@ TestServer::TestServer(std::function<void(config::Config&)> tweak) {
   config_.auth.jwt_secret = kTestSecret;
   config_.database_url = "sqlite://" + dir_ + "/herald.db";
   config_.log_level = "warn";
+  config_.workers = 0;  // audits stay pending unless a test runs workers
   if (tweak) tweak(config_);
   auto created = runtime::Runtime::Create(config_);
   if (!created) {

@@ -1,0 +1,222 @@
+#include "cli/commands.h"
+
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/progress_view.h"
+
+namespace herald::cli {
+namespace json = boost::json;
+
+namespace {
+
+// Set by SIGINT, polled by Stream(). A lock-free atomic is safe to store to
+// from a signal handler.
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+extern "C" void OnSigint(int) { g_interrupted.store(true, std::memory_order_relaxed); }
+
+// Installs the SIGINT handler for one command and restores the previous one.
+// No SA_RESTART: a blocked poll returns at once and the flag is seen sooner.
+class SigintScope {
+ public:
+  SigintScope() {
+    g_interrupted.store(false);
+    struct sigaction action {};
+    action.sa_handler = OnSigint;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;
+    installed_ = ::sigaction(SIGINT, &action, &previous_) == 0;
+  }
+  ~SigintScope() {
+    if (installed_) ::sigaction(SIGINT, &previous_, nullptr);
+  }
+  SigintScope(const SigintScope&) = delete;
+  SigintScope& operator=(const SigintScope&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+  bool installed_ = false;
+};
+
+int TerminalWidth() {
+  struct winsize ws {};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (const char* columns = std::getenv("COLUMNS")) {
+    int n = std::atoi(columns);
+    if (n > 0) return n;
+  }
+  return 80;
+}
+
+template <class F>
+int WithStdConsole(F&& run) {
+  SigintScope sigint;
+  Console console(std::cout, std::cerr);
+  console.tty = ::isatty(STDOUT_FILENO) == 1;
+  console.width = TerminalWidth();
+  console.should_stop = [] { return g_interrupted.load(std::memory_order_relaxed); };
+  return run(console);
+}
+
+std::optional<json::object> ParseObject(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
+}
+
+std::string StatusOf(const json::object& o) {
+  const json::value* s = o.if_contains("status");
+  return s && s->is_string() ? std::string(s->as_string()) : std::string();
+}
+
+// "herald: Herald answered 401: ..." plus a hint where one helps.
+void PrintHttpError(Console& c, const ClientOptions& options, const HttpResponse& r) {
+  c.err << "herald: Herald answered " << r.status << ": " << ServerError(r);
+  if (r.status == 401 && options.token.empty()) c.err << " (no token given; mint one with `herald token`)";
+  c.err << "\n";
+}
+
+std::string Kind(bool audit) { return audit ? "audit" : "job"; }
+
+// Streams job `id` until it ends, then prints its outcome.
+int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int64_t id,
+          Console& c) {
+  ProgressView view(c.out, c.tty, c.width);
+  std::string path = "/api/v1/sse/" + Kind(audit) + "s/" + std::to_string(id) + "/progress";
+  std::optional<json::object> last;
+  auto on_event = [&](const SseEvent& e) {
+    // `event: error` (stream timeout, server fault) precedes the end of the
+    // response; Stream() then reconnects with Last-Event-ID.
+    if (e.event != "message") return true;
+    if (auto payload = ParseObject(e.data)) {
+      view.Update(*payload);
+      last = std::move(payload);
+    }
+    return true;
+  };
+  auto ended = Stream(http.Url(path), http.AuthHeaders(), on_event, c.should_stop, c.stream);
+  view.Finish();
+  if (!ended) {
+    c.err << "herald: " << ended.error().message << "\n";
+    return 1;
+  }
+  if (*ended == StreamEnd::kInterrupted) {
+    c.err << "stopped watching; " << Kind(audit) << " " << id << " continues (herald watch " << id
+          << ")\n";
+    return 130;
+  }
+
+  // A 204 (the job ended before we reconnected) leaves the final state to
+  // be fetched; so does any end without a terminal payload.
+  if (!last || !IsTerminalStatus(StatusOf(*last))) {
+    auto res = http.Get("/api/v1/jobs/" + std::to_string(id));
+    if (!res) {
+      c.err << "herald: " << res.error().message << "\n";
+      return 1;
+    }
+    if (res->status != 200) {
+      PrintHttpError(c, options, *res);
+      return 1;
+    }
+    last = ParseObject(res->body);
+    if (!last || !IsTerminalStatus(StatusOf(*last))) {
+      c.err << "herald: the progress stream ended but " << Kind(audit) << " " << id
+            << " has not finished (herald watch " << id << ")\n";
+      return 1;
+    }
+  }
+
+  if (StatusOf(*last) == "failed") {
+    c.out << RenderFailure(audit, id, *last) << std::flush;
+    return 1;
+  }
+  if (!audit) {
+    c.out << RenderJobCompleted(id, *last) << std::flush;
+    return 0;
+  }
+  // The report is only in the job itself, not in the progress payload.
+  json::object job = *last;
+  if (auto res = http.Get("/api/v1/audits/" + std::to_string(id)); res && res->status == 200) {
+    if (auto full = ParseObject(res->body)) job = std::move(*full);
+  }
+  c.out << RenderAuditSummary(job) << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+int RunAudit(const ClientOptions& options, const std::string& url, int max_pages,
+             Console& c) {
+  HttpClient http(options.server, options.token);
+  json::object body;
+  body["url"] = url;
+  body["max_pages"] = max_pages;
+  auto res = http.Post("/api/v1/audits", json::serialize(body));
+  if (!res) {
+    c.err << "herald: " << res.error().message << "\n";
+    return 1;
+  }
+  if (res->status == 400) {
+    c.err << "herald: " << ServerError(*res) << "\n";
+    return 2;
+  }
+  std::optional<json::object> job;
+  if (res->status == 201) job = ParseObject(res->body);
+  const json::value* id = job ? job->if_contains("id") : nullptr;
+  if (!id || !id->is_int64()) {
+    PrintHttpError(c, options, *res);
+    return 1;
+  }
+  c.out << "Audit " << id->as_int64() << " started for " << url << "\n" << std::flush;
+  return Watch(options, http, true, id->as_int64(), c);
+}
+
+int RunWatch(const ClientOptions& options, int64_t id, Console& c) {
+  if (id <= 0) {
+    c.err << "herald: a job id is a positive number, not " << id << "\n";
+    return 2;
+  }
+  HttpClient http(options.server, options.token);
+  // /jobs/{id} shows any job, audits included; its "type" picks the stream.
+  auto res = http.Get("/api/v1/jobs/" + std::to_string(id));
+  if (!res) {
+    c.err << "herald: " << res.error().message << "\n";
+    return 1;
+  }
+  bool audit = false;
+  if (res->status == 200) {
+    auto job = ParseObject(res->body);
+    const json::value* type = job ? job->if_contains("type") : nullptr;
+    audit = type && type->is_string() && type->as_string() == "audit";
+  } else if (res->status == 404) {
+    auto as_audit = http.Get("/api/v1/audits/" + std::to_string(id));
+    if (!as_audit || as_audit->status != 200) {
+      c.err << "herald: no job or audit " << id << "\n";
+      return 1;
+    }
+    audit = true;
+  } else {
+    PrintHttpError(c, options, *res);
+    return 1;
+  }
+  return Watch(options, http, audit, id, c);
+}
+
+int RunAudit(const ClientOptions& options, const std::string& url, int max_pages) {
+  return WithStdConsole([&](Console& c) { return RunAudit(options, url, max_pages, c); });
+}
+
+int RunWatch(const ClientOptions& options, int64_t id) {
+  return WithStdConsole([&](Console& c) { return RunWatch(options, id, c); });
+}
+
+}  // namespace herald::cli
