@@ -128,6 +128,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
       {"JWT_LEEWAY_SECONDS", 0, 3600,
        [&](int64_t v) { c.auth.leeway = std::chrono::seconds(v); }},
       {"HERALD_WORKERS", 0, 256, [&](int64_t v) { c.workers = static_cast<int>(v); }},
+      {"HERALD_AUDIT_LEASE_SECONDS", 1, 3600,
+       [&](int64_t v) { c.audit_lease = std::chrono::seconds(v); }},
       {"HERALD_EVENT_RETENTION", 1, 10000000,
        [&](int64_t v) { c.event_retention = static_cast<int>(v); }},
   };

@@ -78,6 +78,9 @@ struct Config {
   std::optional<std::string> redis_url;                 // Env: REDIS_URL.
   SseSource sse_source = SseSource::kMemory;            // Env: SSE_SOURCE.
   int workers = 2;                  // Env: HERALD_WORKERS.
+  // How long a worker's claim on an audit lasts without renewal; an audit
+  // whose worker died is taken over after this. Env: HERALD_AUDIT_LEASE_SECONDS.
+  std::chrono::seconds audit_lease{30};
   bool audit_allow_private = false; // Env: AUDIT_ALLOW_PRIVATE.
   // Events kept per job for Last-Event-ID replay. Env: HERALD_EVENT_RETENTION.
   int event_retention = 1000;

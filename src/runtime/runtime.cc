@@ -80,6 +80,7 @@ Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
 worker::PoolOptions MakePoolOptions(const config::Config& config, int threads) {
   worker::PoolOptions options;
   options.threads = threads;
+  options.lease = config.audit_lease;
   char host[256] = "host";
   ::gethostname(host, sizeof host - 1);
   options.worker_id = std::string(host) + ":" + std::to_string(::getpid());
