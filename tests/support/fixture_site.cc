@@ -238,6 +238,25 @@ void FixtureSite::Serve(int fd) {
     }
     return;
   }
+  if (path == "/slow-page") {
+    // A complete page that takes about 2.4 s (12 chunks 200 ms apart): slow
+    // enough for the audit's performance.slow check, short enough for tests.
+    const std::string top =
+        "<!doctype html><html lang=\"en\"><head><title>Roasting schedule this week</title>"
+        "<meta name=\"description\" content=\"When each coffee is roasted this week.\">"
+        "</head><body><h1>Roasting schedule</h1>\n";
+    const std::string chunk = "<p>Monday to Sunday, small batches roasted to order.</p>\n";
+    constexpr int kChunks = 12;
+    const std::string bottom = "</body></html>\n";
+    Response head = Html("");
+    if (!send_all(Head(head, top.size() + chunk.size() * kChunks + bottom.size()))) return;
+    if (!send_all(top)) return;
+    for (int i = 0; i < kChunks; ++i) {
+      if (!pause(200) || !send_all(chunk)) return;
+    }
+    send_all(bottom);
+    return;
+  }
   if (path == "/redirect-loop") {
     response = Redirect("/redirect-loop");
   } else if (path.starts_with("/redirect/")) {

@@ -6,6 +6,7 @@
 //   /redirect-loop        302 to itself
 //   /redirect/N           302 to /redirect/N-1; /redirect/0 is a small page
 //   /redirect-to?url=X    302 to X (X percent-decoded)
+//   /slow-page            a whole page in about 2.4 s (performance.slow)
 //   /slow                 headers at once, then a small HTML body trickled
 //                         over about 5 s
 //   /big                  a 3 MB HTML page
