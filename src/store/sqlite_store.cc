@@ -716,6 +716,18 @@ Result<Applied> SqliteStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& u
 
 Result<std::optional<AuditClaim>> SqliteStore::ClaimAudit(const std::string& worker,
                                                           int64_t lease_ms) {
+  // Idle workers ask several times a second: answer "nothing to do" from a
+  // reader, without taking the write lock the publishers need.
+  auto any = impl_->WithReader([&](Connection& conn) -> Result<bool> {
+    auto stmt = conn.Prepare(
+        "SELECT 1 FROM jobs WHERE type = 'audit' AND status IN ('pending', 'running') AND "
+        "COALESCE(lease_expires_at, 0) < ?1 LIMIT 1");
+    if (!stmt) return stmt.error();
+    stmt->Int(1, impl_->NowMs());
+    return stmt->Step("looking for audits to run");
+  });
+  if (!any) return any.error();
+  if (!*any) return std::optional<AuditClaim>{};
   return impl_->WithWriter([&](Connection& conn) -> Result<std::optional<AuditClaim>> {
     auto txn = WriteTransaction::Begin(conn);
     if (!txn) return txn.error();
