@@ -1,0 +1,616 @@
+#include "bus/redis_bus.h"
+
+// hiredis 0.14 has no Asio adapter. This file is the bridge: each
+// redisAsyncContext's ev.addRead/delRead/addWrite/delWrite/cleanup hooks turn
+// into async_wait(wait_read / wait_write) on a posix::stream_descriptor that
+// wraps the context's socket, and readiness calls redisAsyncHandleRead/Write.
+// Everything that touches a context runs on one strand. The socket belongs to
+// hiredis (redisFree closes it), so the descriptor is released, never closed.
+
+#include <hiredis/async.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <deque>
+#include <future>
+#include <optional>
+#include <unordered_set>
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "common/log.h"
+
+namespace herald::bus {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kInitialBackoff = 100ms;
+constexpr auto kMaxBackoff = 5000ms;
+constexpr auto kConnectTimeout = 5s;     // connect + AUTH/SELECT/PING answered
+constexpr auto kStopWait = 2s;           // Stop() waits this long for the strand
+constexpr int kKeepAliveSeconds = 15;    // notices a peer that vanished silently
+
+Error UrlError(std::string what) {
+  return MakeError(Errc::kBadRequest, "REDIS_URL: " + std::move(what));
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes the user-info part (a password may hold '@' or ':').
+std::optional<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return std::nullopt;
+    int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+template <class Int>
+bool ParseDecimal(std::string_view text, Int* out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
+  constexpr std::string_view kScheme = "redis://";
+  if (url.size() < kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), url.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return UrlError("expected redis://[[user]:password@]host[:port][/db]");
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  RedisEndpoint ep;
+
+  // Path: "/db", possibly empty.
+  std::string_view path;
+  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  if (rest.find_first_of("?#") != std::string_view::npos ||
+      path.find_first_of("?#") != std::string_view::npos) {
+    return UrlError("query strings and fragments are not supported");
+  }
+  if (!path.empty()) {
+    if (!ParseDecimal(path, &ep.db) || ep.db < 0) {
+      return UrlError("the database must be a number, e.g. redis://host:6379/0");
+    }
+  }
+
+  // User info: "[user]:password@" or "password@" (taken as the password).
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    std::string_view user, password;
+    if (size_t colon = userinfo.find(':'); colon != std::string_view::npos) {
+      user = userinfo.substr(0, colon);
+      password = userinfo.substr(colon + 1);
+    } else {
+      password = userinfo;
+    }
+    auto u = PercentDecode(user);
+    auto p = PercentDecode(password);
+    if (!u || !p) return UrlError("bad percent-encoding in the user info");
+    ep.username = std::move(*u);
+    ep.password = std::move(*p);
+    if (!ep.username.empty() && ep.password.empty()) {
+      return UrlError("a user name needs a password");
+    }
+  }
+
+  // Host and port; an IPv6 literal is bracketed.
+  std::string_view host, port;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return UrlError("unclosed '[' in the host");
+    host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return UrlError("unexpected text after the host");
+      port = after.substr(1);
+      if (port.empty()) return UrlError("empty port");
+    }
+  } else {
+    size_t colon = rest.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+      if (port.empty()) return UrlError("empty port");
+    } else {
+      host = rest;
+    }
+  }
+  if (host.empty()) return UrlError("missing host");
+  if (host.find_first_of(" \t/@") != std::string_view::npos) return UrlError("bad host");
+  ep.host = std::string(host);
+  if (!port.empty()) {
+    unsigned value = 0;
+    if (!ParseDecimal(port, &value) || value == 0 || value > 65535) {
+      return UrlError("the port must be a number from 1 to 65535");
+    }
+    ep.port = static_cast<uint16_t>(value);
+  }
+  return ep;
+}
+
+// ---------------------------------------------------------------------------
+
+class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  using Strand = asio::strand<asio::io_context::executor_type>;
+
+  enum class Role { kSubscriber, kPublisher };
+
+  // One hiredis connection and its Asio plumbing. Only touched on the strand.
+  struct Conn {
+    Conn(Impl* o, Role r, const Strand& s)
+        : owner(o), role(r), retry(s), deadline(s) {}
+
+    Impl* owner;
+    Role role;
+    redisAsyncContext* ac = nullptr;
+    std::optional<asio::posix::stream_descriptor> fd;
+    uint64_t generation = 0;  // bumped whenever `ac` goes away
+    bool want_read = false, want_write = false;
+    bool read_armed = false, write_armed = false;
+    bool ready = false;  // AUTH/SELECT/PING answered
+    std::chrono::milliseconds backoff = kInitialBackoff;
+    std::string drop_reason;  // why we freed it ourselves, if we did
+    asio::steady_timer retry;
+    asio::steady_timer deadline;
+
+    const char* Name() const { return role == Role::kSubscriber ? "subscriber" : "publisher"; }
+  };
+
+  Impl(asio::io_context& ioc, RedisEndpoint ep)
+      : strand_(asio::make_strand(ioc)),
+        ep_(std::move(ep)),
+        sub_(this, Role::kSubscriber, strand_),
+        pub_(this, Role::kPublisher, strand_) {}
+
+  ~Impl() {
+    // Normally Stop() ran on the strand already. If the io_context never ran
+    // it, free what is left here (nothing else can run concurrently: every
+    // handler holds a reference to us).
+    stopping_ = true;
+    for (Conn* c : {&sub_, &pub_}) {
+      if (c->ac) redisAsyncFree(c->ac);  // Cleanup() releases the descriptor
+    }
+  }
+
+  // --- Called from any thread --------------------------------------------
+
+  void SetHandler(Handler h) { handler_ = std::move(h); }
+
+  void Start() {
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->started_ || self->stopping_) return;
+      self->started_ = true;
+      self->Connect(self->sub_);
+      self->Connect(self->pub_);
+    });
+  }
+
+  void Stop() {
+    stopped_ = true;  // from now on the handler is not called
+    if (strand_.running_in_this_thread()) {
+      DoStop();
+      return;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    asio::post(strand_, [self = shared_from_this(), done] {
+      self->DoStop();
+      done->set_value();
+    });
+    // Bounded: if nobody runs the io_context, the shutdown stays posted.
+    future.wait_for(kStopWait);
+  }
+
+  void Publish(const std::string& channel, std::string payload) {
+    asio::post(strand_, [self = shared_from_this(), channel, payload = std::move(payload)]() mutable {
+      self->DoPublish(std::move(channel), std::move(payload));
+    });
+  }
+
+  void Subscribe(const std::string& channel) {
+    asio::post(strand_, [self = shared_from_this(), channel] { self->DoSubscribe(channel); });
+  }
+
+  void Unsubscribe(const std::string& channel) {
+    asio::post(strand_, [self = shared_from_this(), channel] { self->DoUnsubscribe(channel); });
+  }
+
+  std::string_view Health() const { return up_.load() ? "up" : "down"; }
+
+ private:
+  // --- Connection lifecycle (strand) --------------------------------------
+
+  void Connect(Conn& c) {
+    if (stopping_) return;
+    // Note: a host name is resolved synchronously by hiredis (getaddrinfo).
+    redisAsyncContext* ac = redisAsyncConnect(ep_.host.c_str(), ep_.port);
+    if (ac == nullptr) {
+      ConnectionLost(c, "cannot allocate a hiredis context");
+      return;
+    }
+    if (ac->err) {
+      std::string reason = ac->errstr ? ac->errstr : "connect failed";
+      redisAsyncFree(ac);
+      ConnectionLost(c, reason);
+      return;
+    }
+    try {
+      c.fd.emplace(strand_, ac->c.fd);
+    } catch (const std::exception& e) {
+      c.fd.reset();
+      redisAsyncFree(ac);
+      ConnectionLost(c, std::string("cannot watch the socket: ") + e.what());
+      return;
+    }
+    c.ac = ac;
+    c.want_read = c.want_write = c.read_armed = c.write_armed = false;
+    c.ready = false;
+    c.drop_reason.clear();
+    ac->data = &c;
+    ac->ev.data = &c;
+    ac->ev.addRead = &AddRead;
+    ac->ev.delRead = &DelRead;
+    ac->ev.addWrite = &AddWrite;
+    ac->ev.delWrite = &DelWrite;
+    ac->ev.cleanup = &Cleanup;
+    redisAsyncSetConnectCallback(ac, &OnConnect);
+
+    // Pipelined; replies come back in this order. PING must precede any
+    // SUBSCRIBE: once subscribed, hiredis 0.14 cannot match a PING reply.
+    if (!ep_.password.empty()) {
+      if (ep_.username.empty()) {
+        redisAsyncCommand(ac, &OnSetupReply, const_cast<char*>("AUTH"), "AUTH %b",
+                          ep_.password.data(), ep_.password.size());
+      } else {
+        redisAsyncCommand(ac, &OnSetupReply, const_cast<char*>("AUTH"), "AUTH %b %b",
+                          ep_.username.data(), ep_.username.size(), ep_.password.data(),
+                          ep_.password.size());
+      }
+    }
+    if (ep_.db != 0) {
+      redisAsyncCommand(ac, &OnSetupReply, const_cast<char*>("SELECT"), "SELECT %d", ep_.db);
+    }
+    redisAsyncCommand(ac, &OnPingReply, nullptr, "PING");
+    if (c.role == Role::kSubscriber) {
+      unsub_in_flight_.clear();
+      for (const auto& channel : channels_) SendSubscribe(channel);
+    }
+
+    c.deadline.expires_after(kConnectTimeout);
+    c.deadline.async_wait([self = shared_from_this(), &c, gen = c.generation](auto ec) {
+      if (ec || gen != c.generation || c.ready) return;
+      self->Drop(c, "connect timed out");
+    });
+  }
+
+  // Frees the context outside any hiredis callback; Cleanup() then schedules
+  // the reconnect.
+  void Drop(Conn& c, std::string reason) {
+    asio::post(strand_, [self = shared_from_this(), &c, gen = c.generation,
+                         reason = std::move(reason)]() mutable {
+      if (gen != c.generation || c.ac == nullptr) return;
+      c.drop_reason = std::move(reason);
+      redisAsyncFree(c.ac);
+    });
+  }
+
+  void ConnectionLost(Conn& c, const std::string& reason) {
+    UpdateHealth();
+    if (stopping_) return;
+    if (!outage_logged_) {
+      outage_logged_ = true;
+      log::Warn("SSE Redis read failed: {}", reason);
+    } else {
+      log::Debug("SSE Redis {} still down: {}", c.Name(), reason);
+    }
+    c.retry.expires_after(c.backoff);
+    c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
+    c.retry.async_wait([self = shared_from_this(), &c](auto ec) {
+      if (!ec) self->Connect(c);
+    });
+  }
+
+  void Ready(Conn& c) {
+    c.ready = true;
+    c.backoff = kInitialBackoff;
+    c.deadline.cancel();
+    UpdateHealth();
+    if (c.role == Role::kPublisher) FlushPending();
+  }
+
+  void UpdateHealth() {
+    bool up = sub_.ready && pub_.ready && !stopping_;
+    bool was = up_.exchange(up);
+    if (up && !was && outage_logged_) {
+      outage_logged_ = false;
+      log::Info("SSE Redis connection restored");
+    }
+  }
+
+  void DoStop() {
+    if (stopping_) return;
+    stopping_ = true;
+    pending_.clear();
+    for (Conn* c : {&sub_, &pub_}) {
+      c->retry.cancel();
+      c->deadline.cancel();
+      if (c->ac) redisAsyncFree(c->ac);  // deferred by hiredis inside a callback
+    }
+    up_ = false;
+  }
+
+  // --- Event hooks: hiredis → Asio (strand) --------------------------------
+
+  static void AddRead(void* p) {
+    auto& c = *static_cast<Conn*>(p);
+    c.want_read = true;
+    c.owner->ArmRead(c);
+  }
+  static void DelRead(void* p) { static_cast<Conn*>(p)->want_read = false; }
+  static void AddWrite(void* p) {
+    auto& c = *static_cast<Conn*>(p);
+    c.want_write = true;
+    c.owner->ArmWrite(c);
+  }
+  static void DelWrite(void* p) { static_cast<Conn*>(p)->want_write = false; }
+
+  // hiredis is freeing the context (error, server gone, or our own free);
+  // redisFree closes the socket after this returns.
+  static void Cleanup(void* p) {
+    auto& c = *static_cast<Conn*>(p);
+    Impl* self = c.owner;
+    std::string reason = c.drop_reason;
+    if (reason.empty()) {
+      reason = (c.ac && c.ac->c.errstr[0] != '\0') ? c.ac->c.errstr : "connection closed";
+    }
+    if (c.fd) {
+      boost::system::error_code ignored;
+      c.fd->cancel(ignored);
+      c.fd->release();
+      c.fd.reset();
+    }
+    c.ac = nullptr;
+    ++c.generation;
+    c.ready = false;
+    c.want_read = c.want_write = c.read_armed = c.write_armed = false;
+    c.drop_reason.clear();
+    c.deadline.cancel();
+    if (c.role == Role::kSubscriber) self->unsub_in_flight_.clear();
+    self->ConnectionLost(c, reason);
+  }
+
+  void ArmRead(Conn& c) {
+    if (c.read_armed || !c.fd) return;
+    c.read_armed = true;
+    c.fd->async_wait(asio::posix::stream_descriptor::wait_read,
+                     [self = shared_from_this(), &c, gen = c.generation](auto ec) {
+                       if (gen != c.generation) return;  // that context is gone
+                       c.read_armed = false;
+                       if (ec || !c.ac || !c.want_read) return;
+                       redisAsyncHandleRead(c.ac);  // may free the context
+                       if (gen == c.generation && c.want_read) self->ArmRead(c);
+                     });
+  }
+
+  void ArmWrite(Conn& c) {
+    if (c.write_armed || !c.fd) return;
+    c.write_armed = true;
+    c.fd->async_wait(asio::posix::stream_descriptor::wait_write,
+                     [self = shared_from_this(), &c, gen = c.generation](auto ec) {
+                       if (gen != c.generation) return;
+                       c.write_armed = false;
+                       if (ec || !c.ac || !c.want_write) return;
+                       redisAsyncHandleWrite(c.ac);  // connects, then flushes
+                       if (gen == c.generation && c.want_write) self->ArmWrite(c);
+                     });
+  }
+
+  // --- Replies (strand, inside hiredis) ------------------------------------
+
+  static void OnConnect(const redisAsyncContext* ac, int status) {
+    if (status != REDIS_OK) return;  // hiredis frees it next; Cleanup() reports
+    // TCP keepalive (hiredis 0.14 does not export redisKeepAlive).
+    int fd = ac->c.fd, on = 1, idle = kKeepAliveSeconds, interval = kKeepAliveSeconds / 3,
+        count = 3;
+    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  }
+
+  static void OnSetupReply(redisAsyncContext* ac, void* r, void* what) {
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply == nullptr || reply->type != REDIS_REPLY_ERROR) return;
+    auto& c = *static_cast<Conn*>(ac->data);
+    // The reply is Redis's own text; it never contains the password.
+    c.owner->Drop(c, fmt::format("{} failed: {}", static_cast<const char*>(what),
+                                 std::string_view(reply->str, reply->len)));
+  }
+
+  static void OnPingReply(redisAsyncContext* ac, void* r, void*) {
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply == nullptr) return;
+    auto& c = *static_cast<Conn*>(ac->data);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      c.owner->Drop(c, "PING failed: " + std::string(reply->str, reply->len));
+      return;
+    }
+    c.owner->Ready(c);
+  }
+
+  static void OnSubscriberReply(redisAsyncContext* ac, void* r, void*) {
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply == nullptr) return;  // the context is going away
+    auto& c = *static_cast<Conn*>(ac->data);
+    Impl* self = c.owner;
+    if (reply->type == REDIS_REPLY_ERROR) {
+      self->Drop(c, "SUBSCRIBE failed: " + std::string(reply->str, reply->len));
+      return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+    auto str = [&](size_t i) -> std::string_view {
+      const redisReply* e = reply->element[i];
+      if (e->type != REDIS_REPLY_STRING && e->type != REDIS_REPLY_STATUS) return {};
+      return {e->str, e->len};
+    };
+    std::string_view kind = str(0);
+    std::string_view channel = str(1);
+    if (kind == "message") {
+      self->Deliver(channel, str(2));
+    } else if (kind == "subscribe") {
+      log::Info("SSE Redis subscribed: {}", channel);
+    } else if (kind == "unsubscribe") {
+      self->Unsubscribed(std::string(channel));
+    }
+  }
+
+  static void OnPublishReply(redisAsyncContext*, void* r, void*) {
+    auto* reply = static_cast<redisReply*>(r);
+    if (reply != nullptr && reply->type == REDIS_REPLY_ERROR) {
+      log::Warn("SSE Redis publish failed: {}", std::string_view(reply->str, reply->len));
+    }
+  }
+
+  // --- Pub/sub (strand) ----------------------------------------------------
+
+  void Deliver(std::string_view channel, std::string_view payload) {
+    if (stopped_ || !handler_) return;
+    // A message can still arrive between UNSUBSCRIBE and its confirmation.
+    if (!channels_.contains(std::string(channel))) return;
+    handler_(channel, payload);
+  }
+
+  void DoSubscribe(const std::string& channel) {
+    if (!channels_.insert(channel).second) return;
+    // While an UNSUBSCRIBE for it is unanswered, a new SUBSCRIBE would have
+    // its callback removed by that answer (hiredis 0.14); Unsubscribed()
+    // re-subscribes instead.
+    if (sub_.ac && !unsub_in_flight_.contains(channel)) SendSubscribe(channel);
+  }
+
+  void DoUnsubscribe(const std::string& channel) {
+    if (channels_.erase(channel) == 0) return;
+    if (!sub_.ac || unsub_in_flight_.contains(channel)) return;
+    // hiredis routes the confirmation to the channel's SUBSCRIBE callback.
+    if (redisAsyncCommand(sub_.ac, nullptr, nullptr, "UNSUBSCRIBE %b", channel.data(),
+                          channel.size()) == REDIS_OK) {
+      unsub_in_flight_.insert(channel);
+    }
+  }
+
+  void Unsubscribed(const std::string& channel) {
+    unsub_in_flight_.erase(channel);
+    if (channels_.contains(channel) && sub_.ac) SendSubscribe(channel);
+  }
+
+  void SendSubscribe(const std::string& channel) {
+    redisAsyncCommand(sub_.ac, &OnSubscriberReply, nullptr, "SUBSCRIBE %b", channel.data(),
+                      channel.size());
+  }
+
+  void DoPublish(std::string channel, std::string payload) {
+    if (stopping_) return;
+    if (pub_.ready && pending_.empty() && SendPublish(channel, payload)) return;
+    if (pending_.size() >= kMaxPendingPublishes) {
+      pending_.pop_front();
+      if (!dropped_logged_) {
+        dropped_logged_ = true;
+        log::Warn("SSE Redis publish queue full ({}), dropping the oldest", kMaxPendingPublishes);
+      }
+    }
+    pending_.emplace_back(std::move(channel), std::move(payload));
+  }
+
+  void FlushPending() {
+    while (!pending_.empty() && pub_.ready) {
+      auto& [channel, payload] = pending_.front();
+      if (!SendPublish(channel, payload)) return;
+      pending_.pop_front();
+    }
+    dropped_logged_ = false;
+  }
+
+  bool SendPublish(const std::string& channel, const std::string& payload) {
+    if (!pub_.ac) return false;
+    return redisAsyncCommand(pub_.ac, &OnPublishReply, nullptr, "PUBLISH %b %b", channel.data(),
+                             channel.size(), payload.data(), payload.size()) == REDIS_OK;
+  }
+
+  Strand strand_;
+  const RedisEndpoint ep_;
+  Handler handler_;  // set before Start(); then read on the strand only
+
+  // Strand-only state.
+  Conn sub_;
+  Conn pub_;
+  std::unordered_set<std::string> channels_;         // what we want to hear
+  std::unordered_set<std::string> unsub_in_flight_;  // UNSUBSCRIBE unanswered
+  std::deque<std::pair<std::string, std::string>> pending_;  // publisher down
+  bool started_ = false;
+  bool stopping_ = false;
+  bool outage_logged_ = false;
+  bool dropped_logged_ = false;
+
+  std::atomic<bool> up_{false};
+  std::atomic<bool> stopped_{false};
+};
+
+// ---------------------------------------------------------------------------
+
+RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url) {
+  auto ep = ParseRedisUrl(redis_url);
+  if (!ep) throw ErrorException(ep.error());
+  impl_ = std::make_shared<Impl>(ioc, std::move(*ep));
+}
+
+RedisBus::~RedisBus() { impl_->Stop(); }
+
+void RedisBus::SetHandler(Handler handler) { impl_->SetHandler(std::move(handler)); }
+void RedisBus::Start() { impl_->Start(); }
+void RedisBus::Stop() { impl_->Stop(); }
+void RedisBus::Publish(const std::string& channel, std::string payload) {
+  impl_->Publish(channel, std::move(payload));
+}
+void RedisBus::Subscribe(const std::string& channel) { impl_->Subscribe(channel); }
+void RedisBus::Unsubscribe(const std::string& channel) { impl_->Unsubscribe(channel); }
+std::string_view RedisBus::RedisHealth() const { return impl_->Health(); }
+
+}  // namespace herald::bus

@@ -1,0 +1,74 @@
+#pragma once
+// SSE_SOURCE=redis: progress travels over Redis pub/sub, so any number of
+// Herald processes (and any program that PUBLISHes on "audit:progress:{id}")
+// share one live feed.
+//
+// Two hiredis async connections, one subscriber and one publisher, are
+// driven by the caller's io_context on one strand (no thread of their own).
+// When a connection drops the bus reconnects with backoff (100 ms doubling to
+// 5 s), authenticates and selects the database from the URL again, and
+// re-subscribes every channel. hiredis stays inside redis_bus.cc.
+//
+// Thread-safe: Publish/Subscribe/Unsubscribe post to the strand and return at
+// once; the handler is called from the strand.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "bus/bus.h"
+#include "common/errors.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace herald::bus {
+
+// redis://[[user]:password@]host[:port][/db]
+struct RedisEndpoint {
+  std::string host;
+  uint16_t port = 6379;
+  std::string username;  // empty: "AUTH password" (or no AUTH at all)
+  std::string password;  // empty: no AUTH
+  int db = 0;
+};
+
+// Errors are kBadRequest and their message starts with "REDIS_URL: ".
+Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
+
+class RedisBus final : public Bus {
+ public:
+  // `ioc` must outlive the bus. Throws ErrorException if the URL does not
+  // parse. Nothing connects before Start().
+  RedisBus(boost::asio::io_context& ioc, std::string redis_url);
+  ~RedisBus() override;
+
+  RedisBus(const RedisBus&) = delete;
+  RedisBus& operator=(const RedisBus&) = delete;
+
+  void SetHandler(Handler handler) override;
+  void Start() override;
+  // Closes both connections. Once Stop() returns the handler is not called
+  // again (when the io_context is running; otherwise the shutdown is posted).
+  void Stop() override;
+
+  // Order is preserved per bus. While the publisher is down, up to
+  // kMaxPendingPublishes messages wait for it (oldest dropped first).
+  void Publish(const std::string& channel, std::string payload) override;
+  void Subscribe(const std::string& channel) override;
+  void Unsubscribe(const std::string& channel) override;
+
+  // "up" when both connections are established (and authenticated).
+  std::string_view RedisHealth() const override;
+
+  static constexpr size_t kMaxPendingPublishes = 10000;
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace herald::bus

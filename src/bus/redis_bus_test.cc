@@ -1,0 +1,443 @@
+#include "bus/redis_bus.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace herald::bus {
+namespace {
+
+using namespace std::chrono_literals;
+using Message = std::pair<std::string, std::string>;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// ParseRedisUrl
+
+TEST(ParseRedisUrlTest, HostOnlyDefaultsPortAndDb) {
+  auto ep = ParseRedisUrl("redis://localhost");
+  ASSERT_TRUE(ep) << ep.error().message;
+  EXPECT_EQ(ep->host, "localhost");
+  EXPECT_EQ(ep->port, 6379);
+  EXPECT_EQ(ep->db, 0);
+  EXPECT_TRUE(ep->password.empty());
+  EXPECT_TRUE(ep->username.empty());
+}
+
+TEST(ParseRedisUrlTest, PasswordPortAndDb) {
+  auto ep = ParseRedisUrl("redis://:s3cr%40t@redis.internal:6380/2");
+  ASSERT_TRUE(ep) << ep.error().message;
+  EXPECT_EQ(ep->host, "redis.internal");
+  EXPECT_EQ(ep->port, 6380);
+  EXPECT_EQ(ep->password, "s3cr@t");
+  EXPECT_TRUE(ep->username.empty());
+  EXPECT_EQ(ep->db, 2);
+}
+
+TEST(ParseRedisUrlTest, UserAndPassword) {
+  auto ep = ParseRedisUrl("redis://herald:pw@127.0.0.1:7000/");
+  ASSERT_TRUE(ep) << ep.error().message;
+  EXPECT_EQ(ep->username, "herald");
+  EXPECT_EQ(ep->password, "pw");
+  EXPECT_EQ(ep->host, "127.0.0.1");
+  EXPECT_EQ(ep->port, 7000);
+  EXPECT_EQ(ep->db, 0);
+}
+
+TEST(ParseRedisUrlTest, BracketedIpv6) {
+  auto ep = ParseRedisUrl("redis://[::1]:6390/1");
+  ASSERT_TRUE(ep) << ep.error().message;
+  EXPECT_EQ(ep->host, "::1");
+  EXPECT_EQ(ep->port, 6390);
+  EXPECT_EQ(ep->db, 1);
+}
+
+TEST(ParseRedisUrlTest, RejectsBadInput) {
+  for (const char* bad : {"http://localhost:6379", "localhost:6379", "redis://", "redis://:pw@",
+                          "redis://host:0", "redis://host:65536", "redis://host:abc",
+                          "redis://host:", "redis://host:6379/x", "redis://host:6379/-1",
+                          "redis://[::1", "redis://host?db=1", "rediss://host"}) {
+    auto ep = ParseRedisUrl(bad);
+    ASSERT_FALSE(ep) << bad;
+    EXPECT_EQ(ep.error().code, Errc::kBadRequest) << bad;
+    EXPECT_EQ(ep.error().message.rfind("REDIS_URL: ", 0), 0u) << ep.error().message;
+  }
+}
+
+TEST(RedisBusTest, ConstructorThrowsOnABadUrl) {
+  boost::asio::io_context ioc;
+  EXPECT_THROW(RedisBus(ioc, "http://nope"), ErrorException);
+}
+
+// ---------------------------------------------------------------------------
+// Against a real redis-server
+
+int FreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return done();
+}
+
+// A redis-server child on a fixed loopback port; killable and restartable.
+class RedisServer {
+ public:
+  explicit RedisServer(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
+    port_ = FreeLoopbackPort();
+  }
+  ~RedisServer() { Kill(); }
+
+  int port() const { return port_; }
+
+  bool Start() {
+    std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_),
+                                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                                     "--daemonize", "no", "--loglevel", "warning"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (int devnull = ::open("/dev/null", O_WRONLY); devnull >= 0) {
+        ::dup2(devnull, STDOUT_FILENO);  // keep the server's banner out of test output
+        ::close(devnull);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execvp("redis-server", argv.data());
+      ::_exit(127);
+    }
+    if (pid_ < 0) return false;
+    return WaitUntil([&] { return Ping(); }, 5000ms);
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  // One command on a fresh synchronous connection; nullopt on any failure.
+  std::optional<long long> Command(const std::vector<std::string>& argv_in) const {
+    timeval tv{1, 0};
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    if (c == nullptr) return std::nullopt;
+    std::unique_ptr<redisContext, decltype(&redisFree)> guard(c, &redisFree);
+    if (c->err) return std::nullopt;
+    if (!password_.empty()) {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password_.c_str()));
+      if (r == nullptr) return std::nullopt;
+      freeReplyObject(r);
+    }
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : argv_in) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (r == nullptr) return std::nullopt;
+    std::optional<long long> out;
+    if (r->type == REDIS_REPLY_INTEGER) out = r->integer;
+    if (r->type == REDIS_REPLY_STATUS) out = 0;
+    // PUBSUB NUMSUB ch → [ch, n]
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[1]->type == REDIS_REPLY_INTEGER) {
+      out = r->element[1]->integer;
+    }
+    freeReplyObject(r);
+    return out;
+  }
+
+  bool Ping() const { return Command({"PING"}).has_value(); }
+  long long Subscribers(const std::string& channel) const {
+    return Command({"PUBSUB", "NUMSUB", channel}).value_or(-1);
+  }
+  long long Publish(const std::string& channel, const std::string& payload) const {
+    return Command({"PUBLISH", channel, payload}).value_or(-1);
+  }
+  void set_password(std::string p) { password_ = std::move(p); }
+
+ private:
+  std::vector<std::string> extra_;
+  int port_ = -1;
+  pid_t pid_ = -1;
+  std::string password_;
+};
+
+// Collects what a bus hands its handler.
+class Inbox {
+ public:
+  Bus::Handler Handler() {
+    return [this](std::string_view channel, std::string_view payload) {
+      std::lock_guard lock(mu_);
+      messages_.emplace_back(std::string(channel), std::string(payload));
+      cv_.notify_all();
+    };
+  }
+  bool WaitForCount(size_t n, std::chrono::milliseconds limit) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, limit, [&] { return messages_.size() >= n; });
+  }
+  std::vector<Message> messages() {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Message> messages_;
+};
+
+class RedisBusLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GT(server_.port(), 0);
+    ASSERT_TRUE(server_.Start()) << "redis-server did not start";
+    io_thread_ = std::thread([this] { ioc_.run(); });
+  }
+
+  void TearDown() override {
+    for (auto& bus : buses_) bus->Stop();
+    buses_.clear();
+    work_.reset();
+    ioc_.stop();
+    if (io_thread_.joinable()) io_thread_.join();
+    server_.Kill();
+  }
+
+  std::string Url() const { return "redis://127.0.0.1:" + std::to_string(server_.port()); }
+
+  RedisBus& NewBus(Inbox* inbox, std::string url = {}) {
+    buses_.push_back(std::make_unique<RedisBus>(ioc_, url.empty() ? Url() : url));
+    if (inbox) buses_.back()->SetHandler(inbox->Handler());
+    return *buses_.back();
+  }
+
+  static bool WaitUp(const RedisBus& bus, std::chrono::milliseconds limit = 5000ms) {
+    return WaitUntil([&] { return bus.RedisHealth() == "up"; }, limit);
+  }
+
+  bool WaitSubscribers(const std::string& channel, long long n,
+                       std::chrono::milliseconds limit = 5000ms) {
+    return WaitUntil([&] { return server_.Subscribers(channel) == n; }, limit);
+  }
+
+  RedisServer server_;
+  boost::asio::io_context ioc_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      ioc_.get_executor()};
+  std::thread io_thread_;
+  std::vector<std::unique_ptr<RedisBus>> buses_;
+};
+
+TEST_F(RedisBusLiveTest, StartsDownAndComesUp) {
+  Inbox inbox;
+  RedisBus& bus = NewBus(&inbox);
+  EXPECT_EQ(bus.RedisHealth(), "down");
+  bus.Start();
+  EXPECT_TRUE(WaitUp(bus));
+}
+
+TEST_F(RedisBusLiveTest, ExternalPublishReachesTheHandlerWithin100ms) {
+  Inbox inbox;
+  RedisBus& bus = NewBus(&inbox);
+  bus.Start();
+  bus.Subscribe("audit:progress:1");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:1", 1));
+
+  const std::string payload = R"({"status":"running","progress":40})";
+  auto sent = Clock::now();
+  ASSERT_EQ(server_.Publish("audit:progress:1", payload), 1);
+  ASSERT_TRUE(inbox.WaitForCount(1, 1000ms));
+  auto elapsed = Clock::now() - sent;
+  EXPECT_LT(elapsed, 100ms);
+  EXPECT_EQ(inbox.messages(), (std::vector<Message>{{"audit:progress:1", payload}}));
+}
+
+TEST_F(RedisBusLiveTest, PublishFromOneBusReachesAnotherInOrder) {
+  Inbox inbox;
+  RedisBus& listener = NewBus(&inbox);
+  RedisBus& publisher = NewBus(nullptr);
+  listener.Start();
+  publisher.Start();
+  listener.Subscribe("job:progress:7");
+  ASSERT_TRUE(WaitSubscribers("job:progress:7", 1));
+  ASSERT_TRUE(WaitUp(publisher));
+
+  std::vector<Message> want;
+  for (int i = 0; i < 200; ++i) {
+    std::string payload = "{\"n\":" + std::to_string(i) + "}";
+    publisher.Publish("job:progress:7", payload);
+    want.emplace_back("job:progress:7", payload);
+  }
+  ASSERT_TRUE(inbox.WaitForCount(want.size(), 3000ms));
+  EXPECT_EQ(inbox.messages(), want);
+}
+
+TEST_F(RedisBusLiveTest, PublishBeforeTheConnectionIsUpIsNotLost) {
+  Inbox inbox;
+  RedisBus& listener = NewBus(&inbox);
+  listener.Start();
+  listener.Subscribe("audit:progress:3");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:3", 1));
+
+  RedisBus& publisher = NewBus(nullptr);
+  publisher.Publish("audit:progress:3", "early-1");  // queued: not started yet
+  publisher.Start();
+  publisher.Publish("audit:progress:3", "early-2");
+  ASSERT_TRUE(inbox.WaitForCount(2, 3000ms));
+  EXPECT_EQ(inbox.messages(), (std::vector<Message>{{"audit:progress:3", "early-1"},
+                                                    {"audit:progress:3", "early-2"}}));
+}
+
+TEST_F(RedisBusLiveTest, UnsubscribeStopsDelivery) {
+  Inbox inbox;
+  RedisBus& bus = NewBus(&inbox);
+  bus.Start();
+  bus.Subscribe("audit:progress:1");
+  bus.Subscribe("audit:progress:2");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:1", 1));
+  ASSERT_TRUE(WaitSubscribers("audit:progress:2", 1));
+
+  bus.Unsubscribe("audit:progress:1");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:1", 0));
+  EXPECT_EQ(server_.Publish("audit:progress:1", "gone"), 0);
+  ASSERT_EQ(server_.Publish("audit:progress:2", "still here"), 1);
+  ASSERT_TRUE(inbox.WaitForCount(1, 1000ms));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(inbox.messages(), (std::vector<Message>{{"audit:progress:2", "still here"}}));
+}
+
+TEST_F(RedisBusLiveTest, UnsubscribeThenSubscribeAgainKeepsDelivering) {
+  Inbox inbox;
+  RedisBus& bus = NewBus(&inbox);
+  bus.Start();
+  bus.Subscribe("audit:progress:9");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:9", 1));
+  // Back to back: the SUBSCRIBE must survive the UNSUBSCRIBE's confirmation.
+  for (int i = 0; i < 5; ++i) {
+    bus.Unsubscribe("audit:progress:9");
+    bus.Subscribe("audit:progress:9");
+  }
+  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(WaitSubscribers("audit:progress:9", 1));
+  ASSERT_EQ(server_.Publish("audit:progress:9", "after"), 1);
+  ASSERT_TRUE(inbox.WaitForCount(1, 1000ms));
+  EXPECT_EQ(inbox.messages(), (std::vector<Message>{{"audit:progress:9", "after"}}));
+}
+
+TEST_F(RedisBusLiveTest, SurvivesARedisRestartAndResubscribes) {
+  Inbox inbox;
+  RedisBus& bus = NewBus(&inbox);
+  bus.Start();
+  bus.Subscribe("audit:progress:5");
+  ASSERT_TRUE(WaitSubscribers("audit:progress:5", 1));
+  ASSERT_TRUE(WaitUp(bus));
+
+  server_.Kill();
+  EXPECT_TRUE(WaitUntil([&] { return bus.RedisHealth() == "down"; }, 2000ms));
+  // Published while Redis is away: queued and sent after the reconnect.
+  bus.Publish("audit:progress:5", "while-down");
+  std::this_thread::sleep_for(300ms);  // a few failed reconnects (backoff)
+
+  ASSERT_TRUE(server_.Start()) << "redis-server did not restart on the same port";
+  EXPECT_TRUE(WaitUp(bus, 10000ms));
+  ASSERT_TRUE(WaitSubscribers("audit:progress:5", 1, 10000ms));
+  ASSERT_EQ(server_.Publish("audit:progress:5", "after-restart"), 1);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& m : inbox.messages()) {
+          if (m.second == "after-restart") return true;
+        }
+        return false;
+      },
+      1000ms));
+}
+
+TEST_F(RedisBusLiveTest, StaysDownWhileNothingListens) {
+  Inbox inbox;
+  server_.Kill();
+  RedisBus& bus = NewBus(&inbox);
+  bus.Start();
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(bus.RedisHealth(), "down");
+  ASSERT_TRUE(server_.Start());
+  EXPECT_TRUE(WaitUp(bus, 10000ms));
+}
+
+// A server that wants a password, and a non-zero database in the URL.
+
+TEST(RedisBusAuth, AuthenticatesAndSelectsFromTheUrl) {
+  RedisServer server({"--requirepass", "s3cret"});
+  server.set_password("s3cret");
+  ASSERT_TRUE(server.Start());
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  std::thread io([&] { ioc.run(); });
+  {
+    Inbox inbox;
+    std::string base = "127.0.0.1:" + std::to_string(server.port());
+    RedisBus good(ioc, "redis://:s3cret@" + base + "/3");
+    RedisBus bad(ioc, "redis://:wrong@" + base);
+    good.SetHandler(inbox.Handler());
+    good.Start();
+    bad.Start();
+    good.Subscribe("herald:feed");
+    EXPECT_TRUE(WaitUntil([&] { return good.RedisHealth() == "up"; }, 5000ms));
+    ASSERT_TRUE(WaitUntil([&] { return server.Subscribers("herald:feed") == 1; }, 5000ms));
+    ASSERT_EQ(server.Publish("herald:feed", "{}"), 1);
+    EXPECT_TRUE(inbox.WaitForCount(1, 1000ms));
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(bad.RedisHealth(), "down");
+    good.Stop();
+    bad.Stop();
+  }
+  work.reset();
+  ioc.stop();
+  io.join();
+}
+
+}  // namespace
+}  // namespace herald::bus
