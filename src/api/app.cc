@@ -26,8 +26,6 @@ namespace {
 
 Outcome ReplyOutcome(Reply reply) { return Outcome{std::move(reply), {}}; }
 
-[[maybe_unused]] Reply ErrorReply(const Error& e) { return Reply::Error(HttpStatus(e.code), e.message); }
-
 // "/api/v1/jobs/12/status" -> {"api","v1","jobs","12","status"}
 std::vector<std::string_view> Segments(std::string_view path) {
   std::vector<std::string_view> out;
@@ -155,7 +153,7 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
 
   auto principal = Authenticate(r);
-  if (!principal) co_return ReplyOutcome(ErrorReply(principal.error()));
+  if (!principal) co_return ReplyOutcome(Reply::FromError(principal.error()));
   if (double wait = limiter_.Acquire(principal->subject); wait > 0) {
     Reply reply = Reply::Error(429, "rate limited");
     reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));

@@ -22,8 +22,6 @@ using http::Request;
 
 namespace {
 
-Reply ErrorReply(const Error& e) { return Reply::Error(HttpStatus(e.code), e.message); }
-
 // Job types and notice types: [a-z0-9_.-]{1,64}.
 bool IsValidTypeName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -95,7 +93,7 @@ asio::awaitable<Result<jobs::Job>> App::LoadVisible(int64_t id, const auth::Prin
 
 asio::awaitable<Reply> App::CreateAudit(const Request& r, const auth::Principal& p) {
   auto body = ParseBody(r);
-  if (!body) co_return ErrorReply(body.error());
+  if (!body) co_return Reply::FromError(body.error());
   const json::value* url = body->if_contains("url");
   if (!url || !url->is_string()) co_return Reply::Error(400, "url is required");
   int max_pages = 20;
@@ -105,23 +103,23 @@ asio::awaitable<Reply> App::CreateAudit(const Request& r, const auth::Principal&
     max_pages = static_cast<int>(mp->get_int64());
   }
   auto owner = OwnerFor(*body, p);
-  if (!owner) co_return ErrorReply(owner.error());
+  if (!owner) co_return Reply::FromError(owner.error());
   std::string url_text(url->get_string());
   bool allow_private = d_.config.audit_allow_private;
   auto target = co_await RunBlocking(
       d_.blocking, [&] { return audit::ValidateAuditUrl(url_text, allow_private); });
-  if (!target) co_return ErrorReply(target.error());
+  if (!target) co_return Reply::FromError(target.error());
 
   store::NewJob job{std::string(jobs::kAuditType), *owner, "", target->url, max_pages};
   auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
-  if (!applied) co_return ErrorReply(applied.error());
+  if (!applied) co_return Reply::FromError(applied.error());
   log::Info("audit {} created for {} by {}", applied->job.id, target->host, p.subject);
   co_return Created(applied->job, "/api/v1/audits/");
 }
 
 asio::awaitable<Reply> App::CreateJob(const Request& r, const auth::Principal& p) {
   auto body = ParseBody(r);
-  if (!body) co_return ErrorReply(body.error());
+  if (!body) co_return Reply::FromError(body.error());
   const json::value* type = body->if_contains("type");
   if (!type || !type->is_string() || !IsValidTypeName(type->get_string()))
     co_return Reply::Error(400, "type is required and must match [a-z0-9_.-]{1,64}");
@@ -134,18 +132,18 @@ asio::awaitable<Reply> App::CreateJob(const Request& r, const auth::Principal& p
     title = std::string(t->get_string());
   }
   auto owner = OwnerFor(*body, p);
-  if (!owner) co_return ErrorReply(owner.error());
+  if (!owner) co_return Reply::FromError(owner.error());
   store::NewJob job{std::string(type->get_string()), *owner, title, "", 0};
   auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
-  if (!applied) co_return ErrorReply(applied.error());
+  if (!applied) co_return Reply::FromError(applied.error());
   co_return Created(applied->job, "/api/v1/jobs/");
 }
 
 asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p, Kind kind) {
   auto limit = QueryInt(r, "limit", 50, 1, 500);
-  if (!limit) co_return ErrorReply(limit.error());
+  if (!limit) co_return Reply::FromError(limit.error());
   auto offset = QueryInt(r, "offset", 0, 0, 1 << 30);
-  if (!offset) co_return ErrorReply(offset.error());
+  if (!offset) co_return Reply::FromError(offset.error());
   store::JobQuery q;
   q.limit = *limit;
   q.offset = *offset;
@@ -156,7 +154,7 @@ asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p,
     q.owner = p.subject;
   }
   auto list = co_await RunBlocking(d_.blocking, [&] { return d_.store.ListJobs(q); });
-  if (!list) co_return ErrorReply(list.error());
+  if (!list) co_return Reply::FromError(list.error());
   std::string body = "{\"items\":[";
   for (size_t i = 0; i < list->size(); ++i) {
     if (i) body += ',';
@@ -170,7 +168,7 @@ asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p,
 asio::awaitable<Reply> App::GetJob(int64_t id, const auth::Principal& p, Kind kind,
                                    bool status_only) {
   auto job = co_await LoadVisible(id, p, kind);
-  if (!job) co_return ErrorReply(job.error());
+  if (!job) co_return Reply::FromError(job.error());
   Reply reply = Reply::Json(200, status_only ? jobs::BuildPayload(*job) : JobToJson(*job));
   // The status endpoint is the client-polling fallback: never cache it.
   reply.headers.emplace_back("Cache-Control", "no-store");
@@ -179,7 +177,7 @@ asio::awaitable<Reply> App::GetJob(int64_t id, const auth::Principal& p, Kind ki
 
 asio::awaitable<Reply> App::Cancel(int64_t id, const auth::Principal& p, Kind kind) {
   auto job = co_await LoadVisible(id, p, kind);
-  if (!job) co_return ErrorReply(job.error());
+  if (!job) co_return Reply::FromError(job.error());
   if (job->owner != p.subject && !p.is_admin())
     co_return Reply::Error(403, "only the owner or an admin may cancel");
   jobs::ProgressUpdate update;
@@ -188,7 +186,7 @@ asio::awaitable<Reply> App::Cancel(int64_t id, const auth::Principal& p, Kind ki
   update.message = "Cancelled";
   auto applied =
       co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, update); });
-  if (!applied) co_return ErrorReply(applied.error());
+  if (!applied) co_return Reply::FromError(applied.error());
   log::Info("{} {} cancelled by {}", job->type, id, p.subject);
   co_return Reply::Json(200, JobToJson(applied->job));
 }
@@ -198,12 +196,12 @@ asio::awaitable<Reply> App::PostProgress(const Request& r, int64_t id, const aut
   if (!p.is_admin() && !p.is_worker())
     co_return Reply::Error(403, "only worker and admin tokens may publish progress");
   auto update = jobs::ParseProgressUpdate(r.body);
-  if (!update) co_return ErrorReply(update.error());
+  if (!update) co_return Reply::FromError(update.error());
   auto job = co_await LoadVisible(id, p, kind);
-  if (!job) co_return ErrorReply(job.error());
+  if (!job) co_return Reply::FromError(job.error());
   auto applied =
       co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, *update); });
-  if (!applied) co_return ErrorReply(applied.error());
+  if (!applied) co_return Reply::FromError(applied.error());
   json::object o;
   o["id"] = applied->event.seq;
   o["status"] = jobs::ToString(applied->job.status);
@@ -215,7 +213,7 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   if (!p.is_admin() && !p.is_worker())
     co_return Reply::Error(403, "only worker and admin tokens may post notifications");
   auto body = ParseBody(r);
-  if (!body) co_return ErrorReply(body.error());
+  if (!body) co_return Reply::FromError(body.error());
   const json::value* user = body->if_contains("user");
   if (!user || !user->is_string() || user->get_string().empty())
     co_return Reply::Error(400, "user is required (a user id, or \"*\" for everyone)");
@@ -228,7 +226,7 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   const json::value* data = body->if_contains("data");
   notice.data_json = data ? json::serialize(*data) : "null";
   auto entry = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Notify(notice); });
-  if (!entry) co_return ErrorReply(entry.error());
+  if (!entry) co_return Reply::FromError(entry.error());
   json::object o;
   o["id"] = entry->id;
   co_return Reply::Json(202, json::serialize(o));

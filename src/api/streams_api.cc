@@ -33,7 +33,7 @@ namespace {
 constexpr int kReplayBatch = 1000;
 
 Outcome ErrorOutcome(const Error& e) {
-  return Outcome{Reply::Error(HttpStatus(e.code), e.message), {}};
+  return Outcome{Reply::FromError(e), {}};
 }
 
 // Last-Event-ID header, or ?last_event_id= for clients that cannot set it.

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/errors.h"
+
 namespace herald::http {
 
 struct Request {
@@ -37,6 +39,10 @@ struct Reply {
   static Reply Json(int status, std::string body);
   // {"error": message}
   static Reply Error(int status, std::string_view message);
+  // The one mapping of a herald::Error to its HTTP status and body.
+  static Reply FromError(const herald::Error& error) {
+    return Error(HttpStatus(error.code), error.message);
+  }
 };
 
 // Splits "a=1&b=%20x" into decoded pairs ('+' is a space).

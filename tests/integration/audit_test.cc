@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "integration/test_server.h"
+#include "support/child_process.h"
 #include "support/fixture_site.h"
 #include "support/http_client.h"
 
@@ -163,19 +164,8 @@ bool HasFinding(const json::object& report, const std::string& check_id,
   return false;
 }
 
-// A port nobody listens on: bind port 0, read it, close without listen.
-uint16_t ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+// A port nobody listens on: FreePort() binds port 0, reads it, closes it.
+uint16_t ClosedPort() { return FreePort(); }
 
 // ------------------------------------------------------------ the report
 
