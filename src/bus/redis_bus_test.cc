@@ -1,5 +1,7 @@
 #include "bus/redis_bus.h"
 
+#include "support/redis_server.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -9,7 +11,6 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
-#include <hiredis/hiredis.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +28,8 @@
 
 namespace herald::bus {
 namespace {
+
+using test::RedisServer;
 
 using namespace std::chrono_literals;
 using Message = std::pair<std::string, std::string>;
@@ -93,22 +96,6 @@ TEST(RedisBusTest, ConstructorThrowsOnABadUrl) {
 // ---------------------------------------------------------------------------
 // Against a real redis-server
 
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
@@ -117,93 +104,6 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limi
   }
   return done();
 }
-
-// A redis-server child on a fixed loopback port; killable and restartable.
-class RedisServer {
- public:
-  explicit RedisServer(std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
-    port_ = FreeLoopbackPort();
-  }
-  ~RedisServer() { Kill(); }
-
-  int port() const { return port_; }
-
-  bool Start() {
-    std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_),
-                                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                     "--daemonize", "no", "--loglevel", "warning"};
-    args.insert(args.end(), extra_.begin(), extra_.end());
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (int devnull = ::open("/dev/null", O_WRONLY); devnull >= 0) {
-        ::dup2(devnull, STDOUT_FILENO);  // keep the server's banner out of test output
-        ::close(devnull);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execvp("redis-server", argv.data());
-      ::_exit(127);
-    }
-    if (pid_ < 0) return false;
-    return WaitUntil([&] { return Ping(); }, 5000ms);
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  // One command on a fresh synchronous connection; nullopt on any failure.
-  std::optional<long long> Command(const std::vector<std::string>& argv_in) const {
-    timeval tv{1, 0};
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-    if (c == nullptr) return std::nullopt;
-    std::unique_ptr<redisContext, decltype(&redisFree)> guard(c, &redisFree);
-    if (c->err) return std::nullopt;
-    if (!password_.empty()) {
-      auto* r = static_cast<redisReply*>(redisCommand(c, "AUTH %s", password_.c_str()));
-      if (r == nullptr) return std::nullopt;
-      freeReplyObject(r);
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const auto& a : argv_in) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
-    if (r == nullptr) return std::nullopt;
-    std::optional<long long> out;
-    if (r->type == REDIS_REPLY_INTEGER) out = r->integer;
-    if (r->type == REDIS_REPLY_STATUS) out = 0;
-    // PUBSUB NUMSUB ch → [ch, n]
-    if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[1]->type == REDIS_REPLY_INTEGER) {
-      out = r->element[1]->integer;
-    }
-    freeReplyObject(r);
-    return out;
-  }
-
-  bool Ping() const { return Command({"PING"}).has_value(); }
-  long long Subscribers(const std::string& channel) const {
-    return Command({"PUBSUB", "NUMSUB", channel}).value_or(-1);
-  }
-  long long Publish(const std::string& channel, const std::string& payload) const {
-    return Command({"PUBLISH", channel, payload}).value_or(-1);
-  }
-  void set_password(std::string p) { password_ = std::move(p); }
-
- private:
-  std::vector<std::string> extra_;
-  int port_ = -1;
-  pid_t pid_ = -1;
-  std::string password_;
-};
 
 // Collects what a bus hands its handler.
 class Inbox {
