@@ -1,7 +1,8 @@
 // The two event streams: a job's progress and a user's notifications.
 //
-// Ordering without gaps or duplicates: a stream joins the Hub *before* it
-// reads the store. Whatever is published after the read arrives live;
+// Ordering without gaps or duplicates: a stream joins the Hub, and waits
+// until the bus really hears the channel (a Redis SUBSCRIBE is confirmed),
+// *before* it reads the store. Whatever is published after the read arrives live;
 // whatever was committed before it is in the read; the overlap is removed
 // by sequence number in Stream::Start. Each event carries its full state,
 // so a gap can only come from retention, never from a race.
@@ -13,6 +14,7 @@
 #include "api/app.h"
 #include "api/blocking.h"
 #include "auth/jwt.h"
+#include "bus/bus.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -109,7 +111,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
     hub.Join(channel, stream);
     log::Info("SSE connection established for {}", label);
 
-    asio::post(d_.blocking, [this, stream, id, resume, head = std::move(head)]() mutable {
+    // Read the store only once the bus hears the channel (see the top).
+    auto read = [this, stream, id, resume, head = std::move(head)]() mutable {
       auto job = d_.store.GetJob(id);
       if (!job) {
         stream->Start(head + InternalErrorFrame("job " + std::to_string(id), job.error()), 0, true);
@@ -156,6 +159,9 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
       d_.metrics.events_delivered.fetch_add(static_cast<int64_t>(frames.size()),
                                             std::memory_order_relaxed);
       stream->Start(std::move(head), from, finished);
+    };
+    d_.bus.WhenSubscribed(channel, [this, read = std::move(read)]() mutable {
+      asio::post(d_.blocking, std::move(read));
     });
   };
   co_return outcome;
@@ -184,7 +190,7 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
     hub.JoinFeed(user, admin, stream);
     log::Info("SSE connection established for {}", label);
 
-    asio::post(d_.blocking, [this, stream, user, admin, resume, head = std::move(head)]() mutable {
+    auto read = [this, stream, user, admin, resume, head = std::move(head)]() mutable {
       auto latest = d_.store.LatestFeedId();
       if (!latest) {
         stream->Start(head + InternalErrorFrame("notifications of " + user, latest.error()), 0,
@@ -206,6 +212,9 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
         from = std::max(after, *latest);
       }
       stream->Start(std::move(head), from, false);
+    };
+    d_.bus.WhenSubscribed(std::string(bus::kFeedChannel), [this, read = std::move(read)]() mutable {
+      asio::post(d_.blocking, std::move(read));
     });
   };
   co_return outcome;

@@ -38,6 +38,16 @@ class Bus {
   virtual void Subscribe(const std::string& channel) = 0;
   virtual void Unsubscribe(const std::string& channel) = 0;
 
+  // Runs `ready` (on any thread, possibly at once) when a message published
+  // on `channel` from then on will reach the handler: for Redis, once the
+  // SUBSCRIBE is confirmed. A stream reads the store only after this, so
+  // nothing committed between its read and the subscription is lost.
+  // Call after Subscribe.
+  virtual void WhenSubscribed(const std::string& channel, std::function<void()> ready) {
+    (void)channel;
+    ready();
+  }
+
   // For /healthz "redis": "up", "down", or "n/a" for buses without Redis.
   virtual std::string_view RedisHealth() const { return "n/a"; }
 };

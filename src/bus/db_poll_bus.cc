@@ -46,11 +46,36 @@ bool DbPollBus::IsSubscribed(const std::string& channel) {
   return channels_.contains(channel);
 }
 
+std::vector<std::string> DbPollBus::SomeChannels(size_t max) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& c : channels_) {
+    if (out.size() >= max) break;
+    out.push_back(c);
+  }
+  return out;
+}
+
+void DbPollBus::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void DbPollBus::SetDispatchJobs(bool on) {
+  bool was = dispatch_jobs_.exchange(on);
+  if (was && !on) final_job_poll_ = true;
+  if (was != on) Wake();
+}
+
 void DbPollBus::Run() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    wake_.wait_for(lock, interval_, [this] { return stopping_ || woken_; });
     if (stopping_) break;
+    woken_ = false;
     lock.unlock();
     PollOnce();
     lock.lock();
@@ -58,6 +83,16 @@ void DbPollBus::Run() {
 }
 
 void DbPollBus::PollOnce() {
+  bool jobs = dispatch_jobs_.load() || final_job_poll_.exchange(false);
+  bool feed = IsSubscribed(std::string(kFeedChannel));
+  if (jobs || feed) {
+    Dispatch(jobs, feed);
+  } else {
+    NoteLatest();
+  }
+}
+
+void DbPollBus::Dispatch(bool jobs, bool feed) {
   // Drain in batches so a burst larger than one batch is not delayed a full
   // interval per batch.
   for (;;) {
@@ -69,15 +104,28 @@ void DbPollBus::PollOnce() {
     for (const auto& e : *entries) {
       last_feed_id_ = e.id;
       if (!handler_) continue;
-      if (!e.notice) {
+      if (jobs && !e.notice) {
         std::string channel =
             jobs::ChannelFor(e.event == "audit" ? jobs::kAuditType : e.event, e.job_id);
         if (IsSubscribed(channel)) handler_(channel, e.data);
       }
-      if (IsSubscribed(std::string(kFeedChannel))) handler_(kFeedChannel, EncodeFeedMessage(e));
+      if (feed) handler_(kFeedChannel, EncodeFeedMessage(e));
     }
-    if (entries->size() < static_cast<size_t>(kPollBatch)) return;
+    if (entries->size() < static_cast<size_t>(kPollBatch)) break;
   }
+  noted_feed_id_ = last_feed_id_;
+}
+
+void DbPollBus::NoteLatest() {
+  // Nothing to deliver: move the position to what the previous poll saw as
+  // newest, so it stays at least one interval behind (see SetDispatchJobs).
+  auto latest = store_.LatestFeedId();
+  if (!latest) {
+    log::Warn("SSE database poll failed: {}", latest.error().message);
+    return;
+  }
+  if (noted_feed_id_ > last_feed_id_) last_feed_id_ = noted_feed_id_;
+  noted_feed_id_ = *latest;
 }
 
 }  // namespace herald::bus

@@ -1,17 +1,25 @@
 #pragma once
-// SSE_SOURCE=db: no broker; live updates are found by polling the store's
-// global feed every `interval`. One query per interval serves every stream
-// of the process, however many jobs they watch. Publish is a no-op: the
-// update is already in the store, which is what this bus reads.
+// Live updates found by reading the store's global feed: one FeedAll query
+// per poll serves every stream of the process, however many jobs they
+// watch. Publish is a no-op: the update is already in the store, which is
+// what this bus reads.
+//
+// On its own it is SSE_SOURCE=db (a poll every `interval`). It is also the
+// polling half of the push buses: they Wake() it when the broker says
+// something changed (the feed channel, LISTEN/NOTIFY), and switch job
+// delivery off while push works (SetDispatchJobs), so Redis carries job
+// events and the store only orders the notification feed.
 //
 // Thread-safe. Owns one polling thread between Start() and Stop().
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include "bus/bus.h"
 
@@ -34,22 +42,46 @@ class DbPollBus final : public Bus {
   void Subscribe(const std::string& channel) override;
   void Unsubscribe(const std::string& channel) override;
 
-  // Runs one poll now (tests).
+  // Polls now rather than at the next tick (coalesced: many wakes while a
+  // poll runs cause one more poll, not many).
+  void Wake();
+  // Whether job-channel events are handed to the handler (default: yes).
+  // Turning it off wakes one last poll that still delivers them: a push
+  // bus turns it off once its subscriptions are confirmed, and that poll
+  // catches what was committed before. While off and nobody follows the
+  // feed, a poll only notes the newest feed id (one cheap query), keeping
+  // the position one interval behind so that turning delivery back on
+  // re-reads what a failing broker may have dropped (streams skip what they
+  // already have, by sequence number).
+  void SetDispatchJobs(bool on);
+
+  // Up to `max` subscribed channels (for log lines).
+  std::vector<std::string> SomeChannels(size_t max);
+
+  // Runs one poll now, on the caller's thread (tests).
   void PollOnceForTest() { PollOnce(); }
 
  private:
   void Run();
   void PollOnce();
+  void Dispatch(bool jobs, bool feed);
+  void NoteLatest();
   bool IsSubscribed(const std::string& channel);
 
   store::JobStore& store_;
   const std::chrono::milliseconds interval_;
   Handler handler_;
-  int64_t last_feed_id_ = 0;  // only touched by the polling thread (and Start)
+  // Only touched by the polling thread (and Start).
+  int64_t last_feed_id_ = 0;
+  int64_t noted_feed_id_ = -1;  // the newest id seen by the previous NoteLatest
+
+  std::atomic<bool> dispatch_jobs_{true};
+  std::atomic<bool> final_job_poll_{false};
 
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;                      // guarded by mu_
+  bool woken_ = false;                         // guarded by mu_
   std::unordered_set<std::string> channels_;  // guarded by mu_
   std::thread thread_;
 };

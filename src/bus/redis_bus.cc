@@ -21,7 +21,10 @@
 #include <deque>
 #include <future>
 #include <optional>
+#include <functional>
+#include <unordered_map>
 #include <unordered_set>
+#include <vector>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
@@ -195,7 +198,8 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   };
 
   Impl(asio::io_context& ioc, RedisEndpoint ep)
-      : strand_(asio::make_strand(ioc)),
+      : ioc_(ioc),
+        strand_(asio::make_strand(ioc)),
         ep_(std::move(ep)),
         sub_(this, Role::kSubscriber, strand_),
         pub_(this, Role::kPublisher, strand_) {}
@@ -213,6 +217,20 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   // --- Called from any thread --------------------------------------------
 
   void SetHandler(Handler h) { handler_ = std::move(h); }
+  void SetHealthHandler(HealthHandler h) { health_handler_ = std::move(h); }
+
+  void WhenSubscribed(const std::string& channel, std::function<void()> ready) {
+    asio::post(strand_, [self = shared_from_this(), channel, ready = std::move(ready)]() mutable {
+      // Nothing to wait for: no connection (the fallback polls), already
+      // confirmed, or no longer wanted.
+      if (!self->sub_.ac || self->confirmed_.contains(channel) ||
+          !self->channels_.contains(channel)) {
+        ready();
+        return;
+      }
+      self->waiters_[channel].push_back(std::move(ready));
+    });
+  }
 
   void Start() {
     asio::post(strand_, [self = shared_from_this()] {
@@ -225,7 +243,9 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   void Stop() {
     stopped_ = true;  // from now on the handler is not called
-    if (strand_.running_in_this_thread()) {
+    // A stopped io_context runs nothing (its threads have returned, as in
+    // Runtime::Wait), so the strand is ours: stop here instead of waiting.
+    if (strand_.running_in_this_thread() || ioc_.stopped()) {
       DoStop();
       return;
     }
@@ -311,6 +331,8 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     redisAsyncCommand(ac, &OnPingReply, nullptr, "PING");
     if (c.role == Role::kSubscriber) {
       unsub_in_flight_.clear();
+      confirmed_.clear();
+      resubscribing_ = channels_;
       for (const auto& channel : channels_) SendSubscribe(channel);
     }
 
@@ -333,7 +355,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void ConnectionLost(Conn& c, const std::string& reason) {
-    UpdateHealth();
+    UpdateHealth(reason);
     if (stopping_) return;
     if (!outage_logged_) {
       outage_logged_ = true;
@@ -356,19 +378,25 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     if (c.role == Role::kPublisher) FlushPending();
   }
 
-  void UpdateHealth() {
-    bool up = sub_.ready && pub_.ready && !stopping_;
+  // Up means push delivery works for every channel: both connections ready
+  // and the subscriptions held before a reconnect confirmed again (until
+  // then a publish could still be missed, so the fallback keeps polling).
+  void UpdateHealth(std::string_view reason = {}) {
+    bool up = sub_.ready && pub_.ready && resubscribing_.empty() && !stopping_;
     bool was = up_.exchange(up);
-    if (up && !was && outage_logged_) {
+    if (up == was) return;
+    if (up && outage_logged_) {
       outage_logged_ = false;
       log::Info("SSE Redis connection restored");
     }
+    if (health_handler_ && !stopping_) health_handler_(up, reason);
   }
 
   void DoStop() {
     if (stopping_) return;
     stopping_ = true;
     pending_.clear();
+    waiters_.clear();
     for (Conn* c : {&sub_, &pub_}) {
       c->retry.cancel();
       c->deadline.cancel();
@@ -413,8 +441,13 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     c.want_read = c.want_write = c.read_armed = c.write_armed = false;
     c.drop_reason.clear();
     c.deadline.cancel();
-    if (c.role == Role::kSubscriber) self->unsub_in_flight_.clear();
+    if (c.role == Role::kSubscriber) {
+      self->unsub_in_flight_.clear();
+      self->confirmed_.clear();
+      self->resubscribing_.clear();
+    }
     self->ConnectionLost(c, reason);
+    if (c.role == Role::kSubscriber) self->ReleaseAllWaiters();
   }
 
   void ArmRead(Conn& c) {
@@ -497,7 +530,9 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
       self->Deliver(channel, str(2));
     } else if (kind == "subscribe") {
       log::Info("SSE Redis subscribed: {}", channel);
+      self->Confirmed(std::string(channel));
     } else if (kind == "unsubscribe") {
+      self->confirmed_.erase(std::string(channel));
       self->Unsubscribed(std::string(channel));
     }
   }
@@ -526,8 +561,30 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     if (sub_.ac && !unsub_in_flight_.contains(channel)) SendSubscribe(channel);
   }
 
+  void Confirmed(const std::string& channel) {
+    confirmed_.insert(channel);
+    if (auto it = waiters_.find(channel); it != waiters_.end()) {
+      auto ready = std::move(it->second);
+      waiters_.erase(it);
+      for (auto& r : ready) r();
+    }
+    if (resubscribing_.erase(channel) && resubscribing_.empty()) UpdateHealth();
+  }
+
+  void ReleaseAllWaiters() {
+    auto all = std::move(waiters_);
+    waiters_.clear();
+    for (auto& [channel, ready] : all)
+      for (auto& r : ready) r();
+  }
+
   void DoUnsubscribe(const std::string& channel) {
     if (channels_.erase(channel) == 0) return;
+    if (auto it = waiters_.find(channel); it != waiters_.end()) {
+      auto ready = std::move(it->second);
+      waiters_.erase(it);
+      for (auto& r : ready) r();
+    }
     if (!sub_.ac || unsub_in_flight_.contains(channel)) return;
     // hiredis routes the confirmation to the channel's SUBSCRIBE callback.
     if (redisAsyncCommand(sub_.ac, nullptr, nullptr, "UNSUBSCRIBE %b", channel.data(),
@@ -574,15 +631,20 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
                              channel.size(), payload.data(), payload.size()) == REDIS_OK;
   }
 
+  asio::io_context& ioc_;
   Strand strand_;
   const RedisEndpoint ep_;
   Handler handler_;  // set before Start(); then read on the strand only
+  HealthHandler health_handler_;  // likewise
 
   // Strand-only state.
   Conn sub_;
   Conn pub_;
   std::unordered_set<std::string> channels_;         // what we want to hear
   std::unordered_set<std::string> unsub_in_flight_;  // UNSUBSCRIBE unanswered
+  std::unordered_set<std::string> confirmed_;        // SUBSCRIBE answered
+  std::unordered_set<std::string> resubscribing_;    // held at reconnect, unanswered
+  std::unordered_map<std::string, std::vector<std::function<void()>>> waiters_;
   std::deque<std::pair<std::string, std::string>> pending_;  // publisher down
   bool started_ = false;
   bool stopping_ = false;
@@ -604,6 +666,12 @@ RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url) {
 RedisBus::~RedisBus() { impl_->Stop(); }
 
 void RedisBus::SetHandler(Handler handler) { impl_->SetHandler(std::move(handler)); }
+void RedisBus::SetHealthHandler(HealthHandler handler) {
+  impl_->SetHealthHandler(std::move(handler));
+}
+void RedisBus::WhenSubscribed(const std::string& channel, std::function<void()> ready) {
+  impl_->WhenSubscribed(channel, std::move(ready));
+}
 void RedisBus::Start() { impl_->Start(); }
 void RedisBus::Stop() { impl_->Stop(); }
 void RedisBus::Publish(const std::string& channel, std::string payload) {

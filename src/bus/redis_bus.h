@@ -13,6 +13,7 @@
 // once; the handler is called from the strand.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -49,6 +50,12 @@ class RedisBus final : public Bus {
   RedisBus& operator=(const RedisBus&) = delete;
 
   void SetHandler(Handler handler) override;
+  // Told on the strand when push delivery starts or stops working: up once
+  // both connections are ready and every channel held at reconnect is
+  // subscribed again; down (with the reason) when a connection is lost.
+  // Set before Start().
+  using HealthHandler = std::function<void(bool up, std::string_view reason)>;
+  void SetHealthHandler(HealthHandler handler);
   void Start() override;
   // Closes both connections. Once Stop() returns the handler is not called
   // again (when the io_context is running; otherwise the shutdown is posted).
@@ -59,6 +66,10 @@ class RedisBus final : public Bus {
   void Publish(const std::string& channel, std::string payload) override;
   void Subscribe(const std::string& channel) override;
   void Unsubscribe(const std::string& channel) override;
+  // `ready` runs on the strand once the channel's SUBSCRIBE is confirmed, or
+  // at once while there is no subscriber connection (nothing can arrive by
+  // push then; the caller's fallback covers it).
+  void WhenSubscribed(const std::string& channel, std::function<void()> ready) override;
 
   // "up" when both connections are established (and authenticated).
   std::string_view RedisHealth() const override;

@@ -1,5 +1,6 @@
 #include "runtime/runtime.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +16,8 @@
 #include "auth/jwt.h"
 #include "bus/db_poll_bus.h"
 #include "bus/memory_bus.h"
+#include "bus/redis_bus.h"
+#include "bus/redis_fallback_bus.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -77,6 +80,27 @@ Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
   return std::unique_ptr<store::JobStore>(std::move(*opened));
 }
 
+// The bus `serve` reads live updates from (config::SseSource).
+Result<std::unique_ptr<bus::Bus>> MakeBus(const config::Config& config, asio::io_context& ioc,
+                                          store::JobStore& store, Metrics& metrics) {
+  switch (config.sse_source) {
+    case config::SseSource::kDb:
+      return std::unique_ptr<bus::Bus>(
+          std::make_unique<bus::DbPollBus>(store, config.sse.fallback_db_interval));
+    case config::SseSource::kRedis:
+      try {
+        return std::unique_ptr<bus::Bus>(std::make_unique<bus::RedisFallbackBus>(
+            ioc, config.redis_url.value_or(""), store, config.sse.fallback_db_interval, metrics));
+      } catch (const ErrorException& e) {
+        return e.error();
+      }
+    case config::SseSource::kMemory:
+    case config::SseSource::kPostgres:
+      break;
+  }
+  return std::unique_ptr<bus::Bus>(std::make_unique<bus::MemoryBus>());
+}
+
 worker::PoolOptions MakePoolOptions(const config::Config& config, int threads) {
   worker::PoolOptions options;
   options.threads = threads;
@@ -106,19 +130,17 @@ class Runtime::Impl {
     auto verifier = MakeVerifier(config_);
     if (!verifier) return verifier.error();
     verifier_ = *verifier;
-    if (config_.sse_source == config::SseSource::kRedis ||
-        config_.sse_source == config::SseSource::kPostgres)
+    if (config_.sse_source == config::SseSource::kPostgres)
       return MakeError(Errc::kBadRequest,
-                       "SSE_SOURCE: " + std::string(config::ToString(config_.sse_source)) +
-                           " is not supported by this build yet; use memory or db");
+                       "SSE_SOURCE: postgres is not supported by this build yet; use redis, "
+                       "memory or db");
     auto opened = OpenStore(config_, clock_);
     if (!opened) return opened.error();
     store_ = std::move(*opened);
 
-    if (config_.sse_source == config::SseSource::kDb)
-      bus_ = std::make_unique<bus::DbPollBus>(*store_, config_.sse.fallback_db_interval);
-    else
-      bus_ = std::make_unique<bus::MemoryBus>();
+    auto bus = MakeBus(config_, ioc_, *store_, metrics_);
+    if (!bus) return bus.error();
+    bus_ = std::move(*bus);
     hub_ = std::make_unique<sse::Hub>(*bus_);
     publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_);
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
@@ -219,26 +241,47 @@ Result<void> RunWorker(const config::Config& config) {
   if (log::Level level; log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
   if (config.sse_source == config::SseSource::kMemory)
     log::Warn("herald worker: with SSE_SOURCE=memory the streams of `herald serve` only see "
-              "this worker's progress when they poll; run serve with SSE_SOURCE=db");
-  SystemClock clock;
-  auto store = OpenStore(config, &clock);
-  if (!store) return store.error();
-  Metrics metrics;
-  bus::MemoryBus bus;  // progress reaches other processes through the store
-  publish::Publisher publisher(**store, bus, metrics);
-  worker::WorkerPool pool(**store, publisher,
-                          MakePoolOptions(config, std::max(1, config.workers)));
-  // Block SIGINT/SIGTERM here and wait for them synchronously.
+              "this worker's progress when they poll; set REDIS_URL (or run serve with "
+              "SSE_SOURCE=db)");
+  // Block SIGINT/SIGTERM before any thread starts (threads inherit the
+  // mask) and wait for them synchronously below.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SystemClock clock;
+  auto store = OpenStore(config, &clock);
+  if (!store) return store.error();
+  Metrics metrics;
+  // A worker only publishes. With Redis, publishes wait in the bus's queue
+  // while it is down; the store has them anyway, and serve polls it then.
+  asio::io_context ioc(1);
+  auto work = asio::make_work_guard(ioc);
+  std::unique_ptr<bus::Bus> bus;
+  if (config.sse_source == config::SseSource::kRedis) {
+    try {
+      bus = std::make_unique<bus::RedisBus>(ioc, config.redis_url.value_or(""));
+    } catch (const ErrorException& e) {
+      return e.error();
+    }
+  } else {
+    bus = std::make_unique<bus::MemoryBus>();  // progress reaches serve through the store
+  }
+  std::thread io_thread([&ioc] { ioc.run(); });
+  bus->Start();
+  publish::Publisher publisher(**store, *bus, metrics);
+  worker::WorkerPool pool(**store, publisher,
+                          MakePoolOptions(config, std::max(1, config.workers)));
   pool.Start();
   int signo = 0;
   sigwait(&signals, &signo);
   log::Info("signal {}: stopping audit workers", signo);
   pool.Stop();
+  bus->Stop();
+  work.reset();
+  ioc.stop();
+  io_thread.join();
   return {};
 }
 

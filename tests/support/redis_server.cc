@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 
@@ -18,6 +20,19 @@ RedisServer::RedisServer(std::vector<std::string> extra_args)
     : extra_(std::move(extra_args)), port_(FreePort()) {}
 
 RedisServer::~RedisServer() { Kill(); }
+
+RedisServer& RedisServer::Shared() {
+  static RedisServer* server = [] {
+    auto* s = new RedisServer();  // lives until exit; killed by the atexit below
+    if (!s->Start()) {
+      std::fprintf(stderr, "redis-server did not start (run scripts/install-deps)\n");
+      std::abort();
+    }
+    std::atexit([] { Shared().Kill(); });
+    return s;
+  }();
+  return *server;
+}
 
 std::string RedisServer::Url() const {
   std::string auth = password_.empty() ? "" : ":" + password_ + "@";

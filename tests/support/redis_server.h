@@ -19,6 +19,10 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
+  // One started server per test binary (never killed: chaos tests make
+  // their own). Aborts the test binary when redis-server cannot start.
+  static RedisServer& Shared();
+
   int port() const { return port_; }
   // redis://127.0.0.1:PORT (with the password set by set_password, if any)
   std::string Url() const;
