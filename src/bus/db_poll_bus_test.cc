@@ -342,3 +342,73 @@ TEST_F(DbPollBusTest, PollsOnItsOwnThreadAfterStart) {
 
 }  // namespace
 }  // namespace herald::bus
+
+namespace herald::bus {
+namespace {
+
+// The polling half of the push buses (RedisFallbackBus, SSE_SOURCE=postgres).
+// These call PollOnceForTest without Start(): no background thread polls.
+
+TEST_F(DbPollBusTest, WithJobDeliveryOffOnlyTheFeedIsDelivered) {
+  auto job = CreateJob("audit");
+  const std::string channel = jobs::ChannelFor(job.job);
+  bus_->Subscribe(channel);
+  bus_->Subscribe(kFeed);
+  bus_->SetDispatchJobs(false);
+  bus_->PollOnceForTest();  // the last poll with job delivery on: the create event
+  ASSERT_EQ(ReceivedOn(channel).size(), 1u);
+  ASSERT_EQ(ReceivedOn(kFeed).size(), 1u);
+  Update(job.job.id, 10);
+  bus_->PollOnceForTest();
+  EXPECT_EQ(ReceivedOn(channel).size(), 1u) << "push carries job events";
+  EXPECT_EQ(ReceivedOn(kFeed).size(), 2u) << "the feed is always read from the store";
+}
+
+TEST_F(DbPollBusTest, TurningJobDeliveryOffStillDeliversWhatWasCommittedBefore) {
+  auto job = CreateJob("audit");
+  const std::string channel = jobs::ChannelFor(job.job);
+  bus_->Subscribe(channel);
+  Update(job.job.id, 10);  // committed while the broker was down
+  bus_->SetDispatchJobs(false);
+  bus_->PollOnceForTest();
+  ASSERT_EQ(ReceivedOn(channel).size(), 2u);  // the create event and progress 10
+  Update(job.job.id, 20);
+  bus_->PollOnceForTest();
+  EXPECT_EQ(ReceivedOn(channel).size(), 2u);
+}
+
+TEST_F(DbPollBusTest, WhileIdleThePositionStaysOneIntervalBehind) {
+  auto job = CreateJob("audit");
+  const std::string channel = jobs::ChannelFor(job.job);
+  bus_->SetDispatchJobs(false);
+  bus_->PollOnceForTest();  // final job poll
+  bus_->Subscribe(channel);
+  Update(job.job.id, 10);  // pushed by the broker, but maybe lost as it failed
+  bus_->PollOnceForTest();  // idle: notes the newest id
+  Update(job.job.id, 20);
+  bus_->PollOnceForTest();  // idle: moves to the id noted one poll ago
+  // The broker fails: polling resumes from a position that still includes
+  // the updates of the last interval (streams drop what they already have;
+  // progress 10 came two polls ago and is not read again).
+  bus_->SetDispatchJobs(true);
+  bus_->PollOnceForTest();
+  auto got = ReceivedOn(channel);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].payload.find("\"progress\":20"), std::string::npos) << got[0].payload;
+}
+
+TEST_F(DbPollBusTest, WakePollsAtOnce) {
+  // The fixture's bus polls hourly; a woken one does not wait for that.
+  auto job = CreateJob("audit");
+  bus_->Subscribe(kFeed);
+  bus_->Start();
+  Update(job.job.id, 10);
+  bus_->Wake();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (ReceivedOn(kFeed).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(ReceivedOn(kFeed).size(), 1u);
+}
+
+}  // namespace
+}  // namespace herald::bus

@@ -75,7 +75,9 @@ void RedisFallbackBus::OnHealth(bool up, std::string_view reason) {
   if (up) {
     poll_->SetDispatchJobs(false);
     metrics_.bus_fallback = 0;
-    log::Info("SSE Redis is back: streams use push again");
+    if (was_up_) log::Info("SSE Redis is back: streams use push again");
+    else log::Info("SSE Redis connected: streams use push");
+    was_up_ = true;
     return;
   }
   poll_->SetDispatchJobs(true);

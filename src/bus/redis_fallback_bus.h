@@ -61,6 +61,7 @@ class RedisFallbackBus final : public Bus {
   Metrics& metrics_;
   const std::chrono::milliseconds interval_;
   Handler handler_;
+  bool was_up_ = false;  // on the Redis strand only
 };
 
 }  // namespace herald::bus

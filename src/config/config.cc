@@ -195,6 +195,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   }
   if (c.sse_source == SseSource::kRedis && !c.redis_url)
     return Bad("SSE_SOURCE", "redis needs REDIS_URL");
+  if (c.sse_source == SseSource::kPostgres && c.database_url.starts_with("sqlite://"))
+    return Bad("SSE_SOURCE", "postgres needs DATABASE_URL=postgresql://...");
 
   if (auto v = get("JWT_SECRET")) c.auth.jwt_secret = *v;
   if (auto v = get("JWT_PUBLIC_KEY_FILE"); v && !v->empty()) c.auth.public_key_file = *v;

@@ -168,6 +168,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"HERALD_WORKERS", {{"HERALD_WORKERS", "-1"}}},
         BadValue{"SSE_SOURCE", {{"SSE_SOURCE", "bogus"}}},
         BadValue{"SSE_SOURCE", {{"SSE_SOURCE", "redis"}}},
+        BadValue{"SSE_SOURCE", {{"SSE_SOURCE", "postgres"}}},  // needs a postgresql:// DATABASE_URL
         BadValue{"REDIS_URL", {{"REDIS_URL", "http://x"}}},
         BadValue{"DATABASE_URL", {{"DATABASE_URL", "mysql://x"}}},
         BadValue{"DATABASE_URL", {{"DATABASE_URL", "sqlite://"}}},

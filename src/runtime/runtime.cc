@@ -16,6 +16,7 @@
 #include "auth/jwt.h"
 #include "bus/db_poll_bus.h"
 #include "bus/memory_bus.h"
+#include "bus/pg_notify_bus.h"
 #include "bus/redis_bus.h"
 #include "bus/redis_fallback_bus.h"
 #include "common/clock.h"
@@ -24,6 +25,7 @@
 #include "http/server.h"
 #include "publish/publisher.h"
 #include "sse/hub.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 #include "worker/worker_pool.h"
 
@@ -68,11 +70,24 @@ Result<std::shared_ptr<const auth::TokenVerifier>> MakeVerifier(const config::Co
 
 Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
                                                    const Clock* clock) {
-  if (!config.database_url.starts_with("sqlite://"))
+  const std::string& url = config.database_url;
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    store::PostgresOptions options;
+    options.url = url;
+    options.event_retention = config.event_retention;
+    options.clock = clock;
+    // One connection per thread that may call the store at once: the
+    // blocking pool, the audit workers and a spare for the bus's poller.
+    options.connections = kBlockingThreads + std::max(0, config.workers) + 1;
+    auto opened = store::PostgresStore::Open(options);
+    if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+    return std::unique_ptr<store::JobStore>(std::move(*opened));
+  }
+  if (!url.starts_with("sqlite://"))
     return MakeError(Errc::kBadRequest,
-                     "DATABASE_URL: only sqlite:// is supported by this build yet");
+                     "DATABASE_URL: must start with sqlite:// or postgresql://");
   store::SqliteOptions options;
-  options.path = config.database_url.substr(std::string_view("sqlite://").size());
+  options.path = url.substr(std::string_view("sqlite://").size());
   options.event_retention = config.event_retention;
   options.clock = clock;
   auto opened = store::SqliteStore::Open(options);
@@ -94,8 +109,14 @@ Result<std::unique_ptr<bus::Bus>> MakeBus(const config::Config& config, asio::io
       } catch (const ErrorException& e) {
         return e.error();
       }
-    case config::SseSource::kMemory:
     case config::SseSource::kPostgres:
+      try {
+        return std::unique_ptr<bus::Bus>(std::make_unique<bus::PgNotifyBus>(
+            ioc, config.database_url, store, config.sse.fallback_db_interval, metrics));
+      } catch (const ErrorException& e) {
+        return e.error();
+      }
+    case config::SseSource::kMemory:
       break;
   }
   return std::unique_ptr<bus::Bus>(std::make_unique<bus::MemoryBus>());
@@ -130,10 +151,6 @@ class Runtime::Impl {
     auto verifier = MakeVerifier(config_);
     if (!verifier) return verifier.error();
     verifier_ = *verifier;
-    if (config_.sse_source == config::SseSource::kPostgres)
-      return MakeError(Errc::kBadRequest,
-                       "SSE_SOURCE: postgres is not supported by this build yet; use redis, "
-                       "memory or db");
     auto opened = OpenStore(config_, clock_);
     if (!opened) return opened.error();
     store_ = std::move(*opened);
@@ -259,13 +276,17 @@ Result<void> RunWorker(const config::Config& config) {
   asio::io_context ioc(1);
   auto work = asio::make_work_guard(ioc);
   std::unique_ptr<bus::Bus> bus;
-  if (config.sse_source == config::SseSource::kRedis) {
-    try {
+  try {
+    if (config.sse_source == config::SseSource::kRedis)
       bus = std::make_unique<bus::RedisBus>(ioc, config.redis_url.value_or(""));
-    } catch (const ErrorException& e) {
-      return e.error();
-    }
-  } else {
+    else if (config.sse_source == config::SseSource::kPostgres)
+      bus = std::make_unique<bus::PgNotifyBus>(ioc, config.database_url, **store,
+                                               config.sse.fallback_db_interval, metrics,
+                                               /*publish_only=*/true);
+  } catch (const ErrorException& e) {
+    return e.error();
+  }
+  if (!bus) {
     bus = std::make_unique<bus::MemoryBus>();  // progress reaches serve through the store
   }
   std::thread io_thread([&ioc] { ioc.run(); });

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "auth/jwt.h"
+#include "support/backend_env.h"
 #include "support/fixture_site.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
@@ -58,6 +59,7 @@ class AuditProcessTest : public ::testing::Test {
     std::random_device rd;
     secret_ = "audit-process-secret-" + std::to_string(rd());
     port_ = FreePort();
+    backend_ = BackendFromEnvironment(dir_ + "/h.db");
   }
 
   void TearDown() override {
@@ -68,7 +70,7 @@ class AuditProcessTest : public ::testing::Test {
 
   Env Common() const {
     return {{"JWT_SECRET", secret_},
-            {"DATABASE_URL", "sqlite://" + dir_ + "/h.db"},
+            {"DATABASE_URL", backend_.database_url},
             {"AUDIT_ALLOW_PRIVATE", "1"},
             {"HERALD_LOG_LEVEL", "info"}};
   }
@@ -77,11 +79,16 @@ class AuditProcessTest : public ::testing::Test {
     e["HERALD_LISTEN"] = "127.0.0.1:" + std::to_string(port_);
     e["HERALD_WORKERS"] = "0";
     e["SSE_SOURCE"] = "db";
+    if (backend_.redis_url) {
+      e["SSE_SOURCE"] = "redis";
+      e["REDIS_URL"] = *backend_.redis_url;
+    }
     e["SSE_FALLBACK_DB_INTERVAL_SECONDS"] = "1";
     return e;
   }
   Env WorkerEnv() const {
     Env e = Common();
+    if (backend_.redis_url) e["REDIS_URL"] = *backend_.redis_url;
     e["HERALD_WORKERS"] = "1";
     e["HERALD_AUDIT_LEASE_SECONDS"] = "2";
     return e;
@@ -173,6 +180,7 @@ class AuditProcessTest : public ::testing::Test {
   std::string dir_;
   std::string secret_;
   uint16_t port_ = 0;
+  Backend backend_;
   std::vector<std::unique_ptr<Child>> children_;
 };
 

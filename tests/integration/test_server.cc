@@ -6,27 +6,10 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
-#include "support/postgres_server.h"
-#include "support/redis_server.h"
+#include "support/backend_env.h"
 
 namespace herald::test {
 
-namespace {
-
-// `make test` runs the integration suite a second time against the
-// many-instance backends: HERALD_TEST_DATABASE=postgres gives each server a
-// fresh database on a shared throwaway PostgreSQL, HERALD_TEST_SSE_SOURCE=
-// redis a shared redis-server. A test's own tweak still wins.
-void ApplyBackendFromEnvironment(config::Config& config) {
-  if (const char* db = ::getenv("HERALD_TEST_DATABASE"); db && std::string(db) == "postgres")
-    config.database_url = PostgresServer::Shared().CreateDatabase("it");
-  if (const char* src = ::getenv("HERALD_TEST_SSE_SOURCE"); src && std::string(src) == "redis") {
-    config.redis_url = RedisServer::Shared().Url();
-    config.sse_source = config::SseSource::kRedis;
-  }
-}
-
-}  // namespace
 
 TestServer::TestServer(std::function<void(config::Config&)> tweak) {
   char tmpl[] = "/tmp/herald-test-XXXXXX";
@@ -35,10 +18,14 @@ TestServer::TestServer(std::function<void(config::Config&)> tweak) {
   config_.http.port = 0;
   config_.http.threads = 2;
   config_.auth.jwt_secret = kTestSecret;
-  config_.database_url = "sqlite://" + dir_ + "/herald.db";
+  Backend backend = BackendFromEnvironment(dir_ + "/herald.db");
+  config_.database_url = backend.database_url;
+  if (backend.redis_url) {
+    config_.redis_url = backend.redis_url;
+    config_.sse_source = config::SseSource::kRedis;
+  }
   config_.log_level = "warn";
   config_.workers = 0;  // audits stay pending unless a test runs workers
-  ApplyBackendFromEnvironment(config_);
   if (tweak) tweak(config_);
   auto created = runtime::Runtime::Create(config_);
   if (!created) {

@@ -1,0 +1,1107 @@
+#include "store/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <iterator>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/log.h"
+
+namespace herald::store {
+namespace {
+
+namespace json = boost::json;
+
+// ---------------------------------------------------------------------------
+// Schema. The same tables, columns and indexes as SqliteStore's, in
+// PostgreSQL's types. Steps are applied in order, each once; the one row of
+// herald_schema_version records the last one applied. Never edit a released
+// step: append a new one.
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE herald_schema_version (version INTEGER NOT NULL);
+
+CREATE TABLE jobs (
+  id              BIGSERIAL PRIMARY KEY,
+  type            TEXT    NOT NULL,
+  owner           TEXT    NOT NULL,
+  title           TEXT    NOT NULL DEFAULT '',
+  url             TEXT    NOT NULL DEFAULT '',
+  max_pages       INTEGER NOT NULL DEFAULT 0,
+  status          TEXT    NOT NULL,
+  progress        INTEGER NOT NULL DEFAULT 0,
+  message         TEXT,
+  step            TEXT,
+  total_pages     BIGINT,
+  geo_score       DOUBLE PRECISION,
+  critical_issues BIGINT,
+  high_issues     BIGINT,
+  medium_issues   BIGINT,
+  low_issues      BIGINT,
+  error_message   TEXT,
+  data            TEXT,
+  report          TEXT,
+  created_at      BIGINT  NOT NULL,
+  updated_at      BIGINT  NOT NULL,
+  last_seq        BIGINT  NOT NULL
+);
+CREATE INDEX jobs_owner_id ON jobs (owner, id DESC);
+CREATE INDEX jobs_type_id ON jobs (type, id DESC);
+
+-- One table for both logs: a job's event history (job_id, seq) and the
+-- notification feed (id). The id is not a sequence: AppendFeedRow assigns it
+-- under an advisory lock so ids are gapless and commit in order.
+CREATE TABLE events (
+  id         BIGINT  PRIMARY KEY,
+  job_id     BIGINT  REFERENCES jobs (id),
+  seq        BIGINT,
+  notice     BOOLEAN NOT NULL,
+  audience   TEXT    NOT NULL,
+  event      TEXT    NOT NULL,
+  payload    TEXT    NOT NULL,
+  created_at BIGINT  NOT NULL,
+  UNIQUE (job_id, seq)
+);
+CREATE INDEX events_audience_id ON events (audience, id);
+)sql"},
+    {2, R"sql(
+-- Audit work queue: who holds a running audit, until when, and how often it
+-- was claimed (a claim after the first means a worker died).
+ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_expires_at BIGINT;
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX jobs_claim ON jobs (type, status, id);
+)sql"},
+};
+
+constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
+
+// Advisory lock keys, per database: "HRLDMIGR" and "HRLDFEED" in ASCII, so
+// they are recognizable in pg_locks and unlikely to collide with another
+// application's keys in a shared database.
+constexpr int64_t kMigrationLockKey = 0x48524C444D494752;
+constexpr int64_t kFeedLockKey = 0x48524C4446454544;
+
+// ListJobs' limit is clamped so one request cannot load the whole table.
+constexpr int kMaxListLimit = 500;
+
+// libpq's default waits as long as the kernel keeps retrying a silent host
+// (minutes); a URL may still set its own connect_timeout.
+constexpr const char* kConnectTimeoutSeconds = "5";
+
+constexpr std::string_view kJobColumns =
+    "id, type, owner, title, url, max_pages, status, progress, message, step, "
+    "total_pages, geo_score, critical_issues, high_issues, medium_issues, "
+    "low_issues, error_message, data, report, created_at, updated_at, last_seq";
+constexpr int kJobColumnCount = 22;
+
+constexpr std::string_view kFeedColumns =
+    "id, notice, COALESCE(job_id, 0), COALESCE(seq, 0), audience, event, payload";
+
+// ---------------------------------------------------------------------------
+// Passwords never leave this file.
+
+// The value of a keyword/value connection string's `password`, quoted or
+// not, replaced by "***".
+std::string RedactKeywordPassword(std::string text) {
+  size_t pos = 0;
+  while ((pos = text.find("password", pos)) != std::string::npos) {
+    const bool starts_word = pos == 0 || text[pos - 1] == ' ' || text[pos - 1] == '\t' ||
+                             text[pos - 1] == '?' || text[pos - 1] == '&';
+    size_t i = pos + 8;
+    while (i < text.size() && text[i] == ' ') ++i;
+    if (!starts_word || i >= text.size() || text[i] != '=') {
+      pos += 8;
+      continue;
+    }
+    ++i;
+    while (i < text.size() && text[i] == ' ') ++i;
+    size_t end = i;
+    if (end < text.size() && text[end] == '\'') {
+      for (++end; end < text.size() && text[end] != '\''; ++end) {
+        if (text[end] == '\\') ++end;
+      }
+      end = std::min(end + 1, text.size());
+    } else {
+      while (end < text.size() && text[end] != ' ' && text[end] != '&') ++end;
+    }
+    text.replace(i, end - i, "***");
+    pos = i + 3;
+  }
+  return text;
+}
+
+// Newlines and tabs of libpq's multi-line messages folded into single
+// spaces, so an error reads as one log line.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// Where the store connects, and how to speak of it.
+struct Target {
+  std::string url;    // as configured; never shown
+  std::string shown;  // RedactDatabaseUrl(url)
+  std::string password;
+  std::chrono::milliseconds lock_timeout;
+
+  // libpq does not put passwords in its messages; this makes sure. Very
+  // short passwords are left alone: replacing every "a" would garble the
+  // message while hiding nothing.
+  std::string Scrub(std::string_view text) const {
+    std::string out = OneLine(text);
+    if (password.size() < 4) return out;
+    for (size_t pos = 0; (pos = out.find(password, pos)) != std::string::npos; pos += 3) {
+      out.replace(pos, password.size(), "***");
+    }
+    return out;
+  }
+};
+
+// Where a URI's password sits: after the first ':' of the user info, up to
+// the last '@'. libpq ends the user info at the first '@' (and the host at
+// the first '/'), but a password with an unencoded '@' or '/' must not show
+// either way.
+struct Span {
+  size_t pos;
+  size_t len;
+};
+std::optional<Span> UserinfoPassword(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const size_t start = scheme_end + 3;
+  const size_t at = url.rfind('@');
+  if (at == std::string::npos || at <= start) return std::nullopt;
+  const size_t colon = url.find(':', start);
+  if (colon == std::string::npos || colon >= at) return std::nullopt;
+  return Span{colon + 1, at - colon - 1};
+}
+
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int value = 0;
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr ==
+            text.data() + i + 3) {
+      out.push_back(static_cast<char>(value));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+// Parses the URL once, to learn its password (for Scrub) and to refuse a
+// malformed one before trying to connect.
+Result<Target> MakeTarget(const PostgresOptions& options) {
+  Target target{options.url, RedactDatabaseUrl(options.url), "", options.lock_timeout};
+  // Said instead of libpq's words whenever a password is involved: libpq may
+  // quote pieces of a malformed URL, and those may be pieces of a password.
+  const std::string bad_url = "invalid database URL " + target.shown +
+                              ": check its syntax; special characters in the password must be "
+                              "percent-encoded";
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string detail = error != nullptr ? OneLine(error) : "out of memory";
+    PQfreemem(error);
+    if (target.shown != options.url) return MakeError(Errc::kInternal, bad_url);
+    return MakeError(Errc::kInternal, "invalid database URL " + target.shown + ": " + detail);
+  }
+  for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    if (std::string_view(o->keyword) == "password" && o->val != nullptr) target.password = o->val;
+  }
+  PQconninfoFree(parsed);
+  // libpq read the user info differently (an unencoded '@' or '/' in the
+  // password): it would try a host or port made of the password's pieces,
+  // and name them in its error.
+  if (auto span = UserinfoPassword(options.url);
+      span && PercentDecode(std::string_view(options.url).substr(span->pos, span->len)) !=
+                  target.password) {
+    return MakeError(Errc::kInternal, bad_url);
+  }
+  return target;
+}
+
+// ---------------------------------------------------------------------------
+// Statements: every value travels as a text parameter of PQexecParams, never
+// inside the SQL.
+
+class Params {
+ public:
+  Params& Int(int64_t value) { return Add(std::to_string(value)); }
+  Params& Double(double value) {
+    char buf[64];
+    // Shortest text that reads back as the same double.
+    const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
+    return Add(std::string(buf, end));
+  }
+  Params& Bool(bool value) { return Add(value ? "true" : "false"); }
+  Params& Text(std::string_view value) {
+    // A text parameter ends at its first NUL, and PostgreSQL cannot store
+    // one in TEXT anyway: refuse rather than store a truncated string.
+    if (value.find('\0') != std::string_view::npos) has_nul_ = true;
+    return Add(std::string(value));
+  }
+  Params& Null() {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+  Params& OptText(const std::optional<std::string>& value) {
+    return value ? Text(*value) : Null();
+  }
+  Params& OptInt(const std::optional<int64_t>& value) { return value ? Int(*value) : Null(); }
+  Params& OptDouble(const std::optional<double>& value) {
+    return value ? Double(*value) : Null();
+  }
+
+  bool has_nul() const { return has_nul_; }
+  int size() const { return static_cast<int>(values_.size()); }
+  // For PQexecParams; valid while this object is alive and unchanged.
+  std::vector<const char*> Pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (const auto& v : values_) out.push_back(v ? v->c_str() : nullptr);
+    return out;
+  }
+
+ private:
+  Params& Add(std::string value) {
+    values_.emplace_back(std::move(value));
+    return *this;
+  }
+
+  std::vector<std::optional<std::string>> values_;
+  bool has_nul_ = false;
+};
+
+struct ResultClearer {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+struct ConnFinisher {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
+using ConnHandle = std::unique_ptr<PGconn, ConnFinisher>;
+
+// The rows (or the row count) of one successful statement, in text format.
+class Rows {
+ public:
+  explicit Rows(ResultHandle result) : result_(std::move(result)) {}
+
+  int size() const { return PQntuples(result_.get()); }
+  // Rows an INSERT, UPDATE or DELETE touched.
+  int64_t affected() const { return ParseInt(PQcmdTuples(result_.get())); }
+  std::string_view command() const { return PQcmdStatus(result_.get()); }
+
+  bool IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
+  std::string Text(int row, int col) const {
+    return std::string(PQgetvalue(result_.get(), row, col),
+                       static_cast<size_t>(PQgetlength(result_.get(), row, col)));
+  }
+  int64_t Int(int row, int col) const { return ParseInt(PQgetvalue(result_.get(), row, col)); }
+  bool Bool(int row, int col) const { return PQgetvalue(result_.get(), row, col)[0] == 't'; }
+  std::optional<std::string> OptText(int row, int col) const {
+    if (IsNull(row, col)) return std::nullopt;
+    return Text(row, col);
+  }
+  std::optional<int64_t> OptInt(int row, int col) const {
+    if (IsNull(row, col)) return std::nullopt;
+    return Int(row, col);
+  }
+  std::optional<double> OptDouble(int row, int col) const {
+    if (IsNull(row, col)) return std::nullopt;
+    const char* text = PQgetvalue(result_.get(), row, col);
+    double value = 0;
+    std::from_chars(text, text + PQgetlength(result_.get(), row, col), value);
+    return value;
+  }
+
+ private:
+  // PostgreSQL prints integers in plain decimal, so our own BIGINT and
+  // INTEGER columns always parse; an empty string (no count) reads as 0.
+  static int64_t ParseInt(const char* text) {
+    int64_t value = 0;
+    std::from_chars(text, text + std::char_traits<char>::length(text), value);
+    return value;
+  }
+
+  ResultHandle result_;
+};
+
+// SQLSTATEs that mean "try again later" rather than "bug": the server is
+// going away or out of resources (class 08 connection, 53 resources, 57P0x
+// shutdown), or the statement waited too long or lost a race (lock_timeout,
+// deadlock, serialization failure, statement_timeout or a cancel).
+bool IsServerGone(std::string_view state) {
+  return state.starts_with("08") || state.starts_with("53") || state == "57P01" ||
+         state == "57P02" || state == "57P03";
+}
+bool IsContention(std::string_view state) {
+  return state == "55P03" || state == "40P01" || state == "40001" || state == "57014";
+}
+
+void ForwardNotice(void* /*arg*/, const char* message) {
+  // Notices ("there is no transaction in progress", ...) are informational;
+  // libpq would print them on stderr, between our log lines.
+  log::Debug("postgres notice: {}", OneLine(message));
+}
+
+// One libpq connection. Not thread-safe: the pool gives it to one thread at
+// a time.
+class Connection {
+ public:
+  // kUnavailable with libpq's reason when the server cannot be reached.
+  static Result<std::unique_ptr<Connection>> Open(const Target& target) {
+    // Our defaults come before the URL (expanded from "dbname"), so the URL
+    // may override them; client_encoding comes after, since every string we
+    // store and compare is UTF-8.
+    const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
+                              nullptr};
+    const char* values[] = {kConnectTimeoutSeconds, "herald", target.url.c_str(), "UTF8",
+                            nullptr};
+    ConnHandle conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+    if (conn == nullptr) {
+      return MakeError(Errc::kInternal, "cannot connect to PostgreSQL: out of memory");
+    }
+    auto opened = std::unique_ptr<Connection>(new Connection(target, std::move(conn)));
+    if (!opened->ok()) return opened->ConnectError("cannot connect to PostgreSQL at ");
+    PQsetNoticeProcessor(opened->conn_.get(), ForwardNotice, nullptr);
+    if (auto r = opened->Configure(); !r) return r.error();
+    return opened;
+  }
+
+  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
+
+  // Reconnects with the same parameters (the server restarted, or dropped
+  // us). Session settings are lost with the old session: apply them again.
+  Result<void> Reset() {
+    PQreset(conn_.get());
+    if (!ok()) return ConnectError("cannot reconnect to PostgreSQL at ");
+    return Configure();
+  }
+
+  // Runs one statement; `sql` holds no values, only $n placeholders.
+  Result<Rows> Exec(const char* sql, const Params& params, std::string_view doing) {
+    if (params.has_nul()) {
+      return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored (while " +
+                                              std::string(doing) + ")");
+    }
+    const std::vector<const char*> values = params.Pointers();
+    ResultHandle result(PQexecParams(conn_.get(), sql, params.size(), /*paramTypes=*/nullptr,
+                                     values.data(), /*paramLengths=*/nullptr,
+                                     /*paramFormats=*/nullptr, /*resultFormat=*/0));
+    const ExecStatusType status =
+        result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(result));
+    return QueryError(result.get(), doing);
+  }
+  Result<Rows> Exec(const char* sql, std::string_view doing) { return Exec(sql, Params(), doing); }
+
+  // Runs a script of several statements without values (the migrations'
+  // DDL): the one place that uses the simple query protocol.
+  Result<void> ExecScript(const char* sql, std::string_view doing) {
+    ResultHandle result(PQexec(conn_.get(), sql));
+    if (result != nullptr && PQresultStatus(result.get()) == PGRES_COMMAND_OK) return {};
+    return QueryError(result.get(), doing);
+  }
+
+ private:
+  Connection(const Target& target, ConnHandle conn) : target_(target), conn_(std::move(conn)) {}
+
+  Error ConnectError(std::string_view what) const {
+    return MakeError(Errc::kUnavailable,
+                     std::string(what) + target_.shown + ": " +
+                         target_.Scrub(PQerrorMessage(conn_.get())));
+  }
+
+  // Per-session settings. lock_timeout plays SQLite's busy_timeout: a row
+  // or advisory lock held too long by another connection (or process)
+  // fails the call with kUnavailable instead of blocking a pool thread for
+  // ever.
+  Result<void> Configure() {
+    Params p;
+    p.Text(std::to_string(target_.lock_timeout.count()));
+    auto r = Exec("SELECT set_config('lock_timeout', $1, false)", p, "configuring the session");
+    if (!r) return r.error();
+    return {};
+  }
+
+  // The server's own words (its primary message), or libpq's when the
+  // failure is on our side of the socket. A broken connection, a server
+  // going away and lock contention are kUnavailable (503); anything else is
+  // unexpected.
+  Error QueryError(const PGresult* result, std::string_view doing) const {
+    const char* state_field =
+        result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string_view state = state_field != nullptr ? state_field : "";
+    const char* primary =
+        result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string detail = target_.Scrub(primary != nullptr ? primary : PQerrorMessage(conn_.get()));
+    if (detail.empty()) detail = "no reason given";
+    if (!ok() || IsServerGone(state)) {
+      return MakeError(Errc::kUnavailable,
+                       "database unavailable while " + std::string(doing) + ": " + detail);
+    }
+    if (IsContention(state)) {
+      return MakeError(Errc::kUnavailable,
+                       "database busy while " + std::string(doing) + ": " + detail);
+    }
+    return MakeError(Errc::kInternal,
+                     "postgres error while " + std::string(doing) + ": " + detail);
+  }
+
+  const Target& target_;
+  ConnHandle conn_;
+};
+
+// BEGIN ... COMMIT; rolls back unless committed. READ COMMITTED (the
+// default): every statement sees what others committed before it started,
+// which the row and advisory locks below rely on.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Connection& conn) {
+    if (auto r = conn.Exec("BEGIN", "starting a transaction"); !r) return r.error();
+    return Transaction(conn);
+  }
+  Transaction(Transaction&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction() {
+    // A lost connection has rolled back on the server already.
+    if (conn_ != nullptr && conn_->ok()) (void)conn_->Exec("ROLLBACK", "rolling back");
+  }
+
+  Result<void> Commit() {
+    auto r = conn_->Exec("COMMIT", "committing");
+    if (!r) return r.error();  // still rolls back
+    conn_ = nullptr;
+    // COMMIT of a transaction an earlier statement aborted answers ROLLBACK.
+    if (r->command() != "COMMIT") {
+      return MakeError(Errc::kInternal, "postgres transaction rolled back instead of committing");
+    }
+    return {};
+  }
+
+ private:
+  explicit Transaction(Connection& conn) : conn_(&conn) {}
+  Connection* conn_;
+};
+
+// ---------------------------------------------------------------------------
+// Rows.
+
+std::string EventName(const jobs::Job& job) {
+  return job.is_audit() ? std::string(jobs::kAuditType) : std::string("job");
+}
+
+Result<jobs::Job> JobFromRow(const Rows& rows, int row) {
+  jobs::Job job;
+  job.id = rows.Int(row, 0);
+  job.type = rows.Text(row, 1);
+  job.owner = rows.Text(row, 2);
+  job.title = rows.Text(row, 3);
+  job.url = rows.Text(row, 4);
+  job.max_pages = static_cast<int>(rows.Int(row, 5));
+  const std::string status = rows.Text(row, 6);
+  auto parsed = jobs::ParseJobStatus(status);
+  if (!parsed) {
+    return MakeError(Errc::kInternal, "job " + std::to_string(job.id) +
+                                          " has unknown status in the database: " + status);
+  }
+  job.status = *parsed;
+  job.progress = static_cast<int>(rows.Int(row, 7));
+  job.message = rows.OptText(row, 8);
+  job.step = rows.OptText(row, 9);
+  job.total_pages = rows.OptInt(row, 10);
+  job.geo_score = rows.OptDouble(row, 11);
+  job.critical_issues = rows.OptInt(row, 12);
+  job.high_issues = rows.OptInt(row, 13);
+  job.medium_issues = rows.OptInt(row, 14);
+  job.low_issues = rows.OptInt(row, 15);
+  job.error_message = rows.OptText(row, 16);
+  job.data_json = rows.OptText(row, 17);
+  job.report_json = rows.OptText(row, 18);
+  job.created_at_ms = rows.Int(row, 19);
+  job.updated_at_ms = rows.Int(row, 20);
+  job.last_seq = rows.Int(row, 21);
+  return job;
+}
+
+std::vector<FeedEntry> FeedFromRows(const Rows& rows) {
+  std::vector<FeedEntry> out;
+  out.reserve(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) {
+    out.push_back(FeedEntry{rows.Int(i, 0), rows.Bool(i, 1), rows.Int(i, 2), rows.Int(i, 3),
+                            rows.Text(i, 4), rows.Text(i, 5), rows.Text(i, 6)});
+  }
+  return out;
+}
+
+// `for_update` locks the row until the transaction ends: concurrent
+// updaters of the job, in any process, queue here and each reads the state
+// (and last_seq) the previous one committed.
+Result<jobs::Job> LoadJob(Connection& conn, int64_t id, bool for_update = false) {
+  static const std::string kSql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = $1";
+  static const std::string kSqlForUpdate = kSql + " FOR UPDATE";
+  auto rows = conn.Exec((for_update ? kSqlForUpdate : kSql).c_str(), Params().Int(id),
+                        "reading a job");
+  if (!rows) return rows.error();
+  if (rows->size() == 0) return MakeError(Errc::kNotFound, "job " + std::to_string(id) + " not found");
+  return JobFromRow(*rows, 0);
+}
+
+// Inserts a feed row (a job event or a notice) with the next feed id and
+// returns that id. Must run inside a transaction, as late as possible: the
+// lock it takes is held until COMMIT.
+//
+// Why not a sequence: the polling bus and /notify/events resume with
+// "id > last seen". Sequence values are handed out at INSERT but become
+// visible at COMMIT, in whatever order transactions commit: a reader could
+// see id 8 while 7 is still uncommitted, move its cursor to 8, and skip 7
+// for ever; and a rolled-back transaction leaves a gap that looks like a
+// loss. So feed writers take one transaction-scoped advisory lock, and the
+// id is MAX(id) + 1 read after it: writers are serialized, the lock is
+// released only once the holder's commit is visible (or rolled back, which
+// frees the id for the next writer), so id N+1 never becomes visible before
+// N. The cost is one feed writer at a time across all processes, for the
+// time of an INSERT and a COMMIT. MAX(id) is the highest id ever issued:
+// pruning keeps every job's newest event and notices are never pruned.
+Result<int64_t> AppendFeedRow(Connection& conn, const FeedEntry& entry, int64_t now_ms) {
+  // A statement of its own: in READ COMMITTED the INSERT below takes its
+  // snapshot when it starts, after the lock is ours, so it sees the
+  // previous holder's row.
+  if (auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)", Params().Int(kFeedLockKey),
+                         "waiting for the feed lock");
+      !r) {
+    return r.error();
+  }
+  Params p;
+  if (entry.notice) {
+    p.Null().Null();
+  } else {
+    p.Int(entry.job_id).Int(entry.seq);
+  }
+  p.Bool(entry.notice).Text(entry.audience).Text(entry.event).Text(entry.data).Int(now_ms);
+  auto rows = conn.Exec(
+      "INSERT INTO events (id, job_id, seq, notice, audience, event, payload, created_at) "
+      "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM events), $1, $2, $3, $4, $5, $6, $7) "
+      "RETURNING id",
+      p, entry.notice ? "recording a notice" : "recording a job event");
+  if (!rows) return rows.error();
+  return rows->Int(0, 0);
+}
+
+// Appends a job's latest state as its event `job.last_seq`; the same row is
+// the job's entry in the notification feed.
+Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
+  Applied applied{job, StoredEvent{job.id, job.last_seq, jobs::BuildPayload(job), now_ms},
+                  FeedEntry{}};
+  applied.feed =
+      FeedEntry{0, false, job.id, job.last_seq, job.owner, EventName(job), applied.event.payload};
+  auto id = AppendFeedRow(conn, applied.feed, now_ms);
+  if (!id) return id.error();
+  applied.feed.id = *id;
+  return applied;
+}
+
+Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
+  Params p;
+  p.Int(job.id)
+      .Text(jobs::ToString(job.status))
+      .Int(job.progress)
+      .OptText(job.message)
+      .OptText(job.step)
+      .OptInt(job.total_pages)
+      .OptDouble(job.geo_score)
+      .OptInt(job.critical_issues)
+      .OptInt(job.high_issues)
+      .OptInt(job.medium_issues)
+      .OptInt(job.low_issues)
+      .OptText(job.error_message)
+      .OptText(job.data_json)
+      .OptText(job.report_json)
+      .Int(job.updated_at_ms)
+      .Int(job.last_seq);
+  auto r = conn.Exec(
+      "UPDATE jobs SET status = $2, progress = $3, message = $4, step = $5, "
+      "total_pages = $6, geo_score = $7, critical_issues = $8, high_issues = $9, "
+      "medium_issues = $10, low_issues = $11, error_message = $12, data = $13, "
+      "report = $14, updated_at = $15, last_seq = $16 WHERE id = $1",
+      p, "writing a job");
+  if (!r) return r.error();
+  return {};
+}
+
+// Keeps the newest `retention` events of a job, counting the one about to
+// be appended as `last_seq`. retention >= 1 (checked at Open), so that event
+// always survives. Runs before the append so the feed lock is held for as
+// short a time as possible.
+Result<void> PruneEvents(Connection& conn, int64_t job_id, int64_t last_seq, int retention) {
+  const int64_t cutoff = last_seq - retention;
+  if (cutoff < 1) return {};
+  auto r = conn.Exec("DELETE FROM events WHERE job_id = $1 AND seq <= $2",
+                     Params().Int(job_id).Int(cutoff), "pruning old events");
+  if (!r) return r.error();
+  return {};
+}
+
+// The notice object of the contract: {"type", "data", "created_at"}.
+Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
+  json::value data;  // An empty data_json is taken as null rather than refused.
+  if (!notice.data_json.empty()) {
+    boost::system::error_code ec;
+    data = json::parse(notice.data_json, ec);
+    if (ec) return MakeError(Errc::kBadRequest, "notice data is not valid JSON: " + ec.message());
+  }
+  json::object o;
+  o["type"] = notice.type;
+  o["data"] = std::move(data);
+  o["created_at"] = FormatIso8601(now_ms);
+  return json::serialize(o);
+}
+
+// ---------------------------------------------------------------------------
+// Opening.
+
+// The version recorded in the database; 0 for a database Herald never
+// migrated.
+Result<int> ReadSchemaVersion(Connection& conn) {
+  auto exists = conn.Exec("SELECT to_regclass('herald_schema_version') IS NOT NULL",
+                          "looking for the schema version");
+  if (!exists) return exists.error();
+  if (!exists->Bool(0, 0)) return 0;
+  auto rows = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM herald_schema_version",
+                        "reading the schema version");
+  if (!rows) return rows.error();
+  return static_cast<int>(rows->Int(0, 0));
+}
+
+// Applies the steps newer than the database's version in one transaction,
+// so a crash mid-migration leaves the previous version intact. The
+// transaction-scoped advisory lock makes processes that start together take
+// turns: the first migrates, the others then find the schema current.
+// Checking for the version table (rather than CREATE TABLE IF NOT EXISTS)
+// lets a role without CREATE rights open a database already migrated.
+Result<void> Migrate(Connection& conn, const std::string& shown) {
+  auto fail = [&](const Error& e) {
+    return MakeError(e.code, "migrating database " + shown + ": " + e.message);
+  };
+  auto txn = Transaction::Begin(conn);
+  if (!txn) return fail(txn.error());
+  if (auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
+                         Params().Int(kMigrationLockKey), "waiting for the migration lock");
+      !r) {
+    return fail(r.error());
+  }
+  auto version = ReadSchemaVersion(conn);
+  if (!version) return fail(version.error());
+  if (*version > kLatestVersion) {
+    return MakeError(Errc::kInternal, "database " + shown + " has schema version " +
+                                          std::to_string(*version) +
+                                          ", newer than this build knows (" +
+                                          std::to_string(kLatestVersion) + "); upgrade Herald");
+  }
+  if (*version == kLatestVersion) return {};  // rolls back the empty transaction
+  for (const Migration& m : kMigrations) {
+    if (m.version <= *version) continue;
+    const std::string doing = "applying migration " + std::to_string(m.version);
+    if (auto r = conn.ExecScript(m.sql, doing); !r) return fail(r.error());
+  }
+  if (auto r = conn.Exec("DELETE FROM herald_schema_version", "recording the schema version");
+      !r) {
+    return fail(r.error());
+  }
+  if (auto r = conn.Exec("INSERT INTO herald_schema_version (version) VALUES ($1)",
+                         Params().Int(kLatestVersion), "recording the schema version");
+      !r) {
+    return fail(r.error());
+  }
+  if (auto r = txn->Commit(); !r) return fail(r.error());
+  return {};
+}
+
+}  // namespace
+
+std::string RedactDatabaseUrl(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return RedactKeywordPassword(url);
+  std::string out = url;
+  if (auto span = UserinfoPassword(url)) out.replace(span->pos, span->len, "***");
+  // ...?password=secret&...
+  const size_t query = out.find('?', scheme_end);
+  if (query == std::string::npos) return out;
+  return out.substr(0, query) + RedactKeywordPassword(out.substr(query));
+}
+
+// ---------------------------------------------------------------------------
+
+class PostgresStore::Impl {
+ public:
+  explicit Impl(const PostgresOptions& options)
+      : retention_(options.event_retention),
+        clock_(options.clock != nullptr ? options.clock : &system_clock_) {}
+
+  Result<void> Open(const PostgresOptions& options) {
+    auto target = MakeTarget(options);
+    if (!target) return target.error();
+    target_ = std::move(*target);
+    auto first = Connection::Open(target_);
+    if (!first) return first.error();
+    if (auto r = Migrate(**first, target_.shown); !r) return r.error();
+    // The others open after the migration so they never see an older schema.
+    connections_.push_back(std::move(*first));
+    while (connections_.size() < static_cast<size_t>(options.connections)) {
+      auto conn = Connection::Open(target_);
+      if (!conn) return conn.error();
+      connections_.push_back(std::move(*conn));
+    }
+    for (const auto& conn : connections_) idle_.push_back(conn.get());
+    return {};
+  }
+
+  // Runs `fn(Connection&)` for a read. Reading twice is harmless, so a read
+  // whose connection broke under it (the server restarted, a proxy dropped
+  // the idle socket) reconnects and runs once more.
+  template <class Fn>
+  auto Read(Fn&& fn) {
+    return Run(fn, /*retry=*/true);
+  }
+
+  // Runs `fn(Connection&)` for a write. Never retried: when the connection
+  // broke after COMMIT was sent, the write may have happened, and doing it
+  // again would record an update twice. The caller gets kUnavailable.
+  template <class Fn>
+  auto Write(Fn&& fn) {
+    return Run(fn, /*retry=*/false);
+  }
+
+  int64_t NowMs() const { return clock_->NowMs(); }
+  int retention() const { return retention_; }
+
+ private:
+  // A connection borrowed from the pool for one call.
+  class Lease {
+   public:
+    explicit Lease(Impl& impl) : impl_(impl), conn_(impl.Acquire()) {}
+    ~Lease() { impl_.Release(conn_); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Connection& operator*() const { return *conn_; }
+    Connection* operator->() const { return conn_; }
+
+   private:
+    Impl& impl_;
+    Connection* conn_;
+  };
+
+  template <class Fn>
+  auto Run(Fn& fn, bool retry) -> std::invoke_result_t<Fn&, Connection&> {
+    Lease conn(*this);
+    // Found broken (by an earlier call, or the server went away while it sat
+    // idle and we only learn it now): nothing was sent on it for this call,
+    // so even a write may go ahead once it is back.
+    if (!conn->ok()) {
+      if (auto r = conn->Reset(); !r) return r.error();
+    }
+    auto result = fn(*conn);
+    if (result || conn->ok() || !retry) return result;
+    log::Debug("postgres connection lost ({}); reconnecting to retry a read",
+               result.error().message);
+    if (auto r = conn->Reset(); !r) return r.error();
+    return fn(*conn);
+  }
+
+  Connection* Acquire() {
+    std::unique_lock lock(mu_);
+    idle_cv_.wait(lock, [&] { return !idle_.empty(); });
+    Connection* conn = idle_.back();
+    idle_.pop_back();
+    return conn;
+  }
+
+  void Release(Connection* conn) {
+    // Transaction rolls back on every path; this guards the pool against a
+    // slip, since a transaction left open could hold the feed lock and stop
+    // every writer in every process.
+    if (conn->ok() && conn->in_transaction()) (void)conn->Exec("ROLLBACK", "rolling back");
+    {
+      std::lock_guard lock(mu_);
+      idle_.push_back(conn);
+    }
+    idle_cv_.notify_one();
+  }
+
+  const int retention_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  Target target_;  // before connections_: they refer to it
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  std::vector<Connection*> idle_;  // guarded by mu_
+};
+
+PostgresStore::PostgresStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PostgresStore::~PostgresStore() = default;
+
+int PostgresStore::SchemaVersion() { return kLatestVersion; }
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
+  if (options.url.empty()) return MakeError(Errc::kInternal, "postgres store: empty database URL");
+  if (options.event_retention < 1 || options.connections < 1 ||
+      options.lock_timeout.count() < 0) {
+    return MakeError(Errc::kInternal,
+                     "postgres store " + RedactDatabaseUrl(options.url) +
+                         ": event_retention and connections must be at least 1 "
+                         "and lock_timeout not negative");
+  }
+  auto impl = std::make_unique<Impl>(options);
+  if (auto r = impl->Open(options); !r) return r.error();
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
+}
+
+Result<Applied> PostgresStore::CreateJob(const NewJob& in) {
+  if (in.type.empty()) return MakeError(Errc::kBadRequest, "job type must not be empty");
+  return impl_->Write([&](Connection& conn) -> Result<Applied> {
+    auto txn = Transaction::Begin(conn);
+    if (!txn) return txn.error();
+    jobs::Job job;
+    job.type = in.type;
+    job.owner = in.owner;
+    job.title = in.title;
+    job.url = in.url;
+    job.max_pages = in.max_pages;
+    job.status = jobs::JobStatus::kPending;
+    job.progress = 0;
+    job.created_at_ms = job.updated_at_ms = impl_->NowMs();
+    job.last_seq = 1;  // Creation is event 1, so the first update is event 2.
+    Params p;
+    p.Text(job.type)
+        .Text(job.owner)
+        .Text(job.title)
+        .Text(job.url)
+        .Int(job.max_pages)
+        .Text(jobs::ToString(job.status))
+        .Int(job.created_at_ms);
+    auto rows = conn.Exec(
+        "INSERT INTO jobs (type, owner, title, url, max_pages, status, progress, "
+        "created_at, updated_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, 1) "
+        "RETURNING id",
+        p, "creating a job");
+    if (!rows) return rows.error();
+    job.id = rows->Int(0, 0);
+    auto applied = AppendJobEvent(conn, job, job.created_at_ms);
+    if (!applied) return applied.error();
+    if (auto r = txn->Commit(); !r) return r.error();
+    return applied;
+  });
+}
+
+Result<jobs::Job> PostgresStore::GetJob(int64_t id) {
+  return impl_->Read([&](Connection& conn) { return LoadJob(conn, id); });
+}
+
+Result<std::vector<jobs::Job>> PostgresStore::ListJobs(const JobQuery& query) {
+  // A literal WHERE per shape lets the planner pick the (owner, id) or
+  // (type, id) index; values still travel as parameters.
+  std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE TRUE";
+  Params p;
+  if (query.owner) {
+    p.Text(*query.owner);
+    sql += " AND owner = $" + std::to_string(p.size());
+  }
+  // Both flags together ask for nothing, which the two conditions express.
+  if (query.audits_only) sql += " AND type = 'audit'";
+  if (query.exclude_audits) sql += " AND type <> 'audit'";
+  p.Int(std::clamp(query.limit, 1, kMaxListLimit));
+  sql += " ORDER BY id DESC LIMIT $" + std::to_string(p.size());
+  p.Int(std::max(query.offset, 0));
+  sql += " OFFSET $" + std::to_string(p.size());
+
+  return impl_->Read([&](Connection& conn) -> Result<std::vector<jobs::Job>> {
+    auto rows = conn.Exec(sql.c_str(), p, "listing jobs");
+    if (!rows) return rows.error();
+    std::vector<jobs::Job> out;
+    out.reserve(static_cast<size_t>(rows->size()));
+    for (int i = 0; i < rows->size(); ++i) {
+      auto job = JobFromRow(*rows, i);
+      if (!job) return job.error();
+      out.push_back(std::move(*job));
+    }
+    return out;
+  });
+}
+
+Result<Applied> PostgresStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& update) {
+  return impl_->Write([&](Connection& conn) -> Result<Applied> {
+    // Read, decide and write in one transaction holding the job's row lock:
+    // a concurrent writer (another thread, another Herald process) can
+    // neither slip an update between our read and write nor take our seq.
+    auto txn = Transaction::Begin(conn);
+    if (!txn) return txn.error();
+    auto job = LoadJob(conn, id, /*for_update=*/true);
+    if (!job) return job.error();
+    const int64_t now = impl_->NowMs();
+    // A refused update returns here and the transaction rolls back unwritten.
+    if (auto r = jobs::ApplyUpdate(*job, update, now); !r) return r.error();
+    if (auto r = WriteJobState(conn, *job); !r) return r.error();
+    if (auto r = PruneEvents(conn, id, job->last_seq, impl_->retention()); !r) return r.error();
+    auto applied = AppendJobEvent(conn, *job, now);
+    if (!applied) return applied.error();
+    if (auto r = txn->Commit(); !r) return r.error();
+    return applied;
+  });
+}
+
+Result<std::optional<AuditClaim>> PostgresStore::ClaimAudit(const std::string& worker,
+                                                            int64_t lease_ms) {
+  const int64_t now = impl_->NowMs();
+  return impl_->Write([&](Connection& conn) -> Result<std::optional<AuditClaim>> {
+    // One statement, so no transaction to manage. Oldest first: unleased
+    // pending audits, and any whose lease ran out (its worker died while
+    // running, or before it said "running"). SKIP LOCKED: claimers in other
+    // threads and processes each lock a different row instead of queueing
+    // on the oldest; a row whose lease another claimer renewed meanwhile is
+    // re-checked against the condition and passed over. The timestamps are
+    // the store's clock, not now() in SQL, so a test clock applies.
+    static const std::string kSql =
+        "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 "
+        "WHERE id = (SELECT id FROM jobs WHERE type = 'audit' AND status IN ('pending', "
+        "'running') AND COALESCE(lease_expires_at, 0) < $3 ORDER BY id LIMIT 1 "
+        "FOR UPDATE SKIP LOCKED) RETURNING " +
+        std::string(kJobColumns) + ", attempts";
+    auto rows = conn.Exec(kSql.c_str(), Params().Text(worker).Int(now + lease_ms).Int(now),
+                          "claiming an audit");
+    if (!rows) return rows.error();
+    if (rows->size() == 0) return std::optional<AuditClaim>{};
+    auto job = JobFromRow(*rows, 0);
+    if (!job) return job.error();
+    const int attempt = static_cast<int>(rows->Int(0, kJobColumnCount));
+    return std::optional<AuditClaim>{AuditClaim{std::move(*job), attempt}};
+  });
+}
+
+Result<bool> PostgresStore::RenewLease(int64_t job_id, const std::string& worker,
+                                       int64_t lease_ms) {
+  const int64_t expires = impl_->NowMs() + lease_ms;
+  return impl_->Write([&](Connection& conn) -> Result<bool> {
+    auto rows = conn.Exec(
+        "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND "
+        "status NOT IN ('completed', 'failed')",
+        Params().Int(expires).Int(job_id).Text(worker), "renewing an audit lease");
+    if (!rows) return rows.error();
+    return rows->affected() == 1;
+  });
+}
+
+Result<std::vector<StoredEvent>> PostgresStore::EventsAfter(int64_t job_id, int64_t after_seq,
+                                                            int limit) {
+  if (limit <= 0) return std::vector<StoredEvent>{};
+  return impl_->Read([&](Connection& conn) -> Result<std::vector<StoredEvent>> {
+    auto rows = conn.Exec(
+        "SELECT seq, payload, created_at FROM events WHERE job_id = $1 AND seq > $2 "
+        "ORDER BY seq LIMIT $3",
+        Params().Int(job_id).Int(after_seq).Int(limit), "reading job events");
+    if (!rows) return rows.error();
+    std::vector<StoredEvent> out;
+    out.reserve(static_cast<size_t>(rows->size()));
+    for (int i = 0; i < rows->size(); ++i) {
+      out.push_back(StoredEvent{job_id, rows->Int(i, 0), rows->Text(i, 1), rows->Int(i, 2)});
+    }
+    return out;
+  });
+}
+
+Result<FeedEntry> PostgresStore::AddNotice(const NewNotice& notice) {
+  if (notice.user.empty()) return MakeError(Errc::kBadRequest, "notice user must not be empty");
+  if (notice.type.empty()) return MakeError(Errc::kBadRequest, "notice type must not be empty");
+  const int64_t now = impl_->NowMs();
+  auto payload = NoticePayload(notice, now);
+  if (!payload) return payload.error();
+  return impl_->Write([&](Connection& conn) -> Result<FeedEntry> {
+    // A transaction even for one row: the feed lock is transaction-scoped,
+    // and in autocommit it would be released before the INSERT.
+    auto txn = Transaction::Begin(conn);
+    if (!txn) return txn.error();
+    FeedEntry entry{0, true, 0, 0, notice.user, notice.type, *payload};
+    auto id = AppendFeedRow(conn, entry, now);
+    if (!id) return id.error();
+    if (auto r = txn->Commit(); !r) return r.error();
+    entry.id = *id;
+    return entry;
+  });
+}
+
+Result<std::vector<FeedEntry>> PostgresStore::FeedFor(const std::string& user, bool admin,
+                                                      int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<FeedEntry>{};
+  return impl_->Read([&](Connection& conn) -> Result<std::vector<FeedEntry>> {
+    // Admins see every job event but only their own and broadcast notices:
+    // a notice is addressed to a person, not to a role.
+    static const std::string kSql =
+        "SELECT " + std::string(kFeedColumns) +
+        " FROM events WHERE id > $1 AND ((NOT notice AND ($3 OR audience = $2)) OR "
+        "(notice AND audience IN ($2, '*'))) ORDER BY id LIMIT $4";
+    auto rows = conn.Exec(kSql.c_str(), Params().Int(after_id).Text(user).Bool(admin).Int(limit),
+                          "reading the feed");
+    if (!rows) return rows.error();
+    return FeedFromRows(*rows);
+  });
+}
+
+Result<std::vector<FeedEntry>> PostgresStore::FeedAll(int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<FeedEntry>{};
+  return impl_->Read([&](Connection& conn) -> Result<std::vector<FeedEntry>> {
+    static const std::string kSql =
+        "SELECT " + std::string(kFeedColumns) + " FROM events WHERE id > $1 ORDER BY id LIMIT $2";
+    auto rows = conn.Exec(kSql.c_str(), Params().Int(after_id).Int(limit), "reading the feed");
+    if (!rows) return rows.error();
+    return FeedFromRows(*rows);
+  });
+}
+
+Result<int64_t> PostgresStore::LatestFeedId() {
+  return impl_->Read([&](Connection& conn) -> Result<int64_t> {
+    // Pruning never removes a job's newest event and notices are kept, so
+    // the highest id still present is the highest ever issued.
+    auto rows = conn.Exec("SELECT COALESCE(MAX(id), 0) FROM events", "reading the latest feed id");
+    if (!rows) return rows.error();
+    return rows->Int(0, 0);
+  });
+}
+
+Result<void> PostgresStore::Ping() {
+  return impl_->Read([&](Connection& conn) -> Result<void> {
+    if (auto r = conn.Exec("SELECT 1", "pinging the database"); !r) {
+      return MakeError(Errc::kUnavailable, r.error().message);
+    }
+    return {};
+  });
+}
+
+}  // namespace herald::store
