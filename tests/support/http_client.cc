@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace herald::test {
@@ -179,10 +180,40 @@ std::unique_ptr<SseClient> SseClient::Open(uint16_t port, const std::string& tar
     client->status_ = 0;
     return client;
   }
-  client->buffer_ = buffer.substr(head_len);
-  client->raw_body_ = client->buffer_;
   client->closed_ = eof;
+  auto te = client->headers_.find("transfer-encoding");
+  client->chunked_ = te != client->headers_.end() && te->second.find("chunked") != std::string::npos;
+  client->Take(buffer.substr(head_len));
   return client;
+}
+
+// Body bytes as they arrive. A proxy (nginx) re-frames the stream in chunked
+// transfer encoding, which Herald itself never sends; the event grammar
+// inside is the same.
+void SseClient::Take(const std::string& bytes) {
+  std::string decoded;
+  if (!chunked_) {
+    decoded = bytes;
+  } else {
+    chunk_raw_ += bytes;
+    for (;;) {
+      size_t eol = chunk_raw_.find("\r\n");
+      if (eol == std::string::npos) break;
+      size_t size = std::strtoul(chunk_raw_.substr(0, eol).c_str(), nullptr, 16);
+      if (size == 0) {  // the last chunk: the response is complete
+        closed_ = true;
+        chunk_raw_.clear();
+        break;
+      }
+      if (chunk_raw_.size() < eol + 2 + size + 2) break;  // wait for the rest
+      decoded += chunk_raw_.substr(eol + 2, size);
+      chunk_raw_.erase(0, eol + 2 + size + 2);
+    }
+  }
+  buffer_ += decoded;
+  constexpr size_t kRawBodyCap = 64 * 1024;
+  if (raw_body_.size() < kRawBodyCap)
+    raw_body_.append(decoded, 0, std::min(decoded.size(), kRawBodyCap - raw_body_.size()));
 }
 
 SseClient::~SseClient() { Close(); }
@@ -205,10 +236,7 @@ bool SseClient::Fill(SteadyClock::time_point deadline) {
     if (eof) closed_ = true;
     return false;
   }
-  buffer_ += fresh;
-  constexpr size_t kRawBodyCap = 64 * 1024;
-  if (raw_body_.size() < kRawBodyCap)
-    raw_body_.append(fresh, 0, std::min(fresh.size(), kRawBodyCap - raw_body_.size()));
+  Take(fresh);
   return true;
 }
 

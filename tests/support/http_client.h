@@ -66,18 +66,22 @@ class SseClient {
   // discarding anything before the end).
   bool WaitClosed(std::chrono::milliseconds timeout = 10s);
   bool closed() const { return closed_; }
-  // The first 64 KiB received after the response head, as raw bytes
-  // (capped so long tests do not grow the test process).
+  // The first 64 KiB of the body received after the response head (with
+  // any chunked framing removed), capped so long tests do not grow the test
+  // process.
   const std::string& raw_body() const { return raw_body_; }
   void Close();
 
  private:
   SseClient() = default;
   bool Fill(std::chrono::steady_clock::time_point deadline);  // false: timeout or EOF
+  void Take(const std::string& bytes);  // body bytes, de-chunked when chunked_
 
   int fd_ = -1;
   int status_ = 0;
   std::map<std::string, std::string> headers_;
+  bool chunked_ = false;  // Transfer-Encoding: chunked (through a proxy)
+  std::string chunk_raw_;  // chunked bytes not decoded yet
   std::string buffer_;    // unparsed body bytes
   std::string raw_body_;
   bool closed_ = false;
