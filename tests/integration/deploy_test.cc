@@ -181,211 +181,16 @@ int RunProgram(const std::string& path, const std::vector<std::string>& args,
   return *code;
 }
 
-// An SSE stream read the way a browser gets it from nginx: HTTP/1.1, the
-// body in chunked transfer encoding (which the shared SseClient does not
-// decode, since Herald itself never sends it). Same event grammar.
-class ProxyStream {
- public:
-  static std::unique_ptr<ProxyStream> Open(uint16_t port, const std::string& target,
-                                           const Headers& headers,
-                                           std::chrono::milliseconds timeout = 5s) {
-    std::unique_ptr<ProxyStream> s(new ProxyStream());
-    s->fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (s->fd_ < 0 || ::connect(s->fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      return s;
-    int one = 1;
-    ::setsockopt(s->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // What a browser's EventSource sends, including Accept-Encoding: a
-    // compressing proxy would hold events back until a block fills.
-    std::string req = "GET " + target +
-                      " HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
-                      "Cache-Control: no-cache\r\nAccept-Encoding: gzip, deflate, br\r\n";
-    for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-    req += "\r\n";
-    if (::send(s->fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
-      return s;
-    auto deadline = SteadyClock::now() + timeout;
-    size_t end = std::string::npos;
-    while ((end = s->raw_.find("\r\n\r\n")) == std::string::npos) {
-      if (!s->Read(deadline)) return s;
-    }
-    std::string head = s->raw_.substr(0, end);
-    s->raw_.erase(0, end + 4);
-    std::istringstream lines(head);
-    std::string line;
-    std::getline(lines, line);
-    if (line.size() >= 12) s->status_ = std::atoi(line.substr(9, 3).c_str());
-    while (std::getline(lines, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      size_t colon = line.find(':');
-      if (colon == std::string::npos) continue;
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-      s->headers_[name] = value;
-    }
-    s->chunked_ = s->Header("transfer-encoding").find("chunked") != std::string::npos;
-    s->Decode();
-    return s;
-  }
-
-  ~ProxyStream() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  int status() const { return status_; }
-  std::string Header(const std::string& name) const {
-    auto it = headers_.find(name);
-    return it == headers_.end() ? "" : it->second;
-  }
-  bool ended() const { return ended_; }
-
-  // The next event, comment or retry line within `timeout`; nullopt on
-  // timeout or at the end of the response.
-  std::optional<SseEvent> Next(std::chrono::milliseconds timeout) {
-    auto deadline = SteadyClock::now() + timeout;
-    for (;;) {
-      for (;;) {
-        size_t eol = body_.find_first_of("\r\n");
-        if (eol == std::string::npos) break;
-        size_t next = eol + 1;
-        if (body_[eol] == '\r') {
-          if (eol + 1 >= body_.size() && !ended_) break;
-          if (eol + 1 < body_.size() && body_[eol + 1] == '\n') next = eol + 2;
-        }
-        std::string line = body_.substr(0, eol);
-        body_.erase(0, next);
-        if (line.empty()) {
-          if (has_data_) {
-            SseEvent out = pending_;
-            pending_ = SseEvent{};
-            has_data_ = false;
-            return out;
-          }
-          pending_ = SseEvent{};
-          continue;
-        }
-        if (line[0] == ':') {
-          SseEvent c;
-          c.comment = true;
-          c.data = line.substr(1);
-          if (!c.data.empty() && c.data[0] == ' ') c.data.erase(0, 1);
-          return c;
-        }
-        size_t colon = line.find(':');
-        std::string field = line.substr(0, colon);
-        std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
-        if (!value.empty() && value[0] == ' ') value.erase(0, 1);
-        if (field == "data") {
-          if (has_data_) pending_.data += "\n";
-          pending_.data += value;
-          has_data_ = true;
-        } else if (field == "id") {
-          pending_.id = value;
-          pending_.has_id = true;
-        } else if (field == "event") {
-          pending_.event = value;
-        } else if (field == "retry") {
-          SseEvent r;
-          r.retry = true;
-          r.data = value;
-          return r;
-        }
-      }
-      if (ended_ || !Read(deadline)) return std::nullopt;
-      Decode();
-    }
-  }
-
-  // The next data event, skipping comments and retry lines.
-  std::optional<SseEvent> NextEvent(std::chrono::milliseconds timeout) {
-    auto deadline = SteadyClock::now() + timeout;
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-      if (left.count() <= 0) return std::nullopt;
-      auto e = Next(left);
-      if (!e) return std::nullopt;
-      if (!e->comment && !e->retry) return e;
-    }
-  }
-
-  // True when the response ends (last chunk, or the connection closes)
-  // within `timeout`; what arrives before is discarded.
-  bool WaitEnded(std::chrono::milliseconds timeout) {
-    auto deadline = SteadyClock::now() + timeout;
-    while (!ended_) {
-      if (SteadyClock::now() >= deadline) return false;
-      if (Read(deadline)) Decode();
-      body_.clear();
-    }
-    return true;
-  }
-
- private:
-  ProxyStream() = default;
-
-  // Reads what the socket has; false on timeout or EOF (EOF ends the response).
-  bool Read(SteadyClock::time_point deadline) {
-    if (fd_ < 0 || eof_) return false;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char chunk[16384];
-    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (n <= 0) {
-      eof_ = true;
-      ended_ = true;
-      return false;
-    }
-    raw_.append(chunk, static_cast<size_t>(n));
-    return true;
-  }
-
-  // Moves complete chunks (or everything, when not chunked) from raw_ to body_.
-  void Decode() {
-    if (!chunked_) {
-      body_ += raw_;
-      raw_.clear();
-      return;
-    }
-    for (;;) {
-      if (want_ == 0) {
-        size_t nl = raw_.find("\r\n");
-        if (nl == std::string::npos) return;
-        size_t size = std::stoul(raw_.substr(0, nl), nullptr, 16);
-        if (size == 0) {
-          ended_ = true;  // last chunk: the response is over
-          raw_.clear();
-          return;
-        }
-        raw_.erase(0, nl + 2);
-        want_ = size + 2;  // data and its CRLF
-      }
-      if (raw_.size() < want_) return;
-      body_ += raw_.substr(0, want_ - 2);
-      raw_.erase(0, want_);
-      want_ = 0;
-    }
-  }
-
-  int fd_ = -1;
-  int status_ = 0;
-  std::map<std::string, std::string> headers_;
-  bool chunked_ = false;
-  bool eof_ = false;
-  bool ended_ = false;
-  size_t want_ = 0;    // bytes of the current chunk (with its CRLF) still expected
-  std::string raw_;    // received, not yet de-chunked
-  std::string body_;   // de-chunked, not yet parsed
-  SseEvent pending_;
-  bool has_data_ = false;
-};
+// A stream opened the way a browser's EventSource opens it, including
+// Accept-Encoding: a compressing proxy would hold events back until a block
+// fills. nginx answers in chunked encoding, which SseClient decodes.
+std::unique_ptr<SseClient> OpenThroughProxy(uint16_t port, const std::string& target,
+                                            Headers headers,
+                                            std::chrono::milliseconds timeout = 5s) {
+  headers.emplace_back("Cache-Control", "no-cache");
+  headers.emplace_back("Accept-Encoding", "gzip, deflate, br");
+  return SseClient::Open(port, target, headers, timeout);
+}
 
 json::object Data(const SseEvent& e) { return json::parse(e.data).as_object(); }
 
@@ -627,8 +432,8 @@ class DeployTest : public ::testing::Test {
     return "/api/v1/sse/jobs/" + std::to_string(id) + "/progress";
   }
 
-  std::unique_ptr<ProxyStream> OpenStream(int64_t id, const Headers& headers, const std::string& query = "") {
-    auto s = ProxyStream::Open(nginx_port_, StreamPath(id) + query, headers);
+  std::unique_ptr<SseClient> OpenStream(int64_t id, const Headers& headers, const std::string& query = "") {
+    auto s = OpenThroughProxy(nginx_port_, StreamPath(id) + query, headers);
     EXPECT_EQ(s->status(), 200) << Diagnostics();
     return s;
   }
@@ -657,7 +462,7 @@ class DeployTest : public ::testing::Test {
 
   // Reads `count` data events; checks their ids are first, first+1, ... and
   // their progress values are `progress` in order.
-  void ExpectEvents(ProxyStream& s, int64_t first, const std::vector<int>& progress,
+  void ExpectEvents(SseClient& s, int64_t first, const std::vector<int>& progress,
                     std::chrono::milliseconds each = 3s) {
     for (size_t i = 0; i < progress.size(); ++i) {
       auto e = s.NextEvent(each);
@@ -864,7 +669,7 @@ TEST_F(DeployTest, StreamIsNotBufferedAndHeartbeatsPassThrough) {
   ASSERT_TRUE(done) << Diagnostics();
   EXPECT_EQ(done->id, "3");
   EXPECT_EQ(Data(*done).at("status").as_string(), "completed");
-  EXPECT_TRUE(s->WaitEnded(3s)) << "the stream did not end after the terminal event";
+  EXPECT_TRUE(s->WaitClosed(3s)) << "the stream did not end after the terminal event";
 }
 
 TEST_F(DeployTest, ReconnectWithLastEventIdGetsExactlyTheMissedEvents) {
@@ -890,13 +695,13 @@ TEST_F(DeployTest, ReconnectWithLastEventIdGetsExactlyTheMissedEvents) {
     auto b = OpenStream(id, {{"Cookie", "theme=dark; auth_token=" + Mint("alice")}, {"Last-Event-ID", "2"}});
     ASSERT_EQ(a->status(), 200);
     ASSERT_EQ(b->status(), 200);
-    for (ProxyStream* s : {a.get(), b.get()}) ExpectEvents(*s, 3, {20, 30, 40});
-    for (ProxyStream* s : {a.get(), b.get()}) {
+    for (SseClient* s : {a.get(), b.get()}) ExpectEvents(*s, 3, {20, 30, 40});
+    for (SseClient* s : {a.get(), b.get()}) {
       auto extra = s->NextEvent(1500ms);
       EXPECT_FALSE(extra) << "unexpected event after the replay: " << extra->id << " " << extra->data;
     }
     ASSERT_EQ(Progress(id, 50), 202);  // event 6, from one instance, seen by both
-    for (ProxyStream* s : {a.get(), b.get()}) ExpectEvents(*s, 6, {50});
+    for (SseClient* s : {a.get(), b.get()}) ExpectEvents(*s, 6, {50});
     EXPECT_EQ(Established(0, id), before[0] + 1) << Diagnostics();
     EXPECT_EQ(Established(1, id), before[1] + 1) << Diagnostics();
   }
@@ -911,15 +716,15 @@ TEST_F(DeployTest, ReconnectWithLastEventIdGetsExactlyTheMissedEvents) {
     auto done = s->NextEvent(3s);
     ASSERT_TRUE(done);
     EXPECT_EQ(done->id, "8");
-    EXPECT_TRUE(s->WaitEnded(3s));
+    EXPECT_TRUE(s->WaitClosed(3s));
   }
   // At the terminal event: 204 through nginx, so EventSource stops.
-  auto end = ProxyStream::Open(nginx_port_, StreamPath(id), {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "8"}});
+  auto end = OpenThroughProxy(nginx_port_, StreamPath(id), {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "8"}});
   EXPECT_EQ(end->status(), 204) << Diagnostics();
 }
 
 TEST_F(DeployTest, NotificationStreamThroughNginx) {
-  auto s = ProxyStream::Open(nginx_port_, "/notify/events", Alice());
+  auto s = OpenThroughProxy(nginx_port_, "/notify/events", Alice());
   ASSERT_EQ(s->status(), 200) << Diagnostics();
   // At once: retry, then the `:ok` comment.
   auto retry = s->Next(2s);
@@ -963,7 +768,7 @@ TEST_F(DeployTest, StoppingOneInstanceBreaksNoNewRequest) {
   ASSERT_TRUE(code) << "herald did not exit within 5 s of SIGTERM";
   EXPECT_EQ(*code, 0) << heralds_[serving]->Stderr();
   // nginx ends the client's response when its instance goes away.
-  EXPECT_TRUE(s->WaitEnded(5s)) << "the stream through nginx stayed open" << Diagnostics();
+  EXPECT_TRUE(s->WaitClosed(5s)) << "the stream through nginx stayed open" << Diagnostics();
 
   // Every new request works: nginx retries the refused connection on the
   // survivor (GET and POST alike, since nothing was sent yet).
