@@ -71,6 +71,13 @@ struct AuditClaim {
   int attempt = 1;  // 1 on the first claim; more after a worker died
 };
 
+// What every backend writes the same way (store/job_store.cc).
+// A new job's state: pending, progress 0, event 1 recorded at `now_ms`.
+jobs::Job NewPendingJob(const NewJob& in, int64_t now_ms);
+// A job's latest state as its event `job.last_seq` and feed entry (id 0:
+// the backend assigns it).
+Applied AppliedFor(const jobs::Job& job, int64_t now_ms);
+
 class JobStore {
  public:
   virtual ~JobStore() = default;

@@ -515,10 +515,6 @@ class Transaction {
 // ---------------------------------------------------------------------------
 // Rows.
 
-std::string EventName(const jobs::Job& job) {
-  return job.is_audit() ? std::string(jobs::kAuditType) : std::string("job");
-}
-
 Result<jobs::Job> JobFromRow(const Rows& rows, int row) {
   jobs::Job job;
   job.id = rows.Int(row, 0);
@@ -619,10 +615,7 @@ Result<int64_t> AppendFeedRow(Connection& conn, const FeedEntry& entry, int64_t 
 // Appends a job's latest state as its event `job.last_seq`; the same row is
 // the job's entry in the notification feed.
 Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
-  Applied applied{job, StoredEvent{job.id, job.last_seq, jobs::BuildPayload(job), now_ms},
-                  FeedEntry{}};
-  applied.feed =
-      FeedEntry{0, false, job.id, job.last_seq, job.owner, EventName(job), applied.event.payload};
+  Applied applied = AppliedFor(job, now_ms);
   auto id = AppendFeedRow(conn, applied.feed, now_ms);
   if (!id) return id.error();
   applied.feed.id = *id;
@@ -890,16 +883,7 @@ Result<Applied> PostgresStore::CreateJob(const NewJob& in) {
   return impl_->Write([&](Connection& conn) -> Result<Applied> {
     auto txn = Transaction::Begin(conn);
     if (!txn) return txn.error();
-    jobs::Job job;
-    job.type = in.type;
-    job.owner = in.owner;
-    job.title = in.title;
-    job.url = in.url;
-    job.max_pages = in.max_pages;
-    job.status = jobs::JobStatus::kPending;
-    job.progress = 0;
-    job.created_at_ms = job.updated_at_ms = impl_->NowMs();
-    job.last_seq = 1;  // Creation is event 1, so the first update is event 2.
+    jobs::Job job = NewPendingJob(in, impl_->NowMs());
     Params p;
     p.Text(job.type)
         .Text(job.owner)

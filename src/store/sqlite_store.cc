@@ -305,10 +305,6 @@ class WriteTransaction {
 // ---------------------------------------------------------------------------
 // Rows.
 
-std::string EventName(const jobs::Job& job) {
-  return job.is_audit() ? std::string(jobs::kAuditType) : std::string("job");
-}
-
 Result<jobs::Job> JobFromRow(const Stmt& row) {
   jobs::Job job;
   job.id = row.ColInt(0);
@@ -378,14 +374,11 @@ Result<std::vector<FeedEntry>> CollectFeed(Stmt& stmt) {
 // Appends a job's latest state as its event `job.last_seq`; the same row is
 // the job's entry in the notification feed.
 Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
-  Applied applied{job, StoredEvent{job.id, job.last_seq, jobs::BuildPayload(job), now_ms},
-                  FeedEntry{}};
+  Applied applied = AppliedFor(job, now_ms);
   auto stmt = conn.Prepare(
       "INSERT INTO events (job_id, seq, notice, audience, event, payload, created_at) "
       "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6)");
   if (!stmt) return stmt.error();
-  applied.feed =
-      FeedEntry{0, false, job.id, job.last_seq, job.owner, EventName(job), applied.event.payload};
   stmt->Int(1, job.id)
       .Int(2, job.last_seq)
       .Text(3, applied.feed.audience)
@@ -623,16 +616,7 @@ Result<Applied> SqliteStore::CreateJob(const NewJob& in) {
   return impl_->WithWriter([&](Connection& conn) -> Result<Applied> {
     auto txn = WriteTransaction::Begin(conn);
     if (!txn) return txn.error();
-    jobs::Job job;
-    job.type = in.type;
-    job.owner = in.owner;
-    job.title = in.title;
-    job.url = in.url;
-    job.max_pages = in.max_pages;
-    job.status = jobs::JobStatus::kPending;
-    job.progress = 0;
-    job.created_at_ms = job.updated_at_ms = impl_->NowMs();
-    job.last_seq = 1;  // Creation is event 1, so the first update is event 2.
+    jobs::Job job = NewPendingJob(in, impl_->NowMs());
     {
       auto stmt = conn.Prepare(
           "INSERT INTO jobs (type, owner, title, url, max_pages, status, progress, "
