@@ -64,7 +64,7 @@ struct HttpConfig {
   bool tcp_nodelay = true;
   std::vector<std::string> cors_allowed_origins;  // Env: CORS_ALLOWED_ORIGINS.
   std::string web_root;  // Dashboard files. Env: HERALD_WEB_ROOT. Empty: built-in page.
-  // Requests per second per client (user or address) to the API; 0 disables.
+  // Requests per second per user to the API (per process); 0 disables.
   // Env: HERALD_RATE_LIMIT (with HERALD_RATE_BURST).
   double rate_limit = 0;
   double rate_burst = 0;
