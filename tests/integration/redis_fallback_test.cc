@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -122,6 +123,22 @@ TEST_F(RedisFallbackTest, OutsidePublishReachesOpenStreamsWithin100ms) {
       auto [progress, took] = NextProgress(*s, 2s);
       EXPECT_EQ(progress, i * 10);
       EXPECT_LT(took.count(), 100) << "push took " << took.count() << " ms";
+    }
+  }
+  // The seed's own tool: redis-cli, a separate program (time includes its start).
+  {
+    std::string payload = R"({"audit_id":)" + std::to_string(id) +
+                          R"(,"status":"running","progress":77})";
+    std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(redis_.port()) +
+                      " PUBLISH " + channel + " '" + payload + "' > /dev/null";
+    auto start = SteadyClock::now();
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    for (auto* s : {a.get(), b.get()}) {
+      auto [progress, took] = NextProgress(*s, 2s);
+      EXPECT_EQ(progress, 77);
+      auto since = std::chrono::duration_cast<Millis>(SteadyClock::now() - start);
+      EXPECT_LT(since.count(), 100) << "redis-cli PUBLISH reached the stream after "
+                                    << since.count() << " ms";
     }
   }
   // The last stream of a job gone: the subscription goes too.
