@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -69,6 +71,28 @@ asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status, std::str
   metrics.ObserveRequest(status, 0);
 }
 
+// After refusing a request whose body was not read (413, 431, 400), read
+// and discard what the client is still sending, for a while, before
+// closing: closing with unread data makes the kernel send a reset, and the
+// client (or a proxy such as nginx, which then answers 502 and takes the
+// instance out of rotation) may lose the answer. Like nginx's lingering_close.
+constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
+constexpr auto kLingerTime = std::chrono::seconds(2);
+
+asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream.expires_after(kLingerTime);
+  std::array<char, 16 * 1024> scratch;
+  std::size_t drained = 0;
+  while (drained < kLingerBytes) {
+    auto [rec, n] = co_await stream.async_read_some(asio::buffer(scratch), kNoThrow);
+    if (rec) break;
+    drained += n;
+  }
+}
+
 asio::awaitable<void> Session(tcp::socket socket, const config::HttpConfig& config,
                               Handler& handler, Metrics& metrics) {
   boost::system::error_code ec;
@@ -102,15 +126,18 @@ asio::awaitable<void> Session(tcp::socket socket, const config::HttpConfig& conf
     }
     if (rec == bhttp::error::body_limit) {
       co_await WriteError(stream, 413, "request body too large", metrics);
-      break;
+      co_await LingeringClose(stream);
+      co_return;
     }
     if (rec == bhttp::error::header_limit) {
       co_await WriteError(stream, 431, "request headers too large", metrics);
-      break;
+      co_await LingeringClose(stream);
+      co_return;
     }
     if (rec) {
       co_await WriteError(stream, 400, "malformed HTTP request: " + rec.message(), metrics);
-      break;
+      co_await LingeringClose(stream);
+      co_return;
     }
 
     auto started = std::chrono::steady_clock::now();

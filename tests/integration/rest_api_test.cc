@@ -604,6 +604,18 @@ TEST(RestApiTest, UnknownPathIs404Json) {
   ExpectError(Request(server.port(), "GET", "/api/v1/jobs/1/nope", As("alice")), 404, "jobs/1/nope");
 }
 
+// A client (or proxy) that sends a whole large body before reading still
+// gets the 413: Herald drains the rest instead of resetting the connection.
+TEST(RestApiTest, BodyFarOverLimitStillGetsThe413NotAReset) {
+  TestServer server([](config::Config& c) { c.http.max_body_bytes = 2048; });
+  std::string title(4 * 1024 * 1024, 'x');
+  for (int i = 0; i < 3; ++i) {
+    auto res = Request(server.port(), "POST", "/api/v1/jobs", As("alice"),
+                       R"({"type":"t","title":")" + title + R"("})");
+    ExpectError(res, 413, "4 MB body");
+  }
+}
+
 TEST(RestApiTest, BodyOverLimitIs413) {
   TestServer server([](config::Config& c) { c.http.max_body_bytes = 2048; });
   std::string title(4096, 'x');
