@@ -1,0 +1,199 @@
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { HeraldError } from './errors.js';
+import type { EventSourceConstructorLike, EventSourceLike, ProgressPayload, TokenSource } from './types.js';
+import { buildNotifyUrl } from './urls.js';
+
+/** A notice posted to `POST /api/v1/notifications`. */
+export interface Notice<D = unknown> {
+  type: string;
+  data: D;
+  created_at?: string;
+  [field: string]: unknown;
+}
+
+/** Options of {@link watchNotifications}. */
+export interface WatchNotificationsOptions {
+  baseUrl?: string;
+  /** See `WatchJobOptions.token`: sent as `?token=`; leave out to use the `auth_token` cookie. */
+  token?: TokenSource;
+  withCredentials?: boolean;
+  /**
+   * Notice types to listen for (EventSource delivers named events only to
+   * listeners for that name). `audit` and `job` events are always listened for.
+   */
+  types?: string[];
+  eventSourceImpl?: EventSourceConstructorLike | null;
+  backoff?: BackoffOptions;
+  random?: () => number;
+}
+
+/** Callbacks of {@link watchNotifications}. */
+export interface NotificationListener {
+  /** A change to one of the caller's jobs (`event: audit` or `event: job`). */
+  onJob?(payload: ProgressPayload, meta: { id: number | null; event: 'audit' | 'job' }): void;
+  /** A notice of one of `options.types`. */
+  onNotice?(notice: Notice, meta: { id: number | null; event: string }): void;
+  onState?(state: 'connecting' | 'live' | 'reconnecting' | 'closed'): void;
+  onError?(error: HeraldError): void;
+}
+
+export interface NotificationSubscription {
+  readonly state: 'connecting' | 'live' | 'reconnecting' | 'closed';
+  close(): void;
+}
+
+/**
+ * Watches the caller's notification stream (`GET /notify/events`). It does not
+ * end by itself: EventSource reconnects after a drop (sending Last-Event-ID);
+ * when it gives up (an HTTP error), this reconnects with exponential backoff
+ * and `?last_event_id=`. Events already seen are not delivered twice.
+ */
+export function watchNotifications(
+  options: WatchNotificationsOptions,
+  listener: NotificationListener,
+): NotificationSubscription {
+  const g = globalThis as { EventSource?: EventSourceConstructorLike };
+  const ES = options.eventSourceImpl === undefined ? (g.EventSource ?? null) : options.eventSourceImpl;
+  const random = options.random ?? Math.random;
+  let state: NotificationSubscription['state'] = 'connecting';
+  let closed = false;
+  let es: EventSourceLike | null = null;
+  let handlers: Array<[string, (ev: any) => void]> = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let failures = 0;
+  let lastId: number | null = null;
+  let gen = 0;
+
+  const setState = (next: NotificationSubscription['state']) => {
+    if (closed || state === next) return;
+    state = next;
+    listener.onState?.(next);
+  };
+  const report = (e: HeraldError) => {
+    if (!closed) listener.onError?.(e);
+  };
+  const drop = () => {
+    if (!es) return;
+    for (const [t, fn] of handlers) es.removeEventListener(t, fn);
+    handlers = [];
+    es.close();
+    es = null;
+  };
+  const fresh = (ev: { lastEventId?: unknown }): { ok: boolean; id: number | null } => {
+    const raw = ev.lastEventId;
+    const id = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : null;
+    if (id !== null && lastId !== null && id <= lastId) return { ok: false, id };
+    if (id !== null) lastId = id;
+    return { ok: true, id };
+  };
+  const parse = (data: unknown): unknown => {
+    try {
+      return JSON.parse(String(data));
+    } catch (cause) {
+      report(new HeraldError('Notification is not JSON', { phase: 'parse', cause }));
+      return undefined;
+    }
+  };
+  const scheduleReconnect = () => {
+    setState('reconnecting');
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      connect();
+    }, backoffDelay(failures, options.backoff, random));
+  };
+
+  const open = (token: string | null) => {
+    if (closed || !ES) return;
+    drop();
+    const url = buildNotifyUrl({ baseUrl: options.baseUrl, token, lastEventId: lastId });
+    const source = options.withCredentials ? new ES(url, { withCredentials: true }) : new ES(url);
+    es = source;
+    const on = (type: string, fn: (ev: any) => void) => {
+      source.addEventListener(type, fn);
+      handlers.push([type, fn]);
+    };
+    on('open', () => setState('live'));
+    for (const kind of ['audit', 'job'] as const) {
+      on(kind, (ev: { data?: unknown; lastEventId?: unknown }) => {
+        failures = 0;
+        setState('live');
+        const f = fresh(ev);
+        if (!f.ok) return;
+        const payload = parse(ev.data);
+        if (payload && typeof payload === 'object') listener.onJob?.(payload as ProgressPayload, { id: f.id, event: kind });
+      });
+    }
+    for (const type of options.types ?? []) {
+      if (type === 'audit' || type === 'job' || type === 'error' || type === 'open') continue;
+      on(type, (ev: { data?: unknown; lastEventId?: unknown }) => {
+        failures = 0;
+        setState('live');
+        const f = fresh(ev);
+        if (!f.ok) return;
+        const notice = parse(ev.data);
+        if (notice && typeof notice === 'object') listener.onNotice?.(notice as Notice, { id: f.id, event: type });
+      });
+    }
+    on('error', (ev: { data?: unknown }) => {
+      if (typeof ev?.data === 'string') {
+        // `event: error` from the server (Stream timeout, Internal server error): the stream ends next.
+        setState('reconnecting');
+        return;
+      }
+      failures++;
+      if (source.readyState === 2 || failures > 1) {
+        drop();
+        scheduleReconnect();
+      } else {
+        setState('reconnecting'); // EventSource retries by itself after the server's retry:
+      }
+    });
+  };
+
+  const connect = () => {
+    if (closed) return;
+    const t = options.token;
+    if (typeof t !== 'function') {
+      open(t ?? null);
+      return;
+    }
+    const mine = gen;
+    Promise.resolve()
+      .then(() => t())
+      .then(
+        (token) => {
+          if (!closed && mine === gen) open(token ?? null);
+        },
+        (cause) => {
+          if (closed || mine !== gen) return;
+          report(new HeraldError('Could not get a token', { phase: 'token', cause }));
+          failures++;
+          scheduleReconnect();
+        },
+      );
+  };
+
+  if (!ES) {
+    state = 'closed';
+    closed = true;
+    listener.onError?.(new HeraldError('EventSource is not available', { phase: 'stream', fatal: true }));
+  } else {
+    connect();
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      gen++;
+      state = 'closed';
+      drop();
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
