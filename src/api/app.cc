@@ -1,5 +1,8 @@
 #include "api/app.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/json.hpp>
 
 #include <charconv>
@@ -249,6 +252,20 @@ Reply App::Dashboard() const {
   Reply reply;
   reply.content_type = "text/html; charset=utf-8";
   reply.body = std::string(kDashboardPage);
+  // HERALD_WEB_ROOT: a customised page (index.html) instead of the built-in
+  // one, read per request so it can be edited without a restart. It is a
+  // small local file; missing or unreadable, the built-in page is served.
+  if (!d_.config.http.web_root.empty()) {
+    std::ifstream in(d_.config.http.web_root + "/index.html", std::ios::binary);
+    if (in) {
+      std::ostringstream page;
+      page << in.rdbuf();
+      reply.body = page.str();
+    } else {
+      log::Warn("HERALD_WEB_ROOT: cannot read {}/index.html; serving the built-in page",
+                d_.config.http.web_root);
+    }
+  }
   reply.headers.emplace_back("Cache-Control", "no-cache");
   return reply;
 }

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <filesystem>
+#include <fstream>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -790,6 +792,24 @@ TEST(RestApiTest, DashboardIsHtml) {
   ASSERT_EQ(res.status, 200);
   EXPECT_EQ(res.Header("content-type").rfind("text/html", 0), 0u) << res.Header("content-type");
   EXPECT_NE(res.body.find("Herald"), std::string::npos);
+}
+
+TEST(RestApiTest, WebRootServesItsOwnIndexInsteadOfTheBuiltInPage) {
+  char tmpl[] = "/tmp/herald-webroot-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  {
+    std::ofstream(dir + "/index.html") << "<!doctype html><h1>Our own progress page</h1>";
+  }
+  TestServer server([&](config::Config& c) { c.http.web_root = dir; });
+  auto res = Request(server.port(), "GET", "/");
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "<!doctype html><h1>Our own progress page</h1>");
+  std::filesystem::remove(dir + "/index.html");
+  // Gone: the built-in page again, not an error.
+  res = Request(server.port(), "GET", "/");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_NE(res.body.find("Herald"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------- raw sockets
