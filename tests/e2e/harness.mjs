@@ -51,6 +51,17 @@ async function waitFor(what, check, ms = 10000) {
 }
 
 // `herald serve` on a fixed port and database, restartable on both.
+// Starts an audit of `url` as `user`; its id.
+export async function createAudit(herald, url, user = 'e2e') {
+  const res = await fetch(herald.url('/api/v1/audits'), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token(user)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, max_pages: 20 }),
+  });
+  if (res.status !== 201) throw new Error(`create audit: ${res.status} ${await res.text()}`);
+  return (await res.json()).id;
+}
+
 export class Herald {
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
@@ -124,11 +135,19 @@ export async function fixtureSite() {
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => server.close() };
 }
 
-// A reverse proxy to Herald that answers 503 on the SSE paths: a network
-// where event streams do not get through (some corporate proxies).
-export async function streamBlockingProxy(target) {
+// A reverse proxy to Herald on another port. With `blockStreams` it answers
+// 503 on the SSE paths: a network where event streams do not get through
+// (some corporate proxies). `files` maps paths to files it serves itself,
+// same-origin with Herald (a web app's own pages).
+export async function proxy(target, { blockStreams = false, files = {} } = {}) {
   const server = createServer((req, res) => {
-    if (req.url.startsWith('/api/v1/sse/') || req.url.startsWith('/notify/events')) {
+    const path = new URL(req.url, 'http://x').pathname;
+    if (files[path]) {
+      const type = path.endsWith('.html') ? 'text/html' : 'text/javascript';
+      res.writeHead(200, { 'content-type': type }).end(readFileSync(files[path]));
+      return;
+    }
+    if (blockStreams && (path.startsWith('/api/v1/sse/') || path.startsWith('/notify/events'))) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('streams are blocked here');
       return;
     }
@@ -146,6 +165,8 @@ export async function streamBlockingProxy(target) {
   const port = server.address().port;
   return { port, url: (p = '/') => `http://127.0.0.1:${port}${p}`, close: () => server.close() };
 }
+
+export const streamBlockingProxy = (target) => proxy(target, { blockStreams: true });
 
 // Debian's Chromium, headless, with nothing that calls out of this machine.
 export async function browser() {
