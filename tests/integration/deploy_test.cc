@@ -47,6 +47,7 @@
 #include "auth/jwt.h"
 #include "support/child_process.h"
 #include "support/http_client.h"
+#include "support/nginx_server.h"
 
 #ifndef HERALD_BINARY
 #error "HERALD_BINARY must name the herald executable"
@@ -254,8 +255,6 @@ Env ParseEnvFile(const std::string& text) {
 class DeployTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    nginx_bin_ = FindProgram({"/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"});
-    ASSERT_FALSE(nginx_bin_.empty()) << "nginx is not installed (scripts/install-deps installs it)";
     char tmpl[] = "/tmp/herald-deploy-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
@@ -266,7 +265,7 @@ class DeployTest : public ::testing::Test {
     secret_ = "deploy-secret-" + std::to_string(rd()) + "-" + std::to_string(rd());
 
     std::set<uint16_t> used;
-    for (uint16_t* port : {&ports_[0], &ports_[1], &nginx_port_}) {
+    for (uint16_t* port : {&ports_[0], &ports_[1]}) {
       do *port = FreePort();
       while (used.count(*port));
       used.insert(*port);
@@ -275,24 +274,16 @@ class DeployTest : public ::testing::Test {
     StartHerald(0);
     StartHerald(1);
     ASSERT_FALSE(HasFatalFailure());
-    WriteNginxConfig();
-    ASSERT_FALSE(HasFatalFailure());
-    std::string out;
-    ASSERT_EQ(RunProgram(nginx_bin_, NginxArgs({"-t"}), dir_, "nginx-t", &out), 0)
-        << "nginx -t refused deploy/nginx.conf:\n" << out;
-    nginx_test_output_ = out;
-    nginx_ = std::make_unique<Program>(nginx_bin_, NginxArgs({}), dir_, "nginx");
-    auto deadline = SteadyClock::now() + 10s;
-    while (SteadyClock::now() < deadline) {
-      if (nginx_->Wait(0ms)) break;
-      if (Request(nginx_port_, "GET", "/healthz", {}, "", 500ms).status == 200) return;
-      std::this_thread::sleep_for(20ms);
-    }
-    FAIL() << "nginx did not proxy /healthz: " << nginx_->Output() << ReadFile(dir_ + "/error.log");
+    // deploy/nginx.conf itself: only the upstream ports and `listen` change.
+    nginx_ = std::make_unique<NginxServer>(dir_, ports_[0], ports_[1]);
+    ASSERT_TRUE(nginx_->Start()) << "nginx with deploy/nginx.conf did not start:\n"
+                                 << nginx_->Logs();
+    nginx_port_ = nginx_->port();
+    nginx_test_output_ = ReadFile(dir_ + "/nginx-t.out");
   }
 
   void TearDown() override {
-    nginx_.reset();     // SIGTERM, then SIGKILL for it and its workers
+    nginx_.reset();
     heralds_[0].reset();  // SIGKILL whatever still runs
     heralds_[1].reset();
     if (!dir_.empty()) {
@@ -323,69 +314,6 @@ class DeployTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);
     }
     FAIL() << "herald " << i << " did not become healthy: " << heralds_[i]->Stderr();
-  }
-
-  std::vector<std::string> NginxArgs(std::vector<std::string> extra) const {
-    std::vector<std::string> args = {"-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-e",
-                                     dir_ + "/error.log"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return args;
-  }
-
-  // deploy/nginx.conf with only the two upstream addresses and the listen
-  // port replaced (on lines that are not comments), included from a minimal
-  // main config whose paths all point into the temp dir.
-  void WriteNginxConfig() {
-    std::string snippet = ReadFile(kDeployDir + "/nginx.conf");
-    ASSERT_FALSE(snippet.empty()) << "cannot read " << kDeployDir << "/nginx.conf";
-    std::istringstream in(snippet);
-    std::ostringstream out;
-    std::string line;
-    int upstream0 = 0, upstream1 = 0, listen = 0;
-    auto replace = [](std::string& s, const std::string& from, const std::string& to) {
-      size_t at = s.find(from);
-      if (at == std::string::npos) return false;
-      s.replace(at, from.size(), to);
-      return true;
-    };
-    while (std::getline(in, line)) {
-      size_t start = line.find_first_not_of(" \t");
-      bool comment = start == std::string::npos || line[start] == '#';
-      if (!comment) {
-        std::string code = line.substr(start);
-        if (code.starts_with("server 127.0.0.1:8000"))
-          upstream0 += replace(line, "127.0.0.1:8000", "127.0.0.1:" + std::to_string(ports_[0]));
-        else if (code.starts_with("server 127.0.0.1:8001"))
-          upstream1 += replace(line, "127.0.0.1:8001", "127.0.0.1:" + std::to_string(ports_[1]));
-        else if (code == "listen 80;")
-          listen += replace(line, "listen 80;", "listen 127.0.0.1:" + std::to_string(nginx_port_) + ";");
-      }
-      out << line << "\n";
-    }
-    ASSERT_EQ(upstream0, 1) << "deploy/nginx.conf: expected one `server 127.0.0.1:8000` upstream line";
-    ASSERT_EQ(upstream1, 1) << "deploy/nginx.conf: expected one `server 127.0.0.1:8001` upstream line";
-    ASSERT_EQ(listen, 1) << "deploy/nginx.conf: expected one `listen 80;` line";
-    WriteFile(dir_ + "/herald.conf", out.str());
-
-    // One worker: nginx's round robin state is per worker, so with one the
-    // alternation is exact. $upstream_addr in the log helps when a test fails.
-    const std::string d = dir_;
-    WriteFile(dir_ + "/nginx.conf",
-              "daemon off;\n"
-              "worker_processes 1;\n"
-              "pid " + d + "/nginx.pid;\n"
-              "error_log " + d + "/error.log info;\n"
-              "events { worker_connections 1024; }\n"
-              "http {\n"
-              "  log_format upstream '$remote_addr \"$request\" $status upstream=$upstream_addr';\n"
-              "  access_log " + d + "/access.log upstream;\n"
-              "  client_body_temp_path " + d + "/client_body_temp;\n"
-              "  proxy_temp_path " + d + "/proxy_temp;\n"
-              "  fastcgi_temp_path " + d + "/fastcgi_temp;\n"
-              "  uwsgi_temp_path " + d + "/uwsgi_temp;\n"
-              "  scgi_temp_path " + d + "/scgi_temp;\n"
-              "  include " + d + "/herald.conf;\n"
-              "}\n");
   }
 
   std::string Diagnostics() const {
@@ -472,13 +400,12 @@ class DeployTest : public ::testing::Test {
     }
   }
 
-  std::string nginx_bin_;
   std::string dir_;
   std::string secret_;
   uint16_t ports_[2] = {0, 0};
   uint16_t nginx_port_ = 0;
   std::unique_ptr<Child> heralds_[2];
-  std::unique_ptr<Program> nginx_;
+  std::unique_ptr<NginxServer> nginx_;
   std::string nginx_test_output_;
 };
 
