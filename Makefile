@@ -22,8 +22,9 @@ build: deps $(BUILD)/Makefile
 run: build
 	@scripts/dev-run
 
-# Every suite: the release build's unit and integration tests, then the
-# same tests under ASan+UBSan, then the threaded parts under TSan.
+# Every suite: the JS client (vitest), the release build's unit and
+# integration tests (again on PostgreSQL + Redis) and the browser tests in
+# Chromium, then the C++ tests under ASan+UBSan and under TSan.
 test: deps
 	@scripts/run-tests
 
