@@ -108,6 +108,20 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
       hub.Leave(channel, raw);
       metrics.streams_open.fetch_sub(1, std::memory_order_relaxed);
     });
+    // Events another process committed but never published (it died in
+    // between) are read from the store when the next one shows the gap.
+    stream->SetRefill([this, id](int64_t after, std::function<void(std::vector<sse::EventPtr>)> done) {
+      asio::post(d_.blocking, [this, id, after, done = std::move(done)] {
+        std::vector<sse::EventPtr> missing;
+        auto events = d_.store.EventsAfter(id, after, kReplayBatch);
+        if (events) {
+          for (const auto& e : *events) missing.push_back(sse::MakeProgressEvent(e.payload));
+        } else {
+          log::Warn("SSE refill for job {} failed: {}", id, events.error().message);
+        }
+        done(std::move(missing));
+      });
+    });
     hub.Join(channel, stream);
     log::Info("SSE connection established for {}", label);
 

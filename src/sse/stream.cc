@@ -89,9 +89,45 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
 void Stream::Enqueue(EventPtr event) {
   if (closed_ || terminal_queued_) return;
   if (started_ && event->seq != 0) {
+    if (refilling_) {
+      held_.push_back(std::move(event));
+      return;
+    }
     if (event->seq <= last_seq_) return;  // already sent (replay overlap)
+    if (refill_ && last_seq_ > 0 && event->seq > last_seq_ + 1) {
+      log::Info("SSE {}: events {}..{} did not come over the bus; reading them from the store",
+                label_, last_seq_ + 1, event->seq - 1);
+      refilling_ = true;
+      held_.push_back(std::move(event));
+      refill_(last_seq_, [self = shared_from_this()](std::vector<EventPtr> events) {
+        asio::post(self->socket_.get_executor(), [self, events = std::move(events)]() mutable {
+          self->EndRefill(std::move(events));
+        });
+      });
+      return;
+    }
     last_seq_ = event->seq;
   }
+  Accept(std::move(event));
+}
+
+void Stream::EndRefill(std::vector<EventPtr> events) {
+  refilling_ = false;
+  std::vector<EventPtr> held;
+  held.swap(held_);
+  // No gap check here: what the store no longer has (retention) or could
+  // not read is skipped rather than asked for again.
+  for (auto* batch : {&events, &held}) {
+    for (auto& e : *batch) {
+      if (closed_ || terminal_queued_) return;
+      if (e->seq != 0 && e->seq <= last_seq_) continue;
+      last_seq_ = std::max(last_seq_, e->seq);
+      Accept(std::move(e));
+    }
+  }
+}
+
+void Stream::Accept(EventPtr event) {
   if (queue_.size() >= options_.max_queued_events) {
     // Conflate: the oldest intermediate event goes; a terminal one never does.
     auto victim = std::find_if(queue_.begin(), queue_.end(),

@@ -47,6 +47,15 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
 
   void SetOnClose(std::function<void()> on_close) { on_close_ = std::move(on_close); }
 
+  // Reads the events after `after_seq` from the store (on another thread)
+  // and hands them to `done`. Set for progress streams: when an event
+  // arrives with a gap before it (another process committed an event and
+  // died before publishing it), the stream holds what comes next, reads the
+  // missing ones, and goes on in order.
+  using Refill =
+      std::function<void(int64_t after_seq, std::function<void(std::vector<EventPtr>)> done)>;
+  void SetRefill(Refill refill) { refill_ = std::move(refill); }
+
   // Writes `head` (response header, retry, replay), then every delivered
   // event with seq > last_seq (events without seq always). With `finished`
   // the stream ends once `head` is written. Events delivered before Start
@@ -61,6 +70,8 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
 
   void DoStart(std::string head, int64_t last_seq, bool finished);
   void Enqueue(EventPtr event);
+  void Accept(EventPtr event);  // queue it (conflating for a slow client)
+  void EndRefill(std::vector<EventPtr> events);
   void Flush();
   void OnWritten(const boost::system::error_code& ec);
   void WatchPeer();
@@ -74,6 +85,9 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   Metrics& metrics_;
   std::string label_;
   std::function<void()> on_close_;
+  Refill refill_;
+  bool refilling_ = false;
+  std::vector<EventPtr> held_;  // arrived while refilling
 
   std::string head_;
   std::vector<EventPtr> queue_;     // waiting to be written

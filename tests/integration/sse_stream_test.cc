@@ -10,6 +10,8 @@
 
 #include "common/metrics.h"
 #include "integration/test_server.h"
+#include "jobs/job.h"
+#include "store/job_store.h"
 
 namespace herald::test {
 namespace {
@@ -53,6 +55,39 @@ TEST(SseStreamTest, SendsHeadersRetryAndCurrentStateAtOnce) {
   EXPECT_EQ(data.at("job_id").as_int64(), id);
   EXPECT_EQ(data.at("status").as_string(), "pending");
   EXPECT_EQ(data.at("progress").as_int64(), 0);
+}
+
+// Another process committed events 2 and 3 and died before publishing
+// them: when 4 arrives, the stream reads 2 and 3 from the store first.
+TEST(SseStreamTest, EventsCommittedButNeverPublishedAreReadFromTheStore) {
+  TestServer server;
+  int64_t id = server.CreateJob("alice");
+  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  ASSERT_EQ(sse->status(), 200);
+  auto first = sse->NextEvent(2s);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->id, "1");
+  for (int p : {10, 20}) {
+    jobs::ProgressUpdate u;
+    u.progress = p;
+    ASSERT_TRUE(server.runtime().store().UpdateJob(id, u).has_value());  // no publish
+  }
+  ASSERT_EQ(server.Publish(id, R"({"progress":30})"), 202);
+  std::vector<std::string> ids;
+  std::vector<int64_t> progress;
+  for (int i = 0; i < 3; ++i) {
+    auto e = sse->NextEvent(2s);
+    ASSERT_TRUE(e) << "event " << i + 2;
+    ids.push_back(e->id);
+    progress.push_back(Data(*e).at("progress").as_int64());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"2", "3", "4"}));
+  EXPECT_EQ(progress, (std::vector<int64_t>{10, 20, 30}));
+  // And on from there as usual.
+  ASSERT_EQ(server.Publish(id, R"({"progress":40})"), 202);
+  auto next = sse->NextEvent(2s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id, "5");
 }
 
 TEST(SseStreamTest, AuditStreamUsesAuditIdAndUrl) {
