@@ -1,5 +1,7 @@
 #include "bus/pg_listener.h"
 
+#include "support/log_capture.h"
+
 #include "common/errors.h"
 #include "common/log.h"
 #include "support/child_process.h"
@@ -13,8 +15,6 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -37,6 +37,8 @@
 
 namespace herald::bus {
 namespace {
+
+using test::LogCapture;
 
 using test::PostgresServer;
 using namespace std::chrono_literals;
@@ -298,56 +300,6 @@ class SslBreakingProxy {
   std::thread thread_;
 };
 
-// Collects Herald's log lines while it lives. The logger belongs to log.cc;
-// a sink is added only while no other thread logs (before the io thread
-// starts, removed after it stops).
-class LogCapture {
- public:
-  LogCapture() {
-    log::SetLevel(log::Level::kInfo);
-    if (!spdlog::get("herald")) log::Info("pg_listener_test: capturing log lines");
-    logger_ = spdlog::get("herald");
-    sink_ = std::make_shared<Sink>();
-    if (logger_) logger_->sinks().push_back(sink_);
-  }
-  ~LogCapture() {
-    if (logger_) std::erase(logger_->sinks(), sink_);
-  }
-
-  int Count(std::string_view needle) const { return sink_->Count(needle); }
-  std::string All() const { return sink_->All(); }
-
- private:
-  class Sink : public spdlog::sinks::base_sink<std::mutex> {
-   public:
-    int Count(std::string_view needle) {
-      std::lock_guard lock(lines_mu_);
-      int n = 0;
-      for (const auto& line : lines_) n += line.find(needle) != std::string::npos;
-      return n;
-    }
-    std::string All() {
-      std::lock_guard lock(lines_mu_);
-      std::string all;
-      for (const auto& line : lines_) all += line + "\n";
-      return all;
-    }
-
-   protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-      std::lock_guard lock(lines_mu_);
-      lines_.emplace_back(msg.payload.data(), msg.payload.size());
-    }
-    void flush_() override {}
-
-   private:
-    std::mutex lines_mu_;
-    std::vector<std::string> lines_;
-  };
-
-  std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<Sink> sink_;
-};
 
 // One io_context on one thread, and the listeners on it.
 class IoThread {

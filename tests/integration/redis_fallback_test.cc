@@ -18,6 +18,7 @@
 
 #include "integration/test_server.h"
 #include "support/child_process.h"
+#include "support/log_capture.h"
 #include "support/redis_server.h"
 
 namespace herald::test {
@@ -35,6 +36,7 @@ class RedisFallbackTest : public ::testing::Test {
       c.sse_source = config::SseSource::kRedis;
       c.sse.fallback_db_interval = std::chrono::seconds(1);
       c.sse.heartbeat = std::chrono::seconds(30);
+      c.log_level = "info";  // the contract's lifecycle lines are info
     });
   }
   void TearDown() override { server_.reset(); }
@@ -96,6 +98,7 @@ class RedisFallbackTest : public ::testing::Test {
     return {p && p->is_number() ? static_cast<int>(p->to_number<double>()) : -2, took};
   }
 
+  LogCapture logs_;  // before the server starts, gone after it stops
   RedisServer redis_;
   std::unique_ptr<TestServer> server_;
 };
@@ -115,6 +118,7 @@ TEST_F(RedisFallbackTest, OutsidePublishReachesOpenStreamsWithin100ms) {
   auto b = OpenStream(id);
   std::string channel = "audit:progress:" + std::to_string(id);
   ASSERT_EQ(redis_.Subscribers(channel), 1) << "one subscription per job, shared by its streams";
+  EXPECT_EQ(logs_.Count("SSE Redis subscribed: " + channel), 1) << logs_.All();
   for (int i = 1; i <= 5; ++i) {
     std::string payload = R"({"audit_id":)" + std::to_string(id) +
                           R"(,"status":"running","progress":)" + std::to_string(i * 10) + "}";
@@ -199,6 +203,9 @@ TEST_F(RedisFallbackTest, KillRedisStreamsPollThenPushAgainAndNoStreamCloses) {
 
   redis_.Kill();
   ASSERT_TRUE(WaitRedis("down", 3s)) << "healthz never said redis down";
+  for (int64_t id : ids)  // the seed's warning, per audit being watched
+    EXPECT_EQ(logs_.Count("SSE Redis read failed for audit " + std::to_string(id) + ": "), 1)
+        << logs_.All();
   auto metrics = Request(port(), "GET", "/metrics", As("root", auth::Role::kAdmin));
   EXPECT_NE(metrics.body.find("herald_bus_fallback 1"), std::string::npos);
 
