@@ -48,14 +48,16 @@ class ManyInstancesTest : public ::testing::TestWithParam<Source> {
         c.sse.fallback_db_interval = std::chrono::seconds(10);  // push must do the work
       }));
     }
-    // Redis: wait until both are subscribed-capable.
+    // Both push (Redis connected, LISTEN confirmed) before a test measures.
     for (auto& s : servers_) {
       auto deadline = SteadyClock::now() + 5s;
-      while (SteadyClock::now() < deadline) {
+      bool pushing = false;
+      while (!pushing && SteadyClock::now() < deadline) {
         auto res = Request(s->port(), "GET", "/metrics", As("root", auth::Role::kAdmin));
-        if (res.body.find("herald_bus_fallback 0") != std::string::npos) break;
-        std::this_thread::sleep_for(20ms);
+        pushing = res.body.find("herald_bus_fallback 0") != std::string::npos;
+        if (!pushing) std::this_thread::sleep_for(20ms);
       }
+      ASSERT_TRUE(pushing) << "instance on port " << s->port() << " never left the fallback";
     }
   }
 
