@@ -200,3 +200,36 @@ INSTANTIATE_TEST_SUITE_P(Buses, ManyInstancesTest,
 
 }  // namespace
 }  // namespace herald::test
+
+namespace herald::test {
+namespace {
+
+// The contract: /healthz answers 503 with "db":"down" when the database
+// cannot be reached, and 200 again once it is back. Its own PostgreSQL, so
+// stopping it disturbs no other test.
+TEST(HealthTest, DatabaseDownIs503AndBackIs200) {
+  PostgresServer pg;
+  std::string url = pg.CreateDatabase("health");
+  TestServer server([&](config::Config& c) {
+    c.database_url = url;
+    c.sse_source = config::SseSource::kMemory;
+    c.redis_url.reset();
+  });
+  auto up = Request(server.port(), "GET", "/healthz");
+  ASSERT_EQ(up.status, 200) << up.body;
+  pg.Stop();
+  auto down = Request(server.port(), "GET", "/healthz", {}, "", 15s);
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_NE(down.body.find(R"("db":"down")"), std::string::npos) << down.body;
+  pg.Start();
+  auto deadline = SteadyClock::now() + 10s;
+  int status = 0;
+  while (status != 200 && SteadyClock::now() < deadline) {
+    status = Request(server.port(), "GET", "/healthz").status;
+    if (status != 200) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(status, 200) << "healthz did not recover after the database came back";
+}
+
+}  // namespace
+}  // namespace herald::test
