@@ -182,6 +182,12 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     co_return stream;
   }
 
+  if (seg[2] == "progress" && seg.size() == 3) {
+    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
+    Reply reply = co_await PostProgressBatch(r, p);
+    co_return ReplyOutcome(std::move(reply));
+  }
+
   if (seg[2] == "notifications" && seg.size() == 3) {
     if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
     Reply reply = co_await PostNotification(r, p);

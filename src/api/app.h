@@ -12,12 +12,12 @@
 #include "common/errors.h"
 #include "http/handler.h"
 #include "sse/stream.h"
+#include "store/job_store.h"
 
 namespace herald {
 class Clock;
 struct Metrics;
 namespace config { struct Config; }
-namespace store { class JobStore; }
 namespace bus { class Bus; }
 namespace sse { class Hub; }
 namespace publish { class Publisher; }
@@ -71,7 +71,12 @@ class App final : public http::Handler {
   boost::asio::awaitable<Reply> Cancel(int64_t id, const auth::Principal& p, Kind kind);
   boost::asio::awaitable<Reply> PostProgress(const Request& r, int64_t id,
                                              const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Reply> PostProgressBatch(const Request& r, const auth::Principal& p);
   boost::asio::awaitable<Reply> PostNotification(const Request& r, const auth::Principal& p);
+  // Through the Publisher's queue: resume once durable (or refused).
+  boost::asio::awaitable<Result<store::Applied>> CreateThroughPublisher(store::NewJob job);
+  boost::asio::awaitable<Result<std::vector<store::UpdateOutcome>>> UpdateThroughPublisher(
+      std::vector<store::JobUpdate> updates);
   // The job if `p` may read it and it is of `kind`; kNotFound/kForbidden otherwise.
   boost::asio::awaitable<Result<jobs::Job>> LoadVisible(int64_t id, const auth::Principal& p,
                                                         Kind kind);

@@ -111,7 +111,7 @@ asio::awaitable<Reply> App::CreateAudit(const Request& r, const auth::Principal&
   if (!target) co_return Reply::FromError(target.error());
 
   store::NewJob job{std::string(jobs::kAuditType), *owner, "", target->url, max_pages};
-  auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
+  auto applied = co_await CreateThroughPublisher(std::move(job));
   if (!applied) co_return Reply::FromError(applied.error());
   log::Info("audit {} created for {} by {}", applied->job.id, target->host, p.subject);
   co_return Created(applied->job, "/api/v1/audits/");
@@ -134,7 +134,7 @@ asio::awaitable<Reply> App::CreateJob(const Request& r, const auth::Principal& p
   auto owner = OwnerFor(*body, p);
   if (!owner) co_return Reply::FromError(owner.error());
   store::NewJob job{std::string(type->get_string()), *owner, title, "", 0};
-  auto applied = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Create(job); });
+  auto applied = co_await CreateThroughPublisher(std::move(job));
   if (!applied) co_return Reply::FromError(applied.error());
   co_return Created(applied->job, "/api/v1/jobs/");
 }
@@ -184,29 +184,98 @@ asio::awaitable<Reply> App::Cancel(int64_t id, const auth::Principal& p, Kind ki
   update.status = jobs::JobStatus::kFailed;
   update.error_message = "cancelled";
   update.message = "Cancelled";
-  auto applied =
-      co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, update); });
+  // Built first: GCC 12 miscompiles a braced list inside a co_await.
+  std::vector<store::JobUpdate> one;
+  one.push_back(store::JobUpdate{id, std::move(update), false});
+  auto outcomes = co_await UpdateThroughPublisher(std::move(one));
+  if (!outcomes) co_return Reply::FromError(outcomes.error());
+  auto& applied = outcomes->front();
   if (!applied) co_return Reply::FromError(applied.error());
   log::Info("{} {} cancelled by {}", job->type, id, p.subject);
   co_return Reply::Json(200, JobToJson(applied->job));
 }
 
+asio::awaitable<Result<store::Applied>> App::CreateThroughPublisher(store::NewJob job) {
+  co_return co_await AwaitCallback<Result<store::Applied>>(
+      [&](publish::Publisher::CreateDone done) {
+        d_.publisher.SubmitCreate(std::move(job), std::move(done));
+      });
+}
+
+asio::awaitable<Result<std::vector<store::UpdateOutcome>>> App::UpdateThroughPublisher(
+    std::vector<store::JobUpdate> updates) {
+  co_return co_await AwaitCallback<Result<std::vector<store::UpdateOutcome>>>(
+      [&](publish::Publisher::UpdatesDone done) {
+        d_.publisher.SubmitUpdates(std::move(updates), std::move(done));
+      });
+}
+
+namespace {
+
+// The 202 body of one accepted update.
+json::object AcceptedJson(const store::Applied& applied) {
+  json::object o;
+  o["id"] = applied.event.seq;
+  o["status"] = jobs::ToString(applied.job.status);
+  o["progress"] = applied.job.progress;
+  return o;
+}
+
+// Most updates one POST /api/v1/progress may carry (the body limit applies too).
+constexpr std::size_t kMaxBatchItems = 1000;
+
+}  // namespace
+
+// No read before the write: workers and admins may publish to any job, and
+// whether the job exists, is an audit, or is terminal is decided inside the
+// transaction that applies the update (store::ApplyUpdates). The reply
+// comes once the update is durable; delivery to streams happens after.
 asio::awaitable<Reply> App::PostProgress(const Request& r, int64_t id, const auth::Principal& p,
                                          Kind kind) {
   if (!p.is_admin() && !p.is_worker())
     co_return Reply::Error(403, "only worker and admin tokens may publish progress");
   auto update = jobs::ParseProgressUpdate(r.body);
   if (!update) co_return Reply::FromError(update.error());
-  auto job = co_await LoadVisible(id, p, kind);
-  if (!job) co_return Reply::FromError(job.error());
-  auto applied =
-      co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Update(id, *update); });
+  std::vector<store::JobUpdate> one;  // not braced in the co_await: see Cancel
+  one.push_back(store::JobUpdate{id, std::move(*update), kind == Kind::kAudits});
+  auto outcomes = co_await UpdateThroughPublisher(std::move(one));
+  if (!outcomes) co_return Reply::FromError(outcomes.error());
+  const auto& applied = outcomes->front();
   if (!applied) co_return Reply::FromError(applied.error());
-  json::object o;
-  o["id"] = applied->event.seq;
-  o["status"] = jobs::ToString(applied->job.status);
-  o["progress"] = applied->job.progress;
-  co_return Reply::Json(202, json::serialize(o));
+  co_return Reply::Json(202, json::serialize(AcceptedJson(*applied)));
+}
+
+asio::awaitable<Reply> App::PostProgressBatch(const Request& r, const auth::Principal& p) {
+  if (!p.is_admin() && !p.is_worker())
+    co_return Reply::Error(403, "only worker and admin tokens may publish progress");
+  auto items = jobs::ParseProgressBatch(r.body, kMaxBatchItems);
+  if (!items) co_return Reply::FromError(items.error());
+  // Items that parse go to the store in one request, in order; the others
+  // keep their place in the answer with their own error.
+  std::vector<store::JobUpdate> updates;
+  for (auto& item : *items)
+    if (item.update) updates.push_back({item.job_id, std::move(*item.update), item.audit});
+  std::vector<store::UpdateOutcome> outcomes;
+  if (!updates.empty()) {
+    auto committed = co_await UpdateThroughPublisher(std::move(updates));
+    if (!committed) co_return Reply::FromError(committed.error());
+    outcomes = std::move(*committed);
+  }
+  json::array results;
+  std::size_t next = 0;
+  for (const auto& item : *items) {
+    std::optional<Error> error;
+    if (!item.update) {
+      error = item.update.error();
+    } else if (const auto& outcome = outcomes[next++]; !outcome) {
+      error = outcome.error();
+    } else {
+      results.push_back(AcceptedJson(*outcome));
+      continue;
+    }
+    results.push_back(json::object{{"error", error->message}, {"status", HttpStatus(error->code)}});
+  }
+  co_return Reply::Json(202, json::serialize(results));
 }
 
 asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Principal& p) {
@@ -225,7 +294,10 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   notice.type = std::string(type->get_string());
   const json::value* data = body->if_contains("data");
   notice.data_json = data ? json::serialize(*data) : "null";
-  auto entry = co_await RunBlocking(d_.blocking, [&] { return d_.publisher.Notify(notice); });
+  auto entry = co_await AwaitCallback<Result<store::FeedEntry>>(
+      [&](publish::Publisher::NoticeDone done) {
+        d_.publisher.SubmitNotice(std::move(notice), std::move(done));
+      });
   if (!entry) co_return Reply::FromError(entry.error());
   json::object o;
   o["id"] = entry->id;

@@ -80,14 +80,13 @@ constexpr std::string_view kKnownFields[] = {
 
 }  // namespace
 
-Result<ProgressUpdate> ParseProgressUpdate(std::string_view body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Bad("body is not valid JSON: " + ec.message());
-  if (!v.is_object()) return Bad("body must be a JSON object");
-  const json::object& o = v.get_object();
+namespace {
+
+// One update object; `target_keys` are the batch's job_id/audit_id, allowed
+// beside the update's own fields.
+Result<ProgressUpdate> ParseProgressObject(const json::object& o, bool target_keys) {
   for (const auto& kv : o) {
-    bool known = false;
+    bool known = target_keys && (kv.key() == "job_id" || kv.key() == "audit_id");
     for (auto f : kKnownFields) known = known || kv.key() == f;
     if (!known) return Bad("unknown field: " + std::string(kv.key()));
   }
@@ -133,6 +132,57 @@ Result<ProgressUpdate> ParseProgressUpdate(std::string_view body) {
   if (auto r = OptObjectText(o, "data"); !r) return r.error(); else u.data_json = *r;
   if (auto r = OptObjectText(o, "report"); !r) return r.error(); else u.report_json = *r;
   return u;
+}
+
+// The job an item of a batch names: exactly one of job_id and audit_id, a
+// positive integer.
+Result<void> ParseTarget(const json::object& o, BatchItem& item) {
+  const json::value* job = o.if_contains("job_id");
+  const json::value* audit = o.if_contains("audit_id");
+  if ((job != nullptr) == (audit != nullptr))
+    return Bad("each item needs exactly one of job_id and audit_id");
+  auto id = OptInt(o, job ? "job_id" : "audit_id");
+  if (!id) return id.error();
+  if (!*id || **id < 1) return Bad(std::string(job ? "job_id" : "audit_id") +
+                                   " must be a positive integer");
+  item.job_id = **id;
+  item.audit = audit != nullptr;
+  return {};
+}
+
+}  // namespace
+
+Result<ProgressUpdate> ParseProgressUpdate(std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Bad("body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return Bad("body must be a JSON object");
+  return ParseProgressObject(v.get_object(), false);
+}
+
+Result<std::vector<BatchItem>> ParseProgressBatch(std::string_view body, std::size_t max_items) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return Bad("body is not valid JSON: " + ec.message());
+  if (!v.is_array()) return Bad("body must be a JSON array of updates");
+  const json::array& a = v.get_array();
+  if (a.empty()) return Bad("body must hold at least one update");
+  if (a.size() > max_items)
+    return Bad("at most " + std::to_string(max_items) + " updates per request");
+  std::vector<BatchItem> items(a.size(), BatchItem{0, false, ProgressUpdate{}});
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_object()) {
+      items[i].update = Bad("each item must be a JSON object");
+      continue;
+    }
+    const json::object& o = a[i].get_object();
+    if (auto t = ParseTarget(o, items[i]); !t) {
+      items[i].update = t.error();
+      continue;
+    }
+    items[i].update = ParseProgressObject(o, true);
+  }
+  return items;
 }
 
 Result<void> ApplyUpdate(Job& job, const ProgressUpdate& u, int64_t now_ms) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "common/errors.h"
@@ -71,6 +72,18 @@ struct ProgressUpdate {
 // Parses a worker's JSON body (`POST .../progress`). Unknown fields are
 // refused so a typo does not silently do nothing. Errors are kBadRequest.
 Result<ProgressUpdate> ParseProgressUpdate(std::string_view body);
+
+// One item of `POST /api/v1/progress`: its job, and the update or why it
+// does not parse (one bad item does not refuse the others).
+struct BatchItem {
+  int64_t job_id = 0;
+  bool audit = false;  // named by audit_id: must be an audit
+  Result<ProgressUpdate> update;
+};
+// A JSON array of update objects, each with job_id or audit_id. Errors
+// (kBadRequest) are for the body as a whole: not an array, empty, more than
+// `max_items`.
+Result<std::vector<BatchItem>> ParseProgressBatch(std::string_view body, std::size_t max_items);
 
 // Applies `update` to `job` under the state machine:
 //  - a terminal job never changes (kConflict);

@@ -199,6 +199,7 @@ class Runtime::Impl {
     for (auto& t : threads_) t.join();
     threads_.clear();
     workers_->Stop();
+    publisher_->Stop();  // what was accepted is committed and published first
     bus_->Stop();
     blocking_.join();
     log::Info("herald stopped");
@@ -299,6 +300,7 @@ Result<void> RunWorker(const config::Config& config) {
   sigwait(&signals, &signo);
   log::Info("signal {}: stopping audit workers", signo);
   pool.Stop();
+  publisher.Stop();
   bus->Stop();
   work.reset();
   ioc.stop();

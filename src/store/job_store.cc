@@ -1,5 +1,8 @@
 #include "store/job_store.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace herald::store {
 
 jobs::Job NewPendingJob(const NewJob& in, int64_t now_ms) {
@@ -23,6 +26,81 @@ Applied AppliedFor(const jobs::Job& job, int64_t now_ms) {
   applied.feed = FeedEntry{0,         false, job.id, job.last_seq, job.owner, std::move(event),
                            applied.event.payload};
   return applied;
+}
+
+Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
+                                                std::span<const JobUpdate> updates,
+                                                int64_t now_ms, int retention) {
+  std::vector<int64_t> ids;
+  ids.reserve(updates.size());
+  for (const auto& u : updates) ids.push_back(u.job_id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  // Locked in id order: two batches touching the same jobs never deadlock.
+  auto locked = rows.LockJobs(ids);
+  if (!locked) return locked.error();
+  std::unordered_map<int64_t, jobs::Job*> by_id;
+  by_id.reserve(locked->size());
+  for (auto& job : *locked) by_id.emplace(job.id, &job);
+
+  std::vector<UpdateOutcome> outcomes;
+  outcomes.reserve(updates.size());
+  std::vector<Applied*> appended;
+  for (const auto& u : updates) {
+    auto it = by_id.find(u.job_id);
+    if (it == by_id.end() || (u.audit_only && !it->second->is_audit())) {
+      outcomes.emplace_back(MakeError(
+          Errc::kNotFound,
+          std::string(u.audit_only ? "audit " : "job ") + std::to_string(u.job_id) + " not found"));
+      continue;
+    }
+    // Applied to a copy: a refused update leaves the job as it was.
+    jobs::Job next = *it->second;
+    if (auto r = jobs::ApplyUpdate(next, u.update, now_ms); !r) {
+      outcomes.emplace_back(r.error());
+      continue;
+    }
+    if (auto r = rows.CheckStorable(next); !r) {
+      outcomes.emplace_back(r.error());
+      continue;
+    }
+    *it->second = next;
+    outcomes.emplace_back(AppliedFor(next, now_ms));
+  }
+  for (auto& o : outcomes)
+    if (o) appended.push_back(&*o);
+  if (appended.empty()) return outcomes;
+
+  std::unordered_map<int64_t, int> appended_per_job;
+  for (const Applied* a : appended) ++appended_per_job[a->job.id];
+  std::vector<const jobs::Job*> changed;
+  std::vector<std::pair<int64_t, int64_t>> cutoffs;
+  bool prune_again = false;
+  for (const auto& job : *locked) {
+    auto count = appended_per_job.find(job.id);
+    if (count == appended_per_job.end()) continue;
+    changed.push_back(&job);
+    // Keep the newest `retention` events, the ones appended below included.
+    if (int64_t cutoff = job.last_seq - retention; cutoff >= 1) cutoffs.emplace_back(job.id, cutoff);
+    prune_again = prune_again || count->second > retention;
+  }
+  if (auto r = rows.WriteJobs(changed); !r) return r.error();
+  // Before the append, so a backend that serialises appends (PostgreSQL's
+  // feed lock) holds that lock as briefly as possible; again after it only
+  // when one batch brought a job more events than it retains.
+  if (!cutoffs.empty())
+    if (auto r = rows.PruneEvents(cutoffs); !r) return r.error();
+  if (auto r = rows.AppendEvents(appended); !r) return r.error();
+  if (prune_again)
+    if (auto r = rows.PruneEvents(cutoffs); !r) return r.error();
+  return outcomes;
+}
+
+Result<Applied> JobStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& update) {
+  JobUpdate one{id, update, false};
+  auto outcomes = UpdateJobs(std::span<const JobUpdate>(&one, 1));
+  if (!outcomes) return outcomes.error();
+  return std::move(outcomes->front());
 }
 
 }  // namespace herald::store

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,18 @@ struct NewNotice {
   std::string data_json;  // any JSON value's text
 };
 
+// One update of a batch (JobStore::UpdateJobs).
+struct JobUpdate {
+  int64_t job_id = 0;
+  jobs::ProgressUpdate update;
+  // Set for /audits/{id}/progress: a job that is not an audit is kNotFound.
+  bool audit_only = false;
+};
+
+// What one update of a batch came to: applied, or refused on its own
+// (kNotFound, kConflict, kBadRequest) without touching the others.
+using UpdateOutcome = Result<Applied>;
+
 struct AuditClaim {
   jobs::Job job;
   int attempt = 1;  // 1 on the first claim; more after a worker died
@@ -78,6 +91,38 @@ jobs::Job NewPendingJob(const NewJob& in, int64_t now_ms);
 // the backend assigns it).
 Applied AppliedFor(const jobs::Job& job, int64_t now_ms);
 
+// The row operations a backend supplies for UpdateJobs, all inside its one
+// open write transaction. Each takes the whole batch, so a backend that
+// talks to a server (PostgreSQL) can do each step in one round trip.
+class BatchRows {
+ public:
+  virtual ~BatchRows() = default;
+  // The jobs among `ids` (ascending, distinct) that exist, locked against
+  // other writers until the transaction ends.
+  virtual Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) = 0;
+  // Writes each job's new state.
+  virtual Result<void> WriteJobs(std::span<const jobs::Job* const> jobs) = 0;
+  // Deletes each listed job's events with seq <= cutoff.
+  virtual Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) = 0;
+  // Appends the events in order and sets each one's feed.id.
+  virtual Result<void> AppendEvents(std::span<Applied* const> events) = 0;
+  // A job state this backend cannot store refuses its one update (e.g. a
+  // NUL character for PostgreSQL) instead of failing the whole batch.
+  virtual Result<void> CheckStorable(const jobs::Job& job) const {
+    (void)job;
+    return {};
+  }
+};
+
+// The one update sequence every backend runs (read -> apply -> write ->
+// prune -> append), over a whole batch: updates apply in order, several to
+// one job included, each refused one leaves no trace; the job rows are
+// written once each with their final state. An error from `rows` fails
+// the whole batch (the caller rolls back).
+Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
+                                                std::span<const JobUpdate> updates,
+                                                int64_t now_ms, int retention);
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -87,10 +132,15 @@ class JobStore {
   virtual Result<jobs::Job> GetJob(int64_t id) = 0;
   // Newest first.
   virtual Result<std::vector<jobs::Job>> ListJobs(const JobQuery& query) = 0;
-  // One transaction: reads the job, applies the state machine
-  // (jobs::ApplyUpdate), writes the new state and appends the event with the
-  // next sequence number. kNotFound, kConflict, kBadRequest as ApplyUpdate.
-  virtual Result<Applied> UpdateJob(int64_t id, const jobs::ProgressUpdate& update) = 0;
+  // One transaction for the whole batch (group commit): per update, reads
+  // the job, applies the state machine (jobs::ApplyUpdate), and appends the
+  // event with the next sequence number; updates to one job apply in the
+  // order given. Each outcome is the update's own (kNotFound, kConflict,
+  // kBadRequest as ApplyUpdate); an error means the transaction failed and
+  // nothing of the batch was written. Durable when it returns.
+  virtual Result<std::vector<UpdateOutcome>> UpdateJobs(std::span<const JobUpdate> updates) = 0;
+  // UpdateJobs of one update.
+  Result<Applied> UpdateJob(int64_t id, const jobs::ProgressUpdate& update);
   // The retained events with seq > after_seq, oldest first, at most `limit`.
   // Older events are pruned beyond the retention; a caller detects a gap by
   // the first returned seq.

@@ -650,18 +650,138 @@ Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
   return {};
 }
 
-// Keeps the newest `retention` events of a job, counting the one about to
-// be appended as `last_seq`. retention >= 1 (checked at Open), so that event
-// always survives. Runs before the append so the feed lock is held for as
-// short a time as possible.
-Result<void> PruneEvents(Connection& conn, int64_t job_id, int64_t last_seq, int retention) {
-  const int64_t cutoff = last_seq - retention;
-  if (cutoff < 1) return {};
-  auto r = conn.Exec("DELETE FROM events WHERE job_id = $1 AND seq <= $2",
-                     Params().Int(job_id).Int(cutoff), "pruning old events");
-  if (!r) return r.error();
-  return {};
-}
+// The batch steps of ApplyUpdates, each one statement whatever the batch
+// size: the rows travel as one JSON parameter that the server unpacks
+// (json_populate_recordset / json_to_recordset), so no value is ever part
+// of the SQL text and 500 updates cost the round trips of one.
+class PgBatchRows final : public BatchRows {
+ public:
+  explicit PgBatchRows(Connection& conn) : conn_(conn) {}
+
+  Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) override {
+    // ORDER BY id: every batch locks in the same order, so two never deadlock.
+    static const std::string kSql = "SELECT " + std::string(kJobColumns) +
+                                    " FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE";
+    std::string array = "{";
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (i) array += ',';
+      array += std::to_string(ids[i]);
+    }
+    array += '}';
+    auto rows = conn_.Exec(kSql.c_str(), Params().Text(array), "reading jobs");
+    if (!rows) return rows.error();
+    std::vector<jobs::Job> out;
+    out.reserve(rows->size());
+    for (int i = 0; i < rows->size(); ++i) {
+      auto job = JobFromRow(*rows, i);
+      if (!job) return job.error();
+      out.push_back(std::move(*job));
+    }
+    return out;
+  }
+
+  Result<void> WriteJobs(std::span<const jobs::Job* const> jobs) override {
+    json::array rows;
+    rows.reserve(jobs.size());
+    for (const jobs::Job* job : jobs) {
+      json::object o;
+      o["id"] = job->id;
+      o["status"] = jobs::ToString(job->status);
+      o["progress"] = job->progress;
+      Put(o, "message", job->message);
+      Put(o, "step", job->step);
+      Put(o, "total_pages", job->total_pages);
+      if (job->geo_score) o["geo_score"] = *job->geo_score;
+      Put(o, "critical_issues", job->critical_issues);
+      Put(o, "high_issues", job->high_issues);
+      Put(o, "medium_issues", job->medium_issues);
+      Put(o, "low_issues", job->low_issues);
+      Put(o, "error_message", job->error_message);
+      Put(o, "data", job->data_json);
+      Put(o, "report", job->report_json);
+      o["updated_at"] = job->updated_at_ms;
+      o["last_seq"] = job->last_seq;
+      rows.push_back(std::move(o));
+    }
+    auto r = conn_.Exec(
+        "UPDATE jobs AS j SET status = r.status, progress = r.progress, message = r.message, "
+        "step = r.step, total_pages = r.total_pages, geo_score = r.geo_score, "
+        "critical_issues = r.critical_issues, high_issues = r.high_issues, "
+        "medium_issues = r.medium_issues, low_issues = r.low_issues, "
+        "error_message = r.error_message, data = r.data, report = r.report, "
+        "updated_at = r.updated_at, last_seq = r.last_seq "
+        "FROM json_populate_recordset(NULL::jobs, $1::json) AS r WHERE j.id = r.id",
+        Params().Text(json::serialize(rows)), "writing jobs");
+    if (!r) return r.error();
+    return {};
+  }
+
+  Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
+    json::array rows;
+    for (const auto& [job_id, cutoff] : cutoffs) rows.push_back(json::object{{"j", job_id}, {"c", cutoff}});
+    auto r = conn_.Exec(
+        "DELETE FROM events AS e USING json_to_recordset($1::json) AS c(j bigint, c bigint) "
+        "WHERE e.job_id = c.j AND e.seq <= c.c",
+        Params().Text(json::serialize(rows)), "pruning old events");
+    if (!r) return r.error();
+    return {};
+  }
+
+  // Feed ids as AppendFeedRow explains: under the feed lock, MAX(id) + 1 on.
+  Result<void> AppendEvents(std::span<Applied* const> events) override {
+    if (auto r = conn_.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
+                            Params().Int(kFeedLockKey), "waiting for the feed lock");
+        !r) {
+      return r.error();
+    }
+    json::array rows;
+    rows.reserve(events.size());
+    int64_t n = 0;
+    for (const Applied* a : events) {
+      rows.push_back(json::object{{"n", ++n},
+                                  {"job_id", a->job.id},
+                                  {"seq", a->event.seq},
+                                  {"audience", a->feed.audience},
+                                  {"event", a->feed.event},
+                                  {"payload", a->event.payload},
+                                  {"created_at", a->event.created_at_ms}});
+    }
+    // The uncorrelated MAX(id) is evaluated once (an InitPlan), after the
+    // lock above is ours: see AppendFeedRow for why that order matters.
+    auto inserted = conn_.Exec(
+        "INSERT INTO events (id, job_id, seq, notice, audience, event, payload, created_at) "
+        "SELECT (SELECT COALESCE(MAX(id), 0) FROM events) + r.n, r.job_id, r.seq, false, "
+        "r.audience, r.event, r.payload, r.created_at FROM json_to_recordset($1::json) AS "
+        "r(n bigint, job_id bigint, seq bigint, audience text, event text, payload text, "
+        "created_at bigint) RETURNING id",
+        Params().Text(json::serialize(rows)), "recording job events");
+    if (!inserted) return inserted.error();
+    if (inserted->size() != static_cast<int>(events.size()))
+      return MakeError(Errc::kInternal, "recording job events: row count mismatch");
+    int64_t first = inserted->Int(0, 0);
+    for (int i = 1; i < inserted->size(); ++i) first = std::min(first, inserted->Int(i, 0));
+    for (size_t i = 0; i < events.size(); ++i) events[i]->feed.id = first + static_cast<int64_t>(i);
+    return {};
+  }
+
+  // PostgreSQL cannot hold a NUL in TEXT: refuse that one update, not the batch.
+  Result<void> CheckStorable(const jobs::Job& job) const override {
+    for (const auto* text : {&job.message, &job.step, &job.error_message, &job.data_json,
+                             &job.report_json}) {
+      if (*text && text->value().find('\0') != std::string::npos)
+        return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored");
+    }
+    return {};
+  }
+
+ private:
+  template <class T>
+  static void Put(json::object& o, std::string_view key, const std::optional<T>& value) {
+    if (value) o[key] = *value;
+  }
+
+  Connection& conn_;
+};
 
 // The notice object of the contract: {"type", "data", "created_at"}.
 Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
@@ -941,24 +1061,20 @@ Result<std::vector<jobs::Job>> PostgresStore::ListJobs(const JobQuery& query) {
   });
 }
 
-Result<Applied> PostgresStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& update) {
-  return impl_->Write([&](Connection& conn) -> Result<Applied> {
-    // Read, decide and write in one transaction holding the job's row lock:
-    // a concurrent writer (another thread, another Herald process) can
-    // neither slip an update between our read and write nor take our seq.
+Result<std::vector<UpdateOutcome>> PostgresStore::UpdateJobs(std::span<const JobUpdate> updates) {
+  if (updates.empty()) return std::vector<UpdateOutcome>{};
+  return impl_->Write([&](Connection& conn) -> Result<std::vector<UpdateOutcome>> {
+    // One transaction holding the jobs' row locks: a concurrent writer
+    // (another Herald process) can neither slip an update between our read
+    // and write nor take our seq. Each step is one statement for the whole
+    // batch, so a batch costs the same few round trips as one update.
     auto txn = Transaction::Begin(conn);
     if (!txn) return txn.error();
-    auto job = LoadJob(conn, id, /*for_update=*/true);
-    if (!job) return job.error();
-    const int64_t now = impl_->NowMs();
-    // A refused update returns here and the transaction rolls back unwritten.
-    if (auto r = jobs::ApplyUpdate(*job, update, now); !r) return r.error();
-    if (auto r = WriteJobState(conn, *job); !r) return r.error();
-    if (auto r = PruneEvents(conn, id, job->last_seq, impl_->retention()); !r) return r.error();
-    auto applied = AppendJobEvent(conn, *job, now);
-    if (!applied) return applied.error();
+    PgBatchRows rows(conn);
+    auto outcomes = ApplyUpdates(rows, updates, impl_->NowMs(), impl_->retention());
+    if (!outcomes) return outcomes.error();
     if (auto r = txn->Commit(); !r) return r.error();
-    return applied;
+    return outcomes;
   });
 }
 

@@ -68,7 +68,7 @@ class PostgresStore final : public JobStore {
   Result<Applied> CreateJob(const NewJob& job) override;
   Result<jobs::Job> GetJob(int64_t id) override;
   Result<std::vector<jobs::Job>> ListJobs(const JobQuery& query) override;
-  Result<Applied> UpdateJob(int64_t id, const jobs::ProgressUpdate& update) override;
+  Result<std::vector<UpdateOutcome>> UpdateJobs(std::span<const JobUpdate> updates) override;
   Result<std::vector<StoredEvent>> EventsAfter(int64_t job_id, int64_t after_seq,
                                                int limit) override;
   Result<FeedEntry> AddNotice(const NewNotice& notice) override;

@@ -371,22 +371,28 @@ Result<std::vector<FeedEntry>> CollectFeed(Stmt& stmt) {
   }
 }
 
-// Appends a job's latest state as its event `job.last_seq`; the same row is
-// the job's entry in the notification feed.
-Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
-  Applied applied = AppliedFor(job, now_ms);
+// Records `applied` as the job's event `applied.event.seq`; the same row is
+// the job's entry in the notification feed, whose id it sets.
+Result<void> InsertJobEvent(Connection& conn, Applied& applied) {
   auto stmt = conn.Prepare(
       "INSERT INTO events (job_id, seq, notice, audience, event, payload, created_at) "
       "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6)");
   if (!stmt) return stmt.error();
-  stmt->Int(1, job.id)
-      .Int(2, job.last_seq)
+  stmt->Int(1, applied.job.id)
+      .Int(2, applied.event.seq)
       .Text(3, applied.feed.audience)
       .Text(4, applied.feed.event)
       .Text(5, applied.event.payload)
-      .Int(6, now_ms);
+      .Int(6, applied.event.created_at_ms);
   if (auto r = stmt->Run("recording a job event"); !r) return r.error();
   applied.feed.id = sqlite3_last_insert_rowid(conn.get());
+  return {};
+}
+
+// Appends a job's latest state as its event `job.last_seq`.
+Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
+  Applied applied = AppliedFor(job, now_ms);
+  if (auto r = InsertJobEvent(conn, applied); !r) return r.error();
   return applied;
 }
 
@@ -416,17 +422,6 @@ Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
   return stmt->Run("writing a job");
 }
 
-// Keeps the newest `retention` events of a job. retention >= 1 (checked at
-// Open), so the event just written always survives.
-Result<void> PruneEvents(Connection& conn, int64_t job_id, int64_t last_seq, int retention) {
-  const int64_t cutoff = last_seq - retention;
-  if (cutoff < 1) return {};
-  auto stmt = conn.Prepare("DELETE FROM events WHERE job_id = ?1 AND seq <= ?2");
-  if (!stmt) return stmt.error();
-  stmt->Int(1, job_id).Int(2, cutoff);
-  return stmt->Run("pruning old events");
-}
-
 // The notice object of the contract: {"type", "data", "created_at"}.
 Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
   json::value data;  // An empty data_json is taken as null rather than refused.
@@ -441,6 +436,49 @@ Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
   o["created_at"] = FormatIso8601(now_ms);
   return json::serialize(o);
 }
+
+// The batch steps of ApplyUpdates on the writer connection: SQLite is in
+// process, so one cached statement per row costs no round trip.
+class SqliteBatchRows final : public BatchRows {
+ public:
+  explicit SqliteBatchRows(Connection& conn) : conn_(conn) {}
+
+  Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) override {
+    std::vector<jobs::Job> out;
+    out.reserve(ids.size());
+    for (int64_t id : ids) {
+      auto job = LoadJob(conn_, id);  // the transaction already holds the write lock
+      if (job) {
+        out.push_back(std::move(*job));
+      } else if (job.error().code != Errc::kNotFound) {
+        return job.error();
+      }
+    }
+    return out;
+  }
+  Result<void> WriteJobs(std::span<const jobs::Job* const> jobs) override {
+    for (const jobs::Job* job : jobs)
+      if (auto r = WriteJobState(conn_, *job); !r) return r.error();
+    return {};
+  }
+  Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
+    auto stmt = conn_.Prepare("DELETE FROM events WHERE job_id = ?1 AND seq <= ?2");
+    if (!stmt) return stmt.error();
+    for (const auto& [job_id, cutoff] : cutoffs) {
+      stmt->Int(1, job_id).Int(2, cutoff);
+      if (auto r = stmt->Run("pruning old events"); !r) return r.error();
+    }
+    return {};
+  }
+  Result<void> AppendEvents(std::span<Applied* const> events) override {
+    for (Applied* applied : events)
+      if (auto r = InsertJobEvent(conn_, *applied); !r) return r.error();
+    return {};
+  }
+
+ private:
+  Connection& conn_;
+};
 
 // ---------------------------------------------------------------------------
 // Opening.
@@ -677,24 +715,19 @@ Result<std::vector<jobs::Job>> SqliteStore::ListJobs(const JobQuery& query) {
   });
 }
 
-Result<Applied> SqliteStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& update) {
-  return impl_->WithWriter([&](Connection& conn) -> Result<Applied> {
-    // Read, decide and write inside one IMMEDIATE transaction: a concurrent
-    // writer (another thread or a `herald worker` process) can neither slip
-    // an update between our read and write nor take the same seq.
+Result<std::vector<UpdateOutcome>> SqliteStore::UpdateJobs(std::span<const JobUpdate> updates) {
+  if (updates.empty()) return std::vector<UpdateOutcome>{};
+  return impl_->WithWriter([&](Connection& conn) -> Result<std::vector<UpdateOutcome>> {
+    // One IMMEDIATE transaction for the batch: a concurrent writer (another
+    // `herald worker` process) can neither slip an update between our read
+    // and write nor take the same seq, and the batch costs one fsync.
     auto txn = WriteTransaction::Begin(conn);
     if (!txn) return txn.error();
-    auto job = LoadJob(conn, id);
-    if (!job) return job.error();
-    const int64_t now = impl_->NowMs();
-    // A refused update returns here and the transaction rolls back unwritten.
-    if (auto r = jobs::ApplyUpdate(*job, update, now); !r) return r.error();
-    if (auto r = WriteJobState(conn, *job); !r) return r.error();
-    auto applied = AppendJobEvent(conn, *job, now);
-    if (!applied) return applied.error();
-    if (auto r = PruneEvents(conn, id, job->last_seq, impl_->retention()); !r) return r.error();
+    SqliteBatchRows rows(conn);
+    auto outcomes = ApplyUpdates(rows, updates, impl_->NowMs(), impl_->retention());
+    if (!outcomes) return outcomes.error();
     if (auto r = txn->Commit(); !r) return r.error();
-    return applied;
+    return outcomes;
   });
 }
 
