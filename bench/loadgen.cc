@@ -557,26 +557,30 @@ int Parent::Report() {
   std::printf("           connect to %s p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               o_.mode == Mode::kHerald ? "first event" : "response head",
               Ms(connect_->Quantile(0.50)), Ms(connect_->Quantile(0.99)), Ms(connect_->max_ns()));
-  std::printf("  publish  %" PRIu64 " accepted (%s), %" PRIu64 " failed, %" PRIu64
-              " requests on %d connection%s%s in %.2f s = %.1f requests/s; reply p50 %.2f ms,"
-              " p99 %.2f ms, max %.2f ms\n",
-              published,
-              o_.mode == Mode::kHerald ? "202" : o_.mode == Mode::kNchan ? "201/202" : "200",
-              publish_failed, p.requests, o_.publishers, o_.publishers == 1 ? "" : "s",
-              o_.batch > 0 ? (" (batches of " + std::to_string(o_.batch) + ")").c_str() : "",
-              publish_s, requests_per_s, Ms(SortedQuantile(p.reply_ns, 0.50)),
-              Ms(SortedQuantile(p.reply_ns, 0.99)), Ms(SortedQuantile(p.reply_ns, 1.0)));
-  std::printf("           progress %" PRIu64 " sent, %" PRIu64 " accepted: offered %.0f/s (target %s),"
-              " accepted %.0f/s; lag behind schedule last %.2f ms, max %.2f ms;"
-              " completed %" PRIu64 "/%" PRIu64 " jobs%s\n",
-              p.progress_sent, p.progress_accepted, offered_per_s,
-              o_.rate > 0 ? (std::to_string(o_.rate).substr(0, std::to_string(o_.rate).find('.')) + "/s").c_str()
-                          : "closed loop",
-              accepted_per_s, Ms(p.lag_last_ns), Ms(p.lag_max_ns), p.completions_accepted,
-              static_cast<uint64_t>(jobs_.size()),
-              p.ordered ? ""
-              : o_.batch > 0 ? "; progress held constant (batches)"
-                             : "; progress held constant (several connections per job)");
+  if (!published_any_) {
+    std::printf("  publish  nothing published\n");
+  } else {
+    std::printf("  publish  %" PRIu64 " accepted (%s), %" PRIu64 " failed, %" PRIu64
+                " requests on %d connection%s%s in %.2f s = %.1f requests/s; reply p50 %.2f ms,"
+                " p99 %.2f ms, max %.2f ms\n",
+                published,
+                o_.mode == Mode::kHerald ? "202" : o_.mode == Mode::kNchan ? "201/202" : "200",
+                publish_failed, p.requests, o_.publishers, o_.publishers == 1 ? "" : "s",
+                o_.batch > 0 ? (" (batches of " + std::to_string(o_.batch) + ")").c_str() : "",
+                publish_s, requests_per_s, Ms(SortedQuantile(p.reply_ns, 0.50)),
+                Ms(SortedQuantile(p.reply_ns, 0.99)), Ms(SortedQuantile(p.reply_ns, 1.0)));
+    std::printf("           progress %" PRIu64 " sent, %" PRIu64 " accepted: offered %.0f/s (target %s),"
+                " accepted %.0f/s; lag behind schedule last %.2f ms, max %.2f ms;"
+                " completed %" PRIu64 "/%" PRIu64 " jobs%s\n",
+                p.progress_sent, p.progress_accepted, offered_per_s,
+                o_.rate > 0 ? (std::to_string(o_.rate).substr(0, std::to_string(o_.rate).find('.')) + "/s").c_str()
+                            : "closed loop",
+                accepted_per_s, Ms(p.lag_last_ns), Ms(p.lag_max_ns), p.completions_accepted,
+                static_cast<uint64_t>(jobs_.size()),
+                p.ordered ? ""
+                : o_.batch > 0 ? "; progress held constant (batches)"
+                               : "; progress held constant (several connections per job)");
+  }
   if (!p.first_error.empty()) std::printf("           first error: %s\n", p.first_error.c_str());
   std::printf("  deliver  %" PRIu64 "/%" PRIu64 " stamped events = %.0f/s; missing %" PRIu64
               ", out-of-order %" PRIu64 ", duplicates %" PRIu64 "\n",
@@ -606,8 +610,9 @@ int Parent::Report() {
                 t.gaps, t.gap_streams, t.gap_ids, t.dup_ids, t.late, t.pre_cut_skips);
   }
   if (!o_.server_pids.empty()) {
-    std::printf("  server   %s%s", o_.server_pids.size() > 1 ? "processes " : "",
-                o_.server_tree ? "process tree " : "");
+    std::printf("  server   %s%s", o_.server_pids.size() > 1 ? "sum over the processes" : "",
+                o_.server_tree ? (o_.server_pids.size() > 1 ? " and their trees: " : "process tree ")
+                               : (o_.server_pids.size() > 1 ? ": " : ""));
     std::printf("VmRSS %" PRIu64 " kB before, %" PRIu64 " kB with streams up (%+.2f kB/stream), %"
                 PRIu64 " kB after hold, %" PRIu64 " kB after publishing; CPU %.2f s"
                 " (%.2f s to connect = %.1f us/stream)\n",
@@ -739,6 +744,14 @@ int Parent::Run() {
                            [] { return int64_t{0}; });
   rss_after_ = ServerRssKb();
   cpu_connected_ = ServerCpuSeconds();
+  if (o_.server_pids.size() > 1) {
+    // How the kernel spread the streams over the processes (SO_REUSEPORT).
+    std::string spread;
+    for (long pid : o_.server_pids) {
+      spread += (spread.empty() ? "" : " ") + std::to_string(CountFds(pid));
+    }
+    std::fprintf(stderr, "herald_loadgen: open files per server process: %s\n", spread.c_str());
+  }
   if (!all_ready) {
     timed_out_ = true;
   } else {

@@ -66,6 +66,17 @@ std::vector<long> ProcessTree(long root) {
   return tree;
 }
 
+long CountFds(long pid) {
+  DIR* dir = ::opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (!dir) return -1;
+  long n = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n;
+}
+
 uint64_t SumRssKb(const std::vector<long>& roots, bool tree) {
   uint64_t sum = 0;
   for (long root : roots) {

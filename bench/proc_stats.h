@@ -16,6 +16,9 @@ double ReadCpuSeconds(long pid);
 // `root` and every process below it, from the parent pids in /proc/*/stat.
 std::vector<long> ProcessTree(long root);
 
+// Open file descriptors of a process (sockets included), -1 when unknown.
+long CountFds(long pid);
+
 // Sums over `roots` (each with its descendants when `tree`): kB, 0 when
 // none is readable.
 uint64_t SumRssKb(const std::vector<long>& roots, bool tree);
