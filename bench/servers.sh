@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# shellcheck disable=SC2317  # Functions here are called by the scripts that source this.
+# shellcheck disable=SC2317,SC2034  # Functions and variables here are used by the scripts that source this.
 # Starting and stopping the servers the benchmark scripts measure, on free
 # loopback ports with configs and logs in the caller's temp dir. Sourced by
 # bench/compare-peers.sh and bench/vs-nchan.sh; not a script of its own.

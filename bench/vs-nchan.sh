@@ -71,6 +71,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-vs-nchan.XXXXXX")
 # shellcheck source=bench/servers.sh
 source "$ROOT/bench/servers.sh"
 
+# shellcheck disable=SC2317  # Invoked by the EXIT trap.
 cleanup() {
   stop_all
   if [[ -n ${KEEP_TMP:-} ]]; then
