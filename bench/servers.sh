@@ -178,7 +178,8 @@ start_redis() {
 # --- Herald -------------------------------------------------------------------
 
 # As the other scripts start it: temporary SQLite database, warn logging, no
-# in-process audit workers, an admin token (HERALD_TOKEN).
+# in-process audit workers, no per-user stream cap, an admin token
+# (HERALD_TOKEN).
 HERALD_TOKEN=""
 start_herald() {
   local dir=$TMP/herald-$1
@@ -195,6 +196,9 @@ start_herald() {
     SSE_HEARTBEAT_SECONDS="${SSE_HEARTBEAT_SECONDS:-30}"
     HERALD_LOG_LEVEL="${HERALD_LOG_LEVEL:-warn}"
     HERALD_WORKERS=0
+    # Every stream uses one admin token; the contract's per-user cap
+    # (100 per instance by default) would refuse all but the first 100.
+    HERALD_MAX_STREAMS_PER_USER=0
     JWT_SECRET="$secret"
   )
   if ((procs > 1)); then
