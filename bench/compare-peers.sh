@@ -51,10 +51,7 @@ HOLD=${HOLD:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-2}
 PUSHPIN_CONCURRENCY=${PUSHPIN_CONCURRENCY:-64}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
-NCHAN_MODULE=${NCHAN_MODULE:-/usr/lib/nginx/modules/ngx_nchan_module.so}
-STARTUP_SECONDS=30
-STOP_SECONDS=10
-JOB=1  # Nchan channel / Pushpin channel job-1; Herald creates its own job.
+JOB=1  # Pushpin channel job-1; Nchan channel 1; Herald creates its own job.
 
 die() { echo "compare-peers: $*" >&2; exit 2; }
 
@@ -69,70 +66,9 @@ for s in $SERVERS; do
   [[ $s == herald || $s == nchan || $s == pushpin ]] || die "unknown server '$s'"
 done
 
-# Each process may hold at most the hard limit of open files; the servers
-# inherit it.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-NOFILE=$(ulimit -n)
-[[ $NOFILE =~ ^[0-9]+$ ]] || NOFILE=20000
-
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-peers.XXXXXX")
-ROOTS=()  # Root pids of what this script started, still to be stopped.
-
-# Descendant pids of $1 (children first level first), from ps.
-descendants() {
-  ps -e -o pid=,ppid= | awk -v root="$1" '
-    { parent[$1] = $2; pids[NR] = $1 }
-    END {
-      want[root] = 1
-      do {
-        added = 0
-        for (i in pids) {
-          p = pids[i]
-          if (!(p in want) && (parent[p] in want)) { want[p] = 1; print p; added = 1 }
-        }
-      } while (added)
-    }'
-}
-
-# Stops the process tree under $1: TERM to the root (nginx and the pushpin
-# runner stop their own children), then KILL to whatever of the tree as seen
-# before is still there with the same name after STOP_SECONDS.
-stop_tree() {
-  local root=$1 p
-  kill -0 "$root" 2>/dev/null || { wait "$root" 2>/dev/null || true; return 0; }
-  local -a tree=()
-  local -A comm=()
-  for p in "$root" $(descendants "$root"); do
-    tree+=("$p")
-    comm[$p]=$(cat "/proc/$p/comm" 2>/dev/null || true)
-  done
-  kill -TERM "$root" 2>/dev/null || true
-  for _ in $(seq $((STOP_SECONDS * 10))); do
-    local alive=""
-    for p in "${tree[@]}"; do
-      if [[ -n ${comm[$p]} && $(cat "/proc/$p/comm" 2>/dev/null || true) == "${comm[$p]}" ]]; then
-        alive=1
-        break
-      fi
-    done
-    [[ -z $alive ]] && break
-    # Reap the root as soon as it exits so that it leaves no zombie behind.
-    kill -0 "$root" 2>/dev/null || wait "$root" 2>/dev/null || true
-    sleep 0.1
-  done
-  for p in "${tree[@]}"; do
-    if [[ -n ${comm[$p]} && $(cat "/proc/$p/comm" 2>/dev/null || true) == "${comm[$p]}" ]]; then
-      kill -KILL "$p" 2>/dev/null || true
-    fi
-  done
-  wait "$root" 2>/dev/null || true
-}
-
-stop_all() {
-  local i
-  for ((i = ${#ROOTS[@]} - 1; i >= 0; i--)); do stop_tree "${ROOTS[i]}"; done
-  ROOTS=()
-}
+# shellcheck source=bench/servers.sh
+source "$ROOT/bench/servers.sh"
 
 cleanup() {
   stop_all
@@ -144,151 +80,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A port below the ephemeral range that nobody listens on and that this run
-# has not handed out yet.
-USED_PORTS=" "
-free_port() {
-  local p
-  for _ in $(seq 500); do
-    p=$((20000 + RANDOM % 12000))
-    [[ $USED_PORTS == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      USED_PORTS+="$p "
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# First line of `GET $2` on 127.0.0.1:$1, e.g. "HTTP/1.1 200 OK".
-# shellcheck disable=SC2016  # The inner script expands $1 and $2 itself.
-http_status() {
-  timeout 2 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" "$2" "$1" >&3
-    head -n1 <&3' _ "$1" "$2" 2>/dev/null || true
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# Waits until `check` succeeds while pid $1 lives; $2 names the server, $3 its log.
-wait_ready() {
-  local pid=$1 name=$2 log=$3
-  shift 3
-  for _ in $(seq $((STARTUP_SECONDS * 5))); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 20 "$log" >&2 || true
-      echo "compare-peers: $name exited during startup" >&2
-      return 1
-    fi
-    if "$@"; then return 0; fi
-    sleep 0.2
-  done
-  tail -n 20 "$log" >&2 || true
-  echo "compare-peers: $name not ready after ${STARTUP_SECONDS}s" >&2
-  return 1
-}
-
-# nginx temp paths and pid inside $1, so nothing touches /var.
-nginx_common() {
-  local dir=$1
-  cat <<EOF
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-EOF
-}
-nginx_http_common() {
-  local dir=$1
-  cat <<EOF
-  access_log off;
-  client_body_temp_path $dir/client_body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
-EOF
-}
-
-# --- Herald ---------------------------------------------------------------
-
-HERALD_TOKEN=""
-start_herald() {
-  local dir=$TMP/herald-$1
-  mkdir -p "$dir"
-  PORT=$(free_port) || die "no free port found"
-  PUBLISH_PORT=$PORT
-  local secret
-  secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-  HERALD_LISTEN="127.0.0.1:$PORT" \
-  DATABASE_URL="sqlite://$dir/herald.db" \
-  SSE_HEARTBEAT_SECONDS=30 \
-  HERALD_LOG_LEVEL=warn \
-  JWT_SECRET="$secret" \
-    "$HERALD_BIN" serve >"$dir/server.log" 2>&1 &
-  SERVER_PID=$!
-  ROOTS+=("$SERVER_PID")
-  LOG=$dir/server.log
-  herald_healthy() { [[ $(http_status "$PORT" /healthz) == *" 200"* ]]; }
-  wait_ready "$SERVER_PID" herald "$LOG" herald_healthy || return 1
-  HERALD_TOKEN=$(JWT_SECRET="$secret" timeout 10 "$HERALD_BIN" token --sub bench --role admin 2>/dev/null |
-                 grep -oE '[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+' | head -n1) || true
-  [[ -n $HERALD_TOKEN ]] || { echo "compare-peers: could not mint a Herald token" >&2; return 1; }
-  LOADGEN_MODE_ARGS=(--mode herald --token "$HERALD_TOKEN" --create)
-}
-
-# --- nginx + Nchan ----------------------------------------------------------
-
-start_nchan() {
-  local dir=$TMP/nchan-$1
-  mkdir -p "$dir"
-  PORT=$(free_port) || die "no free port found"
-  PUBLISH_PORT=$PORT
-  {
-    echo "load_module $NCHAN_MODULE;"
-    echo "daemon off;"
-    echo "master_process on;"
-    echo "worker_processes $NGINX_WORKERS;"
-    echo "worker_rlimit_nofile $NOFILE;"
-    nginx_common "$dir"
-    cat <<EOF
-events {
-  worker_connections $NOFILE;
-  multi_accept on;
-}
-http {
-$(nginx_http_common "$dir")
-  server {
-    # reuseport: one listening socket per worker, so the kernel spreads
-    # the streams evenly over the workers.
-    listen 127.0.0.1:$PORT reuseport backlog=4096;
-    location = /healthz { return 200 "ok\n"; }
-    # Streams: plain "data:" messages (no event: line; Nchan adds its own
-    # "id: <time>:<n>" lines), newest messages only, no subscriber timeout.
-    location ~ ^/sub/(\w+)$ {
-      nchan_subscriber eventsource;
-      nchan_channel_id \$1;
-      nchan_subscriber_first_message newest;
-    }
-    location ~ ^/pub/(\w+)$ {
-      nchan_publisher;
-      nchan_channel_id \$1;
-      nchan_message_buffer_length 10;
-      nchan_message_timeout 5m;
-    }
-  }
-}
-EOF
-  } >"$dir/nginx.conf"
-  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
-  SERVER_PID=$!
-  ROOTS+=("$SERVER_PID")
-  LOG=$dir/error.log
-  nchan_healthy() { [[ $(http_status "$PORT" /healthz) == *" 200"* ]]; }
-  wait_ready "$SERVER_PID" nginx "$LOG" nchan_healthy || return 1
-  LOADGEN_MODE_ARGS=(--mode nchan --job "$JOB")
-}
 
 # --- Pushpin ----------------------------------------------------------------
 

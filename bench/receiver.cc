@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "seq_check.h"
 #include "sse_parser.h"
 #include "stats.h"
 
@@ -49,17 +50,22 @@ struct Stream final : SseSink {
 
   Receiver* owner = nullptr;
   uint32_t index = 0;
+  uint32_t job = 0;          // Index into ReceiverOptions::requests.
   int fd = -1;
   State state = State::kPending;
   uint8_t attempts = 0;
   bool established = false;  // 200 and the first event.
   bool terminal = false;     // Saw status completed or failed.
+  bool resuming = false;     // Cut; reconnecting until a 200 head.
   bool has_last_id = false;
   std::size_t sent = 0;      // Request bytes written.
   int64_t first_start_ns = 0;
   int64_t terminal_ns = 0;
   int64_t last_id = 0;
   uint64_t unique_stamped = 0;  // Stamped events with a new, higher id.
+  std::string last_event_id;    // The last id: line as sent, for Last-Event-ID.
+  std::string resume_request;   // The request with Last-Event-ID, while resuming.
+  SequenceChecker checker;      // Gaps and duplicates across the reconnect.
   SseResponseParser parser;
 };
 
@@ -71,6 +77,8 @@ class Receiver {
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       streams_[i].owner = this;
       streams_[i].index = static_cast<uint32_t>(i);
+      streams_[i].job =
+          static_cast<uint32_t>((options.first_index + i) % std::max<std::size_t>(1, options.requests.size()));
       pending_.push_back(static_cast<uint32_t>(i));
     }
   }
@@ -85,7 +93,7 @@ class Receiver {
   void MarkEstablished(Stream& s, int64_t now);
 
  private:
-  enum class Phase { kConnecting, kLive };
+  enum class Phase { kConnecting, kLive, kResuming };
   enum class EndKind { kByServer, kByUs, kError };
 
   bool StartConnect(Stream& s, int64_t now);
@@ -100,6 +108,10 @@ class Receiver {
   void NoteError(const char* what, int err);
   void ReadControl();
   void SweepTerminal(int64_t now);
+  // The storm: closes every open stream and queues it for a reconnect.
+  void Cut(int64_t cut_ns);
+  // The numeric sequence of an event: its id (Herald) or its "seq" (peers).
+  bool SequenceOf(const SseEvent& event, int64_t* seq) const;
   void Report(const std::string& line);
   void SendFinal();
 
@@ -119,10 +131,13 @@ class Receiver {
   bool drain_ = false;
   int64_t drain_deadline_ns_ = 0;
   uint64_t published_ = 0;
+  std::vector<uint64_t> counts_;  // Accepted updates per job (COUNTS).
+  int64_t cut_ns_ = 0;
   std::string control_buffer_;
   Counters counters_;
   Histogram latency_;
   Histogram connect_;
+  Histogram resume_;
 };
 
 bool Stream::OnHeaders(int status) { return owner->HandleHeaders(*this, status); }
@@ -130,6 +145,22 @@ void Stream::OnEvent(const SseEvent& event) { owner->HandleEvent(*this, event); 
 void Stream::OnComment(std::string_view) { owner->HandleComment(); }
 
 bool Receiver::HandleHeaders(Stream& s, int status) {
+  if (s.resuming) {
+    if (status != 200) {
+      ++counters_.resume_non200;
+      if (first_error_.empty()) first_error_ = "reconnect: HTTP status " + std::to_string(status);
+      return false;  // OnReadable retries it.
+    }
+    int64_t now = NowNs();
+    s.resuming = false;
+    s.resume_request.clear();
+    s.resume_request.shrink_to_fit();
+    --in_flight_;
+    ++counters_.resumed;
+    resume_.Add(now - cut_ns_);
+    counters_.last_resumed_ns = std::max<uint64_t>(counters_.last_resumed_ns, static_cast<uint64_t>(now));
+    return true;
+  }
   if (status == 200) {
     if (options_.established_on_headers && !s.established) MarkEstablished(s, NowNs());
     return true;
@@ -164,19 +195,18 @@ void Receiver::HandleEvent(Stream& s, const SseEvent& event) {
 
   bool in_order = true;
   int64_t id = 0;
-  if (event.has_id) {
-    auto [ptr, ec] = std::from_chars(event.id.data(), event.id.data() + event.id.size(), id);
-    if (ec == std::errc() && ptr == event.id.data() + event.id.size()) {
-      if (s.has_last_id && id == s.last_id) {
-        ++counters_.duplicates;
-        in_order = false;
-      } else if (s.has_last_id && id < s.last_id) {
-        ++counters_.out_of_order;
-        in_order = false;
-      } else {
-        s.last_id = id;
-        s.has_last_id = true;
-      }
+  if (event.has_id) s.last_event_id.assign(event.id);
+  if (SequenceOf(event, &id)) {
+    s.checker.OnId(id);  // Summed up in SendFinal.
+    if (s.has_last_id && id == s.last_id) {
+      ++counters_.duplicates;
+      in_order = false;
+    } else if (s.has_last_id && id < s.last_id) {
+      ++counters_.out_of_order;
+      in_order = false;
+    } else {
+      s.last_id = id;
+      s.has_last_id = true;
     }
   }
 
@@ -205,8 +235,44 @@ void Receiver::HandleEvent(Stream& s, const SseEvent& event) {
   }
 }
 
+bool Receiver::SequenceOf(const SseEvent& event, int64_t* seq) const {
+  if (options_.seq_from_payload) return FindJsonInt(event.data, "seq", seq);
+  if (!event.has_id) return false;
+  auto [ptr, ec] = std::from_chars(event.id.data(), event.id.data() + event.id.size(), *seq);
+  return ec == std::errc() && ptr == event.id.data() + event.id.size();
+}
+
+void Receiver::Cut(int64_t cut_ns) {
+  cut_ns_ = cut_ns;
+  for (Stream& s : streams_) {
+    // Only live streams: not the failed ones, not those that already ended.
+    if (s.fd < 0 || !s.established || s.terminal || s.state != Stream::State::kReading) continue;
+    CloseFd(s);
+    ++counters_.cut;
+    s.resuming = true;
+    s.attempts = 0;
+    s.checker.OnReconnect();
+    // The same request plus Last-Event-ID, as EventSource sends it.
+    const std::string& base = options_.requests[s.job];
+    s.resume_request = base.substr(0, base.size() - 2);
+    std::string last = s.last_event_id;
+    if (options_.resume_id_offset != 0 && s.has_last_id) {
+      last = std::to_string(s.last_id + options_.resume_id_offset);
+    }
+    if (!last.empty()) s.resume_request += "Last-Event-ID: " + last + "\r\n";
+    s.resume_request += "\r\n";
+    s.state = Stream::State::kPending;
+    if (options_.resume_delay_ns > 0) {
+      retry_.emplace_back(cut_ns + options_.resume_delay_ns, s.index);
+    } else {
+      pending_.push_back(s.index);
+    }
+  }
+  phase_ = Phase::kResuming;
+}
+
 bool Receiver::StartConnect(Stream& s, int64_t now) {
-  if (s.attempts == 0) {
+  if (s.attempts == 0 && !s.resuming) {
     s.first_start_ns = now;
     if (counters_.first_connect_ns == 0) counters_.first_connect_ns = static_cast<uint64_t>(now);
   }
@@ -214,8 +280,12 @@ bool Receiver::StartConnect(Stream& s, int64_t now) {
   ++in_flight_;
   s.parser = SseResponseParser();
   s.sent = 0;
-  s.has_last_id = false;
-  s.unique_stamped = 0;
+  if (!s.resuming) {
+    // A fresh attempt starts its id bookkeeping over; a resumed stream
+    // carries it across the reconnect.
+    s.has_last_id = false;
+    s.unique_stamped = 0;
+  }
 
   int family = options_.server.ss_family;
   s.fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -273,15 +343,15 @@ void Receiver::CloseFd(Stream& s) {
 void Receiver::Retry(Stream& s) {
   CloseFd(s);
   --in_flight_;
-  ++counters_.connect_errors;
+  if (!s.resuming) ++counters_.connect_errors;
   if (s.attempts < options_.retries) {
     ++s.attempts;
-    ++counters_.retries;
+    ++(s.resuming ? counters_.resume_retries : counters_.retries);
     s.state = Stream::State::kPending;
     retry_.emplace_back(NowNs() + kRetryDelayNs, s.index);
   } else {
     s.state = Stream::State::kDone;
-    ++counters_.failed;
+    ++(s.resuming ? counters_.resume_failed : counters_.failed);
   }
 }
 
@@ -312,7 +382,7 @@ void Receiver::OnWritable(Stream& s) {
     s.state = Stream::State::kSending;
   }
   if (s.state != Stream::State::kSending) return;
-  const std::string& req = options_.request;
+  const std::string& req = s.resuming ? s.resume_request : options_.requests[s.job];
   while (s.sent < req.size()) {
     ssize_t n = ::send(s.fd, req.data() + s.sent, req.size() - s.sent, MSG_NOSIGNAL);
     if (n > 0) {
@@ -340,6 +410,11 @@ void Receiver::OnReadable(Stream& s) {
     if (n > 0) {
       counters_.bytes += static_cast<uint64_t>(n);
       auto r = s.parser.Feed(read_buffer_.data(), static_cast<std::size_t>(n), s);
+      if (s.resuming && r != SseResponseParser::Result::kMore) {
+        // Refused, or ended before a 200 head: try the reconnect again.
+        Retry(s);
+        return;
+      }
       switch (r) {
         case SseResponseParser::Result::kMore:
           if (options_.close_on_terminal && s.terminal) {
@@ -362,7 +437,7 @@ void Receiver::OnReadable(Stream& s) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     // EOF or a socket error. Before the response head this is a failed
     // attempt (a reset under load, say) and worth another try.
-    if (!s.parser.headers_done() && !s.established) {
+    if ((!s.parser.headers_done() && !s.established) || s.resuming) {
       if (n == 0) {
         if (first_error_.empty()) first_error_ = "connection closed before the response";
       } else {
@@ -397,7 +472,21 @@ void Receiver::ReadControl() {
     control_buffer_.erase(0, nl + 1);
     unsigned long long published = 0;
     long long deadline = 0;
-    if (std::sscanf(line.c_str(), "DRAIN %llu %lld", &published, &deadline) == 2) {
+    if (line.rfind("COUNTS ", 0) == 0) {
+      counts_.clear();
+      const char* p = line.c_str() + 7;
+      const char* end = line.c_str() + line.size();
+      while (p < end) {
+        uint64_t v = 0;
+        auto [next, ec] = std::from_chars(p, end, v);
+        if (ec != std::errc()) break;
+        counts_.push_back(v);
+        p = next;
+        while (p < end && *p == ' ') ++p;
+      }
+    } else if (std::sscanf(line.c_str(), "CUT %lld", &deadline) == 1) {
+      Cut(deadline);
+    } else if (std::sscanf(line.c_str(), "DRAIN %llu %lld", &published, &deadline) == 2) {
       published_ = published;
       drain_ = true;
       drain_deadline_ns_ = std::min<int64_t>(deadline, options_.deadline_ns);
@@ -435,15 +524,25 @@ void Receiver::Report(const std::string& line) {
 
 void Receiver::SendFinal() {
   for (Stream& s : streams_) {
-    if (s.established && published_ > s.unique_stamped) {
-      counters_.missing += published_ - s.unique_stamped;
-    }
+    const SequenceChecker& c = s.checker;
+    counters_.pre_cut_skips += c.pre_cut_skips();
+    counters_.gaps += c.gaps();
+    counters_.gap_ids += c.gap_ids();
+    if (c.gaps() > 0) ++counters_.gap_streams;
+    counters_.dup_ids += c.duplicates();
+    counters_.late += c.late();
+    if (!s.established) continue;
+    // Updates this stream's job accepted; every job the same without COUNTS.
+    uint64_t published = s.job < counts_.size() ? counts_[s.job] : published_;
+    counters_.expected += published;
+    if (published > s.unique_stamped) counters_.missing += published - s.unique_stamped;
   }
   std::string out;
   if (!first_error_.empty()) out += "NOTE " + first_error_ + "\n";
   out += "FINAL " + counters_.Serialize() + "\n";
   out += "HIST lat " + latency_.Serialize() + "\n";
   out += "HIST conn " + connect_.Serialize() + "\n";
+  out += "HIST resume " + resume_.Serialize() + "\n";
   out += "END\n";
   Report(out);
 }
@@ -478,7 +577,10 @@ int Receiver::Run() {
       pending_.push_back(retry_.front().second);
       retry_.pop_front();
     }
-    while (!pending_.empty() && in_flight_ < options_.max_in_flight) {
+    int cap = options_.max_in_flight;
+    if (phase_ == Phase::kResuming && options_.resume_in_flight > 0) cap = options_.resume_in_flight;
+    if (phase_ == Phase::kResuming && options_.resume_in_flight <= 0) cap = INT32_MAX;
+    while (!pending_.empty() && in_flight_ < cap) {
       if (options_.connect_rate > 0) {
         double allowed =
             1.0 + static_cast<double>(now - connect_start_ns_) * options_.connect_rate / 1e9;
@@ -494,6 +596,10 @@ int Receiver::Run() {
       if (!first_error_.empty()) Report("NOTE " + first_error_ + "\n");
       Report("READY " + counters_.Serialize() + "\n");
     }
+    if (phase_ == Phase::kResuming && pending_.empty() && retry_.empty() && in_flight_ == 0) {
+      phase_ = Phase::kLive;
+      Report("RESUMED " + counters_.Serialize() + "\n");
+    }
     if (drain_ && (open_fds_ == 0 || now >= drain_deadline_ns_)) break;
     if (now >= next_sweep_ns) {
       SweepTerminal(now);
@@ -503,7 +609,7 @@ int Receiver::Run() {
     int64_t wait_ns = 100'000'000;
     wait_ns = std::min(wait_ns, options_.deadline_ns - now);
     if (drain_) wait_ns = std::min(wait_ns, drain_deadline_ns_ - now);
-    if (!pending_.empty() && in_flight_ < options_.max_in_flight) {
+    if (!pending_.empty() && in_flight_ < cap) {
       wait_ns = std::min<int64_t>(wait_ns, 1'000'000);
     }
     if (!retry_.empty()) wait_ns = std::min(wait_ns, retry_.front().first - now);
@@ -534,10 +640,14 @@ int Receiver::Run() {
   if (phase_ == Phase::kConnecting) {
     // Stopped before every stream was resolved: report what we have.
     Report("READY " + counters_.Serialize() + "\n");
+  } else if (phase_ == Phase::kResuming) {
+    Report("RESUMED " + counters_.Serialize() + "\n");
   }
   for (Stream& s : streams_) {
     if (s.fd < 0) continue;
-    if (s.established) {
+    if (s.resuming) {
+      ++counters_.resume_failed;
+    } else if (s.established) {
       ++counters_.cut_at_end;
     } else {
       --in_flight_;
@@ -545,7 +655,8 @@ int Receiver::Run() {
     }
     CloseFd(s);
   }
-  counters_.failed += pending_.size() + retry_.size();
+  for (uint32_t index : pending_) ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
+  for (auto& [when, index] : retry_) ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
   pending_.clear();
   retry_.clear();
   SendFinal();

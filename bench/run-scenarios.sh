@@ -18,6 +18,7 @@
 #   HOLD           idle seconds before publishing, --hold (0)
 #   LOADGEN_ARGS   extra flags for herald_loadgen
 #   SSE_HEARTBEAT_SECONDS (30), HERALD_LOG_LEVEL (warn): passed to the server
+#   (which also gets HERALD_MAX_STREAMS_PER_USER=0: every stream uses one token)
 #   RESULTS_FILE   also append the RESULT lines to this file
 #
 # Exit status: 0 when every scenario's load generator exited 0.
@@ -97,6 +98,7 @@ HERALD_LISTEN="127.0.0.1:$PORT" \
 DATABASE_URL="sqlite://$TMP/herald.db" \
 SSE_HEARTBEAT_SECONDS="$HEARTBEAT" \
 HERALD_LOG_LEVEL="$LOG_LEVEL" \
+HERALD_MAX_STREAMS_PER_USER=0 \
 JWT_SECRET="$SECRET" \
   "$HERALD_BIN" serve >"$TMP/server.log" 2>&1 &
 SERVER_PID=$!

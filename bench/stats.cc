@@ -44,10 +44,23 @@ constexpr Field kFields[] = {
     {"open_after_terminal", &Counters::open_after_terminal, MergeKind::kSum},
     {"cut_at_end", &Counters::cut_at_end, MergeKind::kSum},
     {"bytes", &Counters::bytes, MergeKind::kSum},
+    {"expected", &Counters::expected, MergeKind::kSum},
+    {"cut", &Counters::cut, MergeKind::kSum},
+    {"resumed", &Counters::resumed, MergeKind::kSum},
+    {"resume_failed", &Counters::resume_failed, MergeKind::kSum},
+    {"resume_non200", &Counters::resume_non200, MergeKind::kSum},
+    {"resume_retries", &Counters::resume_retries, MergeKind::kSum},
+    {"gap_streams", &Counters::gap_streams, MergeKind::kSum},
+    {"gaps", &Counters::gaps, MergeKind::kSum},
+    {"gap_ids", &Counters::gap_ids, MergeKind::kSum},
+    {"dup_ids", &Counters::dup_ids, MergeKind::kSum},
+    {"late", &Counters::late, MergeKind::kSum},
+    {"pre_cut_skips", &Counters::pre_cut_skips, MergeKind::kSum},
     {"first_connect_ns", &Counters::first_connect_ns, MergeKind::kMin},
     {"last_established_ns", &Counters::last_established_ns, MergeKind::kMax},
     {"first_delivered_ns", &Counters::first_delivered_ns, MergeKind::kMin},
     {"last_delivered_ns", &Counters::last_delivered_ns, MergeKind::kMax},
+    {"last_resumed_ns", &Counters::last_resumed_ns, MergeKind::kMax},
 };
 
 }  // namespace
