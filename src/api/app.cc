@@ -60,7 +60,10 @@ Reply MethodNotAllowed(std::string_view allow) {
 }  // namespace
 
 App::App(AppDeps deps)
-    : d_(deps), limiter_(deps.config.http.rate_limit, deps.config.http.rate_burst) {
+    : d_(deps),
+      limiter_(deps.config.http.rate_limit, deps.config.http.rate_burst),
+      progress_streams_(d_.hub, d_.bus, d_.store, d_.blocking, progress_options_, d_.metrics,
+                        d_.hub.options().window_events) {
   auto heartbeat = [](std::string_view text) {
     auto e = std::make_shared<sse::Event>();
     e->comment = true;

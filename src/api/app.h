@@ -11,6 +11,7 @@
 #include "api/rate_limiter.h"
 #include "common/errors.h"
 #include "http/handler.h"
+#include "sse/progress_streams.h"
 #include "sse/stream.h"
 #include "store/job_store.h"
 
@@ -80,6 +81,8 @@ class App final : public http::Handler {
   // The job if `p` may read it and it is of `kind`; kNotFound/kForbidden otherwise.
   boost::asio::awaitable<Result<jobs::Job>> LoadVisible(int64_t id, const auth::Principal& p,
                                                         Kind kind);
+  Result<void> CheckVisible(int64_t id, const std::string& owner, bool audit,
+                            const auth::Principal& p, Kind kind) const;
 
   // Streams (streams_api.cc).
   boost::asio::awaitable<Outcome> OpenProgressStream(const Request& r, int64_t id,
@@ -95,6 +98,7 @@ class App final : public http::Handler {
   RateLimiter limiter_;
   sse::StreamOptions progress_options_;
   sse::StreamOptions notify_options_;
+  sse::ProgressStreams progress_streams_;
 };
 
 }  // namespace herald::api

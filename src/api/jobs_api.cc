@@ -82,13 +82,20 @@ asio::awaitable<Result<jobs::Job>> App::LoadVisible(int64_t id, const auth::Prin
       co_return MakeError(Errc::kNotFound, noun + " " + std::to_string(id) + " not found");
     co_return job.error();
   }
-  // One id space: /jobs/{id} shows any job, /audits/{id} only audits.
-  if (kind == Kind::kAudits && !job->is_audit())
-    co_return MakeError(Errc::kNotFound, "audit " + std::to_string(id) + " not found");
-  if (job->owner != p.subject && !p.is_admin() && !p.is_worker())
-    co_return MakeError(Errc::kForbidden, noun + " " + std::to_string(id) +
-                                              " belongs to another user");
+  if (auto visible = CheckVisible(id, job->owner, job->is_audit(), p, kind); !visible)
+    co_return visible.error();
   co_return job;
+}
+
+Result<void> App::CheckVisible(int64_t id, const std::string& owner, bool audit,
+                               const auth::Principal& p, Kind kind) const {
+  // One id space: /jobs/{id} shows any job, /audits/{id} only audits.
+  if (kind == Kind::kAudits && !audit)
+    return MakeError(Errc::kNotFound, "audit " + std::to_string(id) + " not found");
+  if (owner != p.subject && !p.is_admin() && !p.is_worker())
+    return MakeError(Errc::kForbidden, std::string(kind == Kind::kAudits ? "audit " : "job ") +
+                                           std::to_string(id) + " belongs to another user");
+  return {};
 }
 
 asio::awaitable<Reply> App::CreateAudit(const Request& r, const auth::Principal& p) {

@@ -1,5 +1,7 @@
 // The two event streams: a job's progress and a user's notifications.
 //
+// The progress stream is opened by sse::ProgressStreams (join, window or
+// store, refill, live). The notification stream below:
 // Ordering without gaps or duplicates: a stream joins the Hub, and waits
 // until the bus really hears the channel (a Redis SUBSCRIBE is confirmed),
 // *before* it reads the store. Whatever is published after the read arrives live;
@@ -50,10 +52,8 @@ Result<std::optional<int64_t>> LastEventId(const Request& r) {
   return std::optional<int64_t>{v};
 }
 
-// The contract's "unexpected fault": the job was readable a moment ago, so
-// the request was valid; the stream opens, says so, and ends. EventSource
-// then reconnects after `retry` and resumes, where a 5xx would make it give
-// up for good.
+// The notification stream's "unexpected fault" frame; see
+// sse/progress_streams.cc for why a stream says so instead of a 5xx.
 std::string InternalErrorFrame(std::string_view label, const Error& error) {
   log::Error("SSE stream for {} failed: {}", label, error.message);
   return sse::FormatEvent(std::nullopt, "error", sse::kInternalErrorData);
@@ -80,103 +80,37 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
                                                  const auth::Principal& p, Kind kind) {
   auto last_event_id = LastEventId(r);
   if (!last_event_id) co_return ErrorOutcome(last_event_id.error());
-  auto job = co_await LoadVisible(id, p, kind);
-  if (!job) co_return ErrorOutcome(job.error());
+  // Admission from the job's live window when there is one (a reconnect
+  // storm reads no database), else from the store.
+  std::optional<sse::JobInfo> info = d_.hub.Info(id);
+  // A client that saw a later event than the window (another instance's,
+  // not yet polled here) is answered from the store.
+  if (info && *last_event_id && **last_event_id > info->last_seq) info.reset();
+  if (!info) {
+    auto job = co_await LoadVisible(id, p, kind);
+    if (!job) co_return ErrorOutcome(job.error());
+    info = sse::JobInfo{job->id, job->owner, job->is_audit(), job->last_seq,
+                        jobs::IsTerminal(job->status)};
+  } else if (auto visible = CheckVisible(id, info->owner, info->audit, p, kind); !visible) {
+    co_return ErrorOutcome(visible.error());
+  }
   // Already told the client the end: 204 makes EventSource stop reconnecting.
-  if (jobs::IsTerminal(job->status) && *last_event_id && **last_event_id >= job->last_seq) {
+  if (info->terminal && *last_event_id && **last_event_id >= info->last_seq) {
     Reply reply;
     reply.status = 204;
     reply.content_type.clear();
     co_return Outcome{std::move(reply), {}};
   }
 
-  std::string noun = job->is_audit() ? "audit" : "job";
-  std::string label = noun + " " + std::to_string(id);
-  std::string channel = jobs::ChannelFor(*job);
-  std::string head = StreamHead(r);
-  std::optional<int64_t> resume = *last_event_id;
-
+  sse::ProgressOpen open;
+  open.job_id = id;
+  open.label = std::string(info->audit ? "audit " : "job ") + std::to_string(id);
+  open.channel = jobs::ChannelFor(info->audit ? jobs::kAuditType : "job", id);
+  open.resume = *last_event_id;
+  open.head = StreamHead(r);
   Outcome outcome;
-  outcome.stream = [this, id, label, channel, head = std::move(head),
-                    resume](tcp::socket socket) mutable {
-    auto stream = std::make_shared<sse::Stream>(std::move(socket), progress_options_,
-                                                d_.metrics, label);
-    d_.metrics.streams_open.fetch_add(1, std::memory_order_relaxed);
-    sse::Hub& hub = d_.hub;
-    Metrics& metrics = d_.metrics;
-    stream->SetOnClose([&hub, &metrics, channel, raw = stream.get()] {
-      hub.Leave(channel, raw);
-      metrics.streams_open.fetch_sub(1, std::memory_order_relaxed);
-    });
-    // Events another process committed but never published (it died in
-    // between) are read from the store when the next one shows the gap.
-    stream->SetRefill([this, id](int64_t after, std::function<void(std::vector<sse::EventPtr>)> done) {
-      asio::post(d_.blocking, [this, id, after, done = std::move(done)] {
-        std::vector<sse::EventPtr> missing;
-        auto events = d_.store.EventsAfter(id, after, kReplayBatch);
-        if (events) {
-          for (const auto& e : *events) missing.push_back(sse::MakeProgressEvent(e.payload));
-        } else {
-          log::Warn("SSE refill for job {} failed: {}", id, events.error().message);
-        }
-        done(std::move(missing));
-      });
-    });
-    hub.Join(channel, stream);
-    log::Info("SSE connection established for {}", label);
-
-    // Read the store only once the bus hears the channel (see the top).
-    auto read = [this, stream, id, resume, head = std::move(head)]() mutable {
-      auto job = d_.store.GetJob(id);
-      if (!job) {
-        stream->Start(head + InternalErrorFrame("job " + std::to_string(id), job.error()), 0, true);
-        return;
-      }
-      std::vector<sse::EventPtr> frames;
-      int64_t from = resume.value_or(-1);
-      bool replayed = false;
-      if (resume && *resume <= job->last_seq) {
-        // Replay what the client missed, if the log still holds all of it.
-        int64_t after = *resume;
-        bool complete = true;
-        for (;;) {
-          auto events = d_.store.EventsAfter(id, after, kReplayBatch);
-          if (!events) {
-            complete = false;
-            break;
-          }
-          if (!events->empty() && events->front().seq != after + 1) complete = false;
-          if (!complete) break;
-          for (const auto& e : *events) frames.push_back(sse::MakeProgressEvent(e.payload));
-          if (!events->empty()) after = events->back().seq;
-          if (events->size() < static_cast<size_t>(kReplayBatch)) break;
-        }
-        if (complete) {
-          replayed = true;
-          from = after;
-        } else {
-          frames.clear();
-        }
-      }
-      if (!replayed) {
-        // Fresh connect, an unknown id, or older than the retained log: the
-        // current state, which carries everything the client needs.
-        frames.push_back(sse::MakeProgressEvent(jobs::BuildPayload(*job)));
-        from = job->last_seq;
-      }
-      bool finished = false;
-      for (const auto& f : frames) {
-        head += f->wire;
-        from = std::max(from, f->seq);
-        finished = f->terminal;
-      }
-      d_.metrics.events_delivered.fetch_add(static_cast<int64_t>(frames.size()),
-                                            std::memory_order_relaxed);
-      stream->Start(std::move(head), from, finished);
-    };
-    d_.bus.WhenSubscribed(channel, [this, read = std::move(read)]() mutable {
-      asio::post(d_.blocking, std::move(read));
-    });
+  outcome.stream = [this, open = std::move(open)](tcp::socket socket) mutable {
+    progress_streams_.Open(std::move(socket), std::move(open));
   };
   co_return outcome;
 }

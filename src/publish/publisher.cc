@@ -180,7 +180,10 @@ void Publisher::FanOutLoop() {
       batch.swap(outgoing_);
     }
     for (auto& o : batch) {
-      if (!o.channel.empty()) bus_.Publish(o.channel, std::move(o.payload));
+      if (!o.channel.empty()) {
+        if (observer_) observer_(o.channel, o.payload);
+        bus_.Publish(o.channel, std::move(o.payload));
+      }
       bus_.Publish(std::string(bus::kFeedChannel), bus::EncodeFeedMessage(o.feed));
       metrics_.events_published.fetch_add(1, std::memory_order_relaxed);
     }

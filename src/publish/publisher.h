@@ -25,6 +25,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -59,6 +60,12 @@ class Publisher {
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
+
+  // Called on the fan-out thread for each committed job event just before
+  // it is published (the server keeps its windows current with it). Set
+  // once, before the first Submit.
+  using CommitObserver = std::function<void(std::string_view channel, std::string_view payload)>;
+  void SetCommitObserver(CommitObserver observer) { observer_ = std::move(observer); }
 
   // Commits and publishes everything already queued, then ends the threads.
   // Anything submitted afterwards is answered kUnavailable at once.
@@ -109,6 +116,7 @@ class Publisher {
   bus::Bus& bus_;
   Metrics& metrics_;
   const PublisherOptions options_;
+  CommitObserver observer_;
 
   std::mutex mu_;
   std::condition_variable wake_commit_;

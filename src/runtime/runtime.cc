@@ -144,7 +144,8 @@ class Runtime::Impl {
         ioc_(config_.http.threads),
         blocking_(kBlockingThreads),
         signals_(ioc_),
-        drain_(ioc_) {}
+        drain_(ioc_),
+        sweep_(ioc_) {}
 
   Result<void> Init() {
     if (log::Level level; log::ParseLevel(config_.log_level, &level)) log::SetLevel(level);
@@ -160,6 +161,14 @@ class Runtime::Impl {
     bus_ = std::move(*bus);
     hub_ = std::make_unique<sse::Hub>(*bus_);
     publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_);
+    // The in-process bus hands every commit to the hub at once; the others
+    // may poll, so the hub's windows hear of this process's commits first.
+    if (config_.sse_source != config::SseSource::kMemory) {
+      publisher_->SetCommitObserver([hub = hub_.get()](std::string_view channel,
+                                                       std::string_view payload) {
+        hub->OnLocalCommit(channel, payload);
+      });
+    }
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
                                                    *verifier_, blocking_, metrics_, *clock_});
     server_ = std::make_unique<http::Server>(ioc_, config_.http, *app_, metrics_);
@@ -172,6 +181,7 @@ class Runtime::Impl {
     if (auto listening = server_->Listen(); !listening) return listening.error();
     bus_->Start();
     server_->Start();
+    SweepWindows();
     workers_->Start();
     log::Info("herald {} listening on http://{}:{} (sse_source={}, db={})", HERALD_VERSION,
               config_.http.host, server_->port(), config::ToString(config_.sse_source),
@@ -211,12 +221,22 @@ class Runtime::Impl {
   publish::Publisher& publisher() { return *publisher_; }
 
  private:
+  void SweepWindows() {
+    sweep_.expires_after(std::chrono::seconds(5));
+    sweep_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      hub_->Sweep();
+      SweepWindows();
+    });
+  }
+
   void BeginStop() {
     if (stopping_) return;
     stopping_ = true;
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     server_->StopAccepting();
+    sweep_.cancel();
     hub_->StopAll();
     drain_deadline_ = std::chrono::steady_clock::now() + kDrainTimeout;
     WaitForDrain();
@@ -241,6 +261,7 @@ class Runtime::Impl {
   asio::thread_pool blocking_;
   asio::signal_set signals_;
   asio::steady_timer drain_;
+  asio::steady_timer sweep_;  // ends the windows of jobs nobody watches
   std::chrono::steady_clock::time_point drain_deadline_;
   bool stopping_ = false;  // only touched on the io_context
 

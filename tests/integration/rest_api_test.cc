@@ -909,5 +909,46 @@ TEST(RestApiTest, KeepAliveServesTwoRequestsOnOneConnection) {
   ::close(fd);
 }
 
+// POST /api/v1/progress: many updates in one request, one result per item in
+// order; bad items are refused alone; items for one job keep their order.
+TEST(RestApiTest, BatchProgressAnswersEveryItemInOrder) {
+  TestServer server;
+  int64_t job = server.CreateJob("alice");
+  int64_t other = server.CreateJob("bob");
+  auto worker = As("w", Role::kWorker);
+  std::string body = std::string("[") +
+      R"({"job_id":)" + std::to_string(job) + R"(,"progress":10,"message":"a"},)" +
+      R"({"job_id":)" + std::to_string(other) + R"(,"progress":30},)" +
+      R"({"job_id":)" + std::to_string(job) + R"(,"progress":5},)" +           // decreases: 409
+      R"({"job_id":)" + std::to_string(job + 999) + R"(,"progress":5},)" +     // no such job: 404
+      R"({"audit_id":)" + std::to_string(job) + R"(,"progress":50},)" +       // not an audit: 404
+      R"({"job_id":)" + std::to_string(job) + R"(,"progress":"x"},)" +         // bad field: 400
+      R"({"progress":1},)" +                                                  // no target: 400
+      R"({"job_id":)" + std::to_string(job) + R"(,"status":"completed"}])";
+  auto res = Request(server.port(), "POST", "/api/v1/progress", worker, body);
+  ASSERT_EQ(res.status, 202) << res.body;
+  json::array items = json::parse(res.body).as_array();
+  ASSERT_EQ(items.size(), 8u);
+  EXPECT_EQ(items[0].at("id").as_int64(), 2);
+  EXPECT_EQ(items[1].at("id").as_int64(), 2);
+  EXPECT_EQ(items[2].at("status").as_int64(), 409);
+  EXPECT_EQ(items[3].at("status").as_int64(), 404);
+  EXPECT_EQ(items[4].at("status").as_int64(), 404);
+  EXPECT_EQ(items[5].at("status").as_int64(), 400);
+  EXPECT_EQ(items[6].at("status").as_int64(), 400);
+  EXPECT_EQ(items[7].at("id").as_int64(), 3);
+  EXPECT_EQ(items[7].at("status").as_string(), "completed");
+  // Durable before the 202: the status endpoint shows the result at once.
+  auto status = Obj(Request(server.port(), "GET", Path("jobs", job, "/status"), worker).body);
+  EXPECT_EQ(status.at("status").as_string(), "completed");
+
+  ExpectError(Request(server.port(), "POST", "/api/v1/progress", As("alice"), "[]"), 403,
+              "users may not publish");
+  ExpectError(Request(server.port(), "POST", "/api/v1/progress", worker, "[]"), 400, "empty");
+  ExpectError(Request(server.port(), "POST", "/api/v1/progress", worker, R"({"job_id":1})"), 400,
+              "not an array");
+  EXPECT_EQ(Request(server.port(), "GET", "/api/v1/progress", worker).status, 405);
+}
+
 }  // namespace
 }  // namespace herald::test

@@ -1,0 +1,158 @@
+// The Publisher on fakes: a real SQLite store behind a decorator that can
+// fail, and a bus that records what was published.
+#include "publish/publisher.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/metrics.h"
+#include "fakes/failing_store.h"
+#include "fakes/fake_bus.h"
+
+namespace herald::publish {
+namespace {
+
+using test::FailingStore;
+using test::FakeBus;
+
+class PublisherTest : public ::testing::Test {
+ protected:
+  int64_t NewJob() {
+    auto applied = store_.CreateJob(store::NewJob{"t", "alice", "", "", 0});
+    EXPECT_TRUE(applied);
+    return applied->job.id;
+  }
+  static jobs::ProgressUpdate Progress(int p) {
+    jobs::ProgressUpdate u;
+    u.progress = p;
+    u.message = "step " + std::to_string(p);
+    return u;
+  }
+
+  FailingStore store_;
+  FakeBus bus_;
+  Metrics metrics_;
+};
+
+// Many callers at once: their updates share transactions, each job's keep
+// the order they were submitted in, and every answer comes once durable.
+TEST_F(PublisherTest, GroupCommitKeepsPerJobOrderAndAnswersOnlyWhenDurable) {
+  const int jobs = 4, per_job = 100;
+  std::vector<int64_t> ids;
+  for (int j = 0; j < jobs; ++j) ids.push_back(NewJob());
+  Publisher publisher(store_, bus_, metrics_);
+  bus_.Subscribe("job:progress:" + std::to_string(ids[0]));
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  bool all_durable = true;
+  std::vector<std::vector<int64_t>> seqs(jobs);
+  std::vector<std::thread> callers;
+  for (int j = 0; j < jobs; ++j) {
+    callers.emplace_back([&, j] {
+      for (int p = 1; p <= per_job; ++p) {
+        publisher.SubmitUpdates({store::JobUpdate{ids[j], Progress(p), false}},
+                                [&, j](Result<std::vector<store::UpdateOutcome>> r) {
+          std::lock_guard lock(mu);
+          ASSERT_TRUE(r);
+          ASSERT_TRUE(r->front()) << r->front().error().message;
+          const auto& applied = *r->front();
+          // Durable before the answer: the store already returns the event.
+          auto stored = store_.real().EventsAfter(ids[j], applied.event.seq - 1, 1);
+          all_durable = all_durable && stored && !stored->empty() &&
+                        stored->front().seq == applied.event.seq;
+          seqs[j].push_back(applied.event.seq);
+          ++answered;
+          cv.notify_all();
+        });
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return answered == jobs * per_job; }));
+  }
+  EXPECT_TRUE(all_durable);
+  for (int j = 0; j < jobs; ++j) {
+    ASSERT_EQ(seqs[j].size(), static_cast<size_t>(per_job));
+    for (int i = 0; i < per_job; ++i) EXPECT_EQ(seqs[j][i], i + 2) << "job " << j;  // 1 is creation
+    auto job = store_.real().GetJob(ids[j]);
+    EXPECT_EQ(job->progress, per_job);  // the last submitted is the last applied
+  }
+  // Fewer transactions than updates: callers shared them.
+  EXPECT_LT(store_.update_transactions(), jobs * per_job);
+  publisher.Stop();
+  // Published in commit order: the watched job's events are 2..101 in order.
+  std::vector<int64_t> published;
+  for (const auto& m : bus_.PublishedMessages()) {
+    if (m.channel != "job:progress:" + std::to_string(ids[0])) continue;
+    auto at = m.payload.find("\"seq\":");
+    published.push_back(std::stoll(m.payload.substr(at + 6)));
+  }
+  ASSERT_EQ(published.size(), static_cast<size_t>(per_job));
+  for (int i = 0; i < per_job; ++i) EXPECT_EQ(published[i], i + 2);
+}
+
+TEST_F(PublisherTest, AFailedTransactionAnswersEveryCallerInItAndPublishesNothing) {
+  int64_t id = NewJob();
+  Publisher publisher(store_, bus_, metrics_);
+  store_.FailNextUpdate(MakeError(Errc::kUnavailable, "database unavailable"));
+  auto failed = publisher.Update(id, Progress(10));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code, Errc::kUnavailable);
+  EXPECT_EQ(store_.real().GetJob(id)->last_seq, 1);  // nothing half-applied
+  auto ok = publisher.Update(id, Progress(10));  // recovers on the next call
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->event.seq, 2);
+  publisher.Stop();
+  int job_messages = 0;
+  for (const auto& m : bus_.PublishedMessages()) job_messages += m.channel.starts_with("job:");
+  EXPECT_EQ(job_messages, 1);
+}
+
+TEST_F(PublisherTest, ARefusedUpdateInABatchLeavesTheOthersApplied) {
+  int64_t id = NewJob();
+  Publisher publisher(store_, bus_, metrics_);
+  jobs::ProgressUpdate done;
+  done.status = jobs::JobStatus::kCompleted;
+  std::promise<Result<std::vector<store::UpdateOutcome>>> promise;
+  publisher.SubmitUpdates({{id, Progress(10), false},
+                           {id + 1000, Progress(10), false},  // no such job
+                           {id, Progress(5), false},          // progress may not decrease
+                           {id, done, false},
+                           {id, Progress(20), false},         // terminal: no more changes
+                           {id, Progress(10), true}},         // not an audit
+                          [&](auto r) { promise.set_value(std::move(r)); });
+  auto r = promise.get_future().get();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->size(), 6u);
+  EXPECT_TRUE((*r)[0]);
+  EXPECT_EQ((*r)[1].error().code, Errc::kNotFound);
+  EXPECT_EQ((*r)[2].error().code, Errc::kConflict);
+  ASSERT_TRUE((*r)[3]);
+  EXPECT_EQ((*r)[3]->event.seq, 3);
+  EXPECT_EQ((*r)[4].error().code, Errc::kConflict);
+  EXPECT_EQ((*r)[5].error().code, Errc::kNotFound);
+  auto events = store_.real().EventsAfter(id, 0, 10);
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->size(), 3u);  // created, 10, completed
+}
+
+TEST_F(PublisherTest, AfterStopEverySubmitIsRefusedAsUnavailable) {
+  int64_t id = NewJob();
+  Publisher publisher(store_, bus_, metrics_);
+  publisher.Stop();
+  auto r = publisher.Update(id, Progress(10));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::kUnavailable);
+}
+
+}  // namespace
+}  // namespace herald::publish
