@@ -248,7 +248,11 @@ void Hub::OnMessage(std::string_view channel, std::string_view payload) {
   std::lock_guard lock(mu_);
   auto it = channels_.find(name);
   if (it != channels_.end()) DeliverAll(it->second, event);
-  auto w = window_of_.find(name);
+  Remember(name, event);
+}
+
+void Hub::Remember(const std::string& channel, const EventPtr& event) {
+  auto w = window_of_.find(channel);
   if (w == window_of_.end()) return;
   auto window = windows_.find(w->second);
   if (Append(window->second, event)) return;
@@ -256,7 +260,7 @@ void Hub::OnMessage(std::string_view channel, std::string_view payload) {
   // store (and seeds a new one); the streams of this one refill on their own.
   window_of_.erase(w);
   windows_.erase(window);
-  if (it == channels_.end()) bus_.Unsubscribe(name);
+  if (!channels_.contains(channel)) bus_.Unsubscribe(channel);
 }
 
 void Hub::OnLocalCommit(std::string_view channel, std::string_view payload) {
@@ -267,13 +271,7 @@ void Hub::OnLocalCommit(std::string_view channel, std::string_view payload) {
   }
   EventPtr event = MakeProgressEvent(payload);
   std::lock_guard lock(mu_);
-  auto w = window_of_.find(name);
-  if (w == window_of_.end()) return;
-  auto window = windows_.find(w->second);
-  if (Append(window->second, event)) return;
-  window_of_.erase(w);
-  windows_.erase(window);
-  if (!channels_.contains(name)) bus_.Unsubscribe(name);
+  Remember(name, event);
 }
 
 void Hub::OnFeedMessage(std::string_view payload) {

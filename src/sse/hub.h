@@ -145,6 +145,8 @@ class Hub {
   StartPoint StartFor(const Window& window, std::optional<int64_t> resume) const;
   // false: the event cannot follow on (a gap, or no id); drop the window.
   bool Append(Window& window, const EventPtr& event);
+  // Appends to the channel's window, if any; drops the window on a gap.
+  void Remember(const std::string& channel, const EventPtr& event);
   void Trim(Window& window);
   void LeaveLocked(const std::string& channel, const Subscriber* subscriber);
   struct FeedMember {
