@@ -1,16 +1,25 @@
 #pragma once
-// Runs a blocking call (SQLite, DNS) on the blocking pool and resumes the
-// calling coroutine on its own executor (strand) with the result. The I/O
-// threads never wait on the database.
+// Ways for a coroutine on an I/O thread to wait for work done elsewhere
+// without blocking that thread: RunBlocking (a blocking call, on the
+// blocking pool) and AwaitCallback (a callback API such as the Publisher's).
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <memory>
+#include <optional>
 #include <type_traits>
 
 namespace herald::api {
 
+// Runs a blocking call (SQLite, DNS) on the blocking pool and resumes the
+// calling coroutine on its own executor (strand) with the result. The I/O
+// threads never wait on the database.
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool,
                                                              F f) {
@@ -20,19 +29,6 @@ boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread
       boost::asio::use_awaitable);
 }
 
-}  // namespace herald::api
-
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <optional>
-
-#include <functional>
-#include <memory>
-
-namespace herald::api {
 
 // Awaits a callback API: `start(done)` must call `done(value)` exactly once,
 // on any thread (the Publisher's Submit* calls). The coroutine resumes on

@@ -26,7 +26,7 @@ T Wait(Submit submit) {
 
 Publisher::Publisher(store::JobStore& store, bus::Bus& bus, Metrics& metrics,
                      PublisherOptions options)
-    : store_(store), bus_(bus), metrics_(metrics), options_(options) {
+    : store_(store), bus_(bus), metrics_(metrics), options_(std::move(options)) {
   committer_ = std::thread([this] { CommitLoop(); });
   fanout_ = std::thread([this] { FanOutLoop(); });
 }
@@ -181,7 +181,7 @@ void Publisher::FanOutLoop() {
     }
     for (auto& o : batch) {
       if (!o.channel.empty()) {
-        if (observer_) observer_(o.channel, o.payload);
+        if (options_.on_commit) options_.on_commit(o.channel, o.payload);
         bus_.Publish(o.channel, std::move(o.payload));
       }
       bus_.Publish(std::string(bus::kFeedChannel), bus::EncodeFeedMessage(o.feed));

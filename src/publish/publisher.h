@@ -42,9 +42,14 @@ class Bus;
 
 namespace herald::publish {
 
+// Called on the fan-out thread for each committed job event just before it
+// is published (the server keeps its hub's windows current with it).
+using CommitObserver = std::function<void(std::string_view channel, std::string_view payload)>;
+
 struct PublisherOptions {
   // Most updates one transaction commits; more wait for the next one.
   std::size_t max_batch = 1024;
+  CommitObserver on_commit;  // optional
 };
 
 class Publisher {
@@ -60,12 +65,6 @@ class Publisher {
   ~Publisher();
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
-
-  // Called on the fan-out thread for each committed job event just before
-  // it is published (the server keeps its windows current with it). Set
-  // once, before the first Submit.
-  using CommitObserver = std::function<void(std::string_view channel, std::string_view payload)>;
-  void SetCommitObserver(CommitObserver observer) { observer_ = std::move(observer); }
 
   // Commits and publishes everything already queued, then ends the threads.
   // Anything submitted afterwards is answered kUnavailable at once.
@@ -116,7 +115,6 @@ class Publisher {
   bus::Bus& bus_;
   Metrics& metrics_;
   const PublisherOptions options_;
-  CommitObserver observer_;
 
   std::mutex mu_;
   std::condition_variable wake_commit_;

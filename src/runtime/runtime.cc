@@ -160,15 +160,17 @@ class Runtime::Impl {
     if (!bus) return bus.error();
     bus_ = std::move(*bus);
     hub_ = std::make_unique<sse::Hub>(*bus_);
-    publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_);
+    publish::PublisherOptions publishing;
     // The in-process bus hands every commit to the hub at once; the others
     // may poll, so the hub's windows hear of this process's commits first.
     if (config_.sse_source != config::SseSource::kMemory) {
-      publisher_->SetCommitObserver([hub = hub_.get()](std::string_view channel,
-                                                       std::string_view payload) {
+      publishing.on_commit = [hub = hub_.get()](std::string_view channel,
+                                                std::string_view payload) {
         hub->OnLocalCommit(channel, payload);
-      });
+      };
     }
+    publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_,
+                                                      std::move(publishing));
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
                                                    *verifier_, blocking_, metrics_, *clock_});
     server_ = std::make_unique<http::Server>(ioc_, config_.http, *app_, metrics_);

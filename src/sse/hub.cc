@@ -81,12 +81,12 @@ bool Hub::JoinProgress(int64_t job_id, const std::string& channel, std::optional
     Members& members = channels_[channel];
     auto [it, created] = windows_.try_emplace(job_id);
     Window& window = it->second;
+    // An existing window holds the subscription (a job's channel never
+    // changes), so only a new one subscribes, and only if nobody else did.
     if (created) {
       window.channel = channel;
       window_of_[channel] = job_id;
       if (members.empty()) bus_.Subscribe(channel);
-    } else if (members.empty() && window.channel != channel) {
-      bus_.Subscribe(channel);  // a job's channel never changes; defensive
     }
     members.emplace(subscriber.get(), subscriber);
     window.empty_since.reset();

@@ -183,6 +183,47 @@ TEST(SseStreamTest, ReconnectAtTheTerminalEventGets204) {
   EXPECT_TRUE(sse->WaitClosed(2s));
 }
 
+// While a stream watches a job, the job's window in memory answers the next
+// connects (no database read): it must still refuse another user, a job of
+// the wrong kind, and answer the reconnect at the end with 204, as the
+// store path does.
+TEST(SseStreamTest, AdmissionFromALiveWindowChecksOwnerKindAndTheEnd) {
+  TestServer server;
+  int64_t id = server.CreateJob("alice");
+  auto alice = SseClient::Open(server.port(), StreamPath(id),
+                               TestServer::Bearer(TestServer::Token("alice")));
+  ASSERT_EQ(alice->status(), 200);
+  ASSERT_TRUE(alice->NextEvent(2s));  // the window is seeded by now
+  EXPECT_EQ(Request(server.port(), "GET", StreamPath(id),
+                    TestServer::Bearer(TestServer::Token("bob")))
+                .status,
+            403);
+  EXPECT_EQ(Request(server.port(), "GET", "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
+                    TestServer::Bearer(TestServer::Token("alice")))
+                .status,
+            404);
+  auto worker = SseClient::Open(server.port(), StreamPath(id),
+                                TestServer::Bearer(TestServer::Token("w", auth::Role::kWorker)));
+  ASSERT_EQ(worker->status(), 200);
+  ASSERT_EQ(server.Publish(id, R"({"status":"completed"})"), 202);
+  auto end = alice->NextEvent(2s);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->id, "2");
+  EXPECT_TRUE(alice->WaitClosed(2s));
+  // The window outlives its streams: the reconnect at the end gets 204 ...
+  auto headers = TestServer::Bearer(TestServer::Token("alice"));
+  headers.emplace_back("Last-Event-ID", "2");
+  EXPECT_EQ(Request(server.port(), "GET", StreamPath(id), headers).status, 204);
+  // ... and one before it the terminal event, then the end.
+  headers.back().second = "1";
+  auto late = SseClient::Open(server.port(), StreamPath(id), headers);
+  ASSERT_EQ(late->status(), 200);
+  auto e = late->NextEvent(2s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->id, "2");
+  EXPECT_TRUE(late->WaitClosed(2s));
+}
+
 TEST(SseStreamTest, ReplaysAfterLastEventIdWithoutGapsOrDuplicates) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
