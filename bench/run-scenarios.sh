@@ -36,8 +36,6 @@ HOLD=${HOLD:-0}
 LOADGEN_ARGS=${LOADGEN_ARGS:-}
 HEARTBEAT=${SSE_HEARTBEAT_SECONDS:-30}
 LOG_LEVEL=${HERALD_LOG_LEVEL:-warn}
-STARTUP_SECONDS=30
-STOP_SECONDS=10
 
 die() { echo "run-scenarios: $*" >&2; exit 2; }
 
@@ -47,82 +45,22 @@ for n in "$EVENTS" "$TIMEOUT"; do [[ $n =~ ^[0-9]+$ ]] || die "EVENTS and TIMEOU
 for s in $SCENARIOS; do [[ $s =~ ^[0-9]+:[0-9]+$ ]] || die "bad scenario '$s' (want streams:procs)"; done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX")
-SERVER_PID=""
+# Starting and stopping Herald is shared with the other benchmark scripts.
+# shellcheck source=bench/servers.sh
+source "$ROOT/bench/servers.sh"
 
 # shellcheck disable=SC2317  # Invoked by the EXIT trap.
 cleanup() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq $((STOP_SECONDS * 10))); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_all
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port below the ephemeral range that nobody listens on.
-free_port() {
-  local p
-  for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
-
-# First line of GET /healthz, e.g. "HTTP/1.1 200 OK".
-# shellcheck disable=SC2016  # The inner script expands $1 itself.
-healthz() {
-  timeout 2 bash -c '
-    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
-    printf "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" "$1" >&3
-    head -n1 <&3' _ "$1" 2>/dev/null || true
-}
-
-PORT=$(free_port) || die "no free port found"
-SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-
-# Each process may hold at most the hard limit of open files.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-echo "run-scenarios: starting $HERALD_BIN on 127.0.0.1:$PORT (db in $TMP)"
-HERALD_LISTEN="127.0.0.1:$PORT" \
-DATABASE_URL="sqlite://$TMP/herald.db" \
-SSE_HEARTBEAT_SECONDS="$HEARTBEAT" \
-HERALD_LOG_LEVEL="$LOG_LEVEL" \
-HERALD_MAX_STREAMS_PER_USER=0 \
-JWT_SECRET="$SECRET" \
-  "$HERALD_BIN" serve >"$TMP/server.log" 2>&1 &
-SERVER_PID=$!
-
-ready=""
-for _ in $(seq $((STARTUP_SECONDS * 5))); do
-  if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    cat "$TMP/server.log" >&2
-    die "server exited during startup"
-  fi
-  if [[ $(healthz "$PORT") == *" 200"* ]]; then
-    ready=1
-    break
-  fi
-  sleep 0.2
-done
-if [[ -z $ready ]]; then
-  tail -n 20 "$TMP/server.log" >&2
-  die "server not healthy after ${STARTUP_SECONDS}s"
-fi
-
-TOKEN=$(JWT_SECRET="$SECRET" timeout 10 "$HERALD_BIN" token --sub bench --role admin 2>/dev/null |
-        grep -oE '[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+' | head -n1) || true
-[[ -n $TOKEN ]] || die "could not mint a token with '$HERALD_BIN token --sub bench --role admin'"
+export SSE_HEARTBEAT_SECONDS=$HEARTBEAT HERALD_LOG_LEVEL=$LOG_LEVEL
+echo "run-scenarios: starting $HERALD_BIN (db in $TMP)"
+start_herald run || die "Herald did not start"
+TOKEN=$HERALD_TOKEN
 
 status=0
 results=()
@@ -150,7 +88,7 @@ for scenario in $SCENARIOS; do
   fi
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "run-scenarios: the server died; last log lines:" >&2
-    tail -n 20 "$TMP/server.log" >&2
+    tail -n 20 "$LOG" >&2
     status=1
     break
   fi

@@ -2,7 +2,8 @@
 # shellcheck disable=SC2317,SC2034  # Functions and variables here are used by the scripts that source this.
 # Starting and stopping the servers the benchmark scripts measure, on free
 # loopback ports with configs and logs in the caller's temp dir. Sourced by
-# bench/compare-peers.sh and bench/vs-nchan.sh; not a script of its own.
+# bench/compare-peers.sh, bench/vs-nchan.sh and bench/run-scenarios.sh; not
+# a script of its own.
 #
 # The caller sets TMP (a temp dir it removes) and calls stop_all from its
 # EXIT trap. Every start_* function:
