@@ -6,7 +6,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -164,9 +163,11 @@ asio::awaitable<void> Session(tcp::socket socket, const config::HttpConfig& conf
 
 }  // namespace
 
-Server::Server(asio::io_context& ioc, const config::HttpConfig& config, Handler& handler,
-               Metrics& metrics)
-    : ioc_(ioc), config_(config), handler_(handler), metrics_(metrics), acceptor_(ioc) {}
+Server::Server(asio::io_context& ioc, std::vector<asio::io_context*> connections,
+               const config::HttpConfig& config, Handler& handler, Metrics& metrics)
+    : ioc_(ioc),
+      connections_(std::move(connections)),
+      config_(config), handler_(handler), metrics_(metrics), acceptor_(ioc) {}
 
 Result<void> Server::Listen() {
   boost::system::error_code ec;
@@ -201,7 +202,8 @@ void Server::Start() {
         asio::steady_timer backoff(acceptor_.get_executor());
         bool warned = false;
         for (;;) {
-          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kNoThrow);
+          asio::io_context& home = *connections_[next_connection_];
+          auto [ec, socket] = co_await acceptor_.async_accept(home, kNoThrow);
           if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
           if (ec) {
             // Out of file descriptors (EMFILE) or similar: wait a little
@@ -213,6 +215,7 @@ void Server::Start() {
             continue;
           }
           warned = false;
+          next_connection_ = (next_connection_ + 1) % connections_.size();
           socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
           auto executor = socket.get_executor();
           asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),

@@ -1,6 +1,8 @@
 #pragma once
 // The HTTP/1.1 listener and connection loop (Beast, C++20 coroutines).
-// Each accepted socket gets its own strand; a connection serves keep-alive
+// Accepted sockets are dealt round-robin to the connection contexts, each
+// run by one thread (no strands: a connection, and the event stream it may
+// become, lives on one thread); a connection serves keep-alive
 // requests until the client closes, a limit is hit, or a handler takes the
 // socket for an event stream.
 //
@@ -12,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "common/errors.h"
 #include "config/config.h"
@@ -26,9 +29,10 @@ class Handler;
 
 class Server {
  public:
-  // All references must outlive the server.
-  Server(boost::asio::io_context& ioc, const config::HttpConfig& config, Handler& handler,
-         Metrics& metrics);
+  // All references must outlive the server. The acceptor runs on `ioc`;
+  // connections on `connections` (each run by exactly one thread).
+  Server(boost::asio::io_context& ioc, std::vector<boost::asio::io_context*> connections,
+         const config::HttpConfig& config, Handler& handler, Metrics& metrics);
 
   // Binds and listens; the error names the address.
   Result<void> Listen();
@@ -40,6 +44,8 @@ class Server {
 
  private:
   boost::asio::io_context& ioc_;
+  std::vector<boost::asio::io_context*> connections_;
+  std::size_t next_connection_ = 0;  // only touched by the accept loop
   const config::HttpConfig& config_;
   Handler& handler_;
   Metrics& metrics_;

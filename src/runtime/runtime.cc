@@ -141,7 +141,7 @@ class Runtime::Impl {
   Impl(const config::Config& config, const Clock* clock)
       : config_(config),
         clock_(clock ? clock : &system_clock_),
-        ioc_(config_.http.threads),
+        ioc_(1),
         blocking_(kBlockingThreads),
         signals_(ioc_),
         drain_(ioc_),
@@ -173,7 +173,16 @@ class Runtime::Impl {
                                                       std::move(publishing));
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
                                                    *verifier_, blocking_, metrics_, *clock_});
-    server_ = std::make_unique<http::Server>(ioc_, config_.http, *app_, metrics_);
+    // One context and one thread per I/O thread for the connections (and the
+    // streams they become); ioc_ keeps the acceptor, the bus and the timers.
+    std::vector<asio::io_context*> connections;
+    for (int i = 0; i < config_.http.threads; ++i) {
+      auto& context = connection_contexts_.emplace_back(std::make_unique<asio::io_context>(1));
+      connection_work_.emplace_back(asio::make_work_guard(*context));
+      connections.push_back(context.get());
+    }
+    server_ = std::make_unique<http::Server>(ioc_, std::move(connections), config_.http, *app_,
+                                             metrics_);
     workers_ = std::make_unique<worker::WorkerPool>(*store_, *publisher_,
                                                     MakePoolOptions(config_, config_.workers));
     return {};
@@ -188,8 +197,10 @@ class Runtime::Impl {
     log::Info("herald {} listening on http://{}:{} (sse_source={}, db={})", HERALD_VERSION,
               config_.http.host, server_->port(), config::ToString(config_.sse_source),
               config_.database_url.substr(0, config_.database_url.find(':')));
-    // The io_context has work (the acceptor) until RequestStop.
-    for (int i = 0; i < config_.http.threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+    // The io_contexts have work (the acceptor, the guards) until RequestStop.
+    threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& context : connection_contexts_)
+      threads_.emplace_back([c = context.get()] { c->run(); });
     return {};
   }
 
@@ -247,7 +258,9 @@ class Runtime::Impl {
   void WaitForDrain() {
     bool drained = metrics_.streams_open.load() == 0 && metrics_.notify_streams_open.load() == 0;
     if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
-      // Idle keep-alive connections are dropped with the io_context.
+      // Idle keep-alive connections are dropped with the io_contexts.
+      for (auto& work : connection_work_) work.reset();
+      for (auto& context : connection_contexts_) context->stop();
       ioc_.stop();
       return;
     }
@@ -260,6 +273,8 @@ class Runtime::Impl {
   const Clock* clock_;
   Metrics metrics_;
   asio::io_context ioc_;
+  std::vector<std::unique_ptr<asio::io_context>> connection_contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> connection_work_;
   asio::thread_pool blocking_;
   asio::signal_set signals_;
   asio::steady_timer drain_;

@@ -3,12 +3,17 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <random>
 
 #include "common/log.h"
 #include "common/metrics.h"
 #include "sse/event_format.h"
+#include "sse/stream_shard.h"
 
 namespace herald::sse {
 namespace asio = boost::asio;
@@ -28,19 +33,31 @@ std::chrono::milliseconds Jittered(std::chrono::milliseconds interval) {
 // even take that is cut off this much later.
 constexpr auto kTimeoutGrace = std::chrono::seconds(5);
 
+// How late the shard may wake a stream: a tenth of its shortest interval,
+// between 5 ms and 1 s (30 s heartbeats are sent within a second).
+std::chrono::milliseconds Resolution(const StreamOptions& options) {
+  auto shortest = std::min(options.heartbeat, options.max_duration);
+  return std::clamp<std::chrono::milliseconds>(shortest / 10, std::chrono::milliseconds(5),
+                                               std::chrono::milliseconds(1000));
+}
+
+// A frame plus the response head: at most this many buffers per write
+// (Stream::Accept keeps at most max_queued_events, 64 by default).
+constexpr std::size_t kMaxIov = 128;
+
 }  // namespace
 
 Stream::Stream(asio::ip::tcp::socket socket, const StreamOptions& options, Metrics& metrics,
                std::string label)
     : socket_(std::move(socket)),
-      timer_(socket_.get_executor()),
+      shard_(StreamShard::For(socket_.get_executor())),
       options_(options),
       metrics_(metrics),
       label_(std::move(label)) {
   metrics_.streams_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-Stream::~Stream() = default;
+Stream::~Stream() { shard_.Remove(this); }
 
 void Stream::Start(std::string head, int64_t last_seq, bool finished) {
   asio::post(socket_.get_executor(), [self = shared_from_this(), head = std::move(head),
@@ -49,12 +66,7 @@ void Stream::Start(std::string head, int64_t last_seq, bool finished) {
   });
 }
 
-void Stream::Deliver(EventPtr event) {
-  asio::post(socket_.get_executor(),
-             [self = shared_from_this(), event = std::move(event)]() mutable {
-               self->Enqueue(std::move(event));
-             });
-}
+void Stream::Deliver(EventPtr event) { shard_.Deliver(shared_from_this(), std::move(event)); }
 
 void Stream::Stop() {
   asio::post(socket_.get_executor(),
@@ -83,6 +95,7 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
   last_write_ = now;
   WatchPeer();
   ArmTimer(std::min(deadline_, now + Jittered(options_.heartbeat)));
+  shard_.Add(this, Resolution(options_));
   Flush();
 }
 
@@ -139,22 +152,68 @@ void Stream::Accept(EventPtr event) {
   }
   if (event->terminal) terminal_queued_ = true;
   queue_.push_back(std::move(event));
-  Flush();
+  // In a drain the stream is written once, after every event of the burst.
+  if (shard_.draining()) {
+    shard_.FlushLater(this);
+  } else {
+    Flush();
+  }
 }
 
 void Stream::Flush() {
   if (writing_ || closed_ || !started_) return;
-  buffers_.clear();
-  if (!head_.empty()) buffers_.push_back(asio::buffer(head_));
-  // Everything queued goes out in one gather write: with TCP_NODELAY on,
-  // a burst still leaves as few segments as Nagle would make.
-  inflight_.swap(queue_);
-  for (const auto& e : inflight_) buffers_.push_back(asio::buffer(e->wire));
-  if (buffers_.empty()) {
+  if (queue_.empty() && head_.empty()) {
     if (finished_) Close("completed", false);
     return;
   }
+  // Everything queued goes out in one gather write: with TCP_NODELAY on,
+  // a burst still leaves as few segments as Nagle would make.
+  inflight_.swap(queue_);
+  iovec iov[kMaxIov];
+  std::size_t count = 0;
+  std::size_t total = 0;
+  auto add = [&](std::string_view bytes) {
+    if (count == kMaxIov) return;
+    iov[count++] = iovec{const_cast<char*>(bytes.data()), bytes.size()};
+    total += bytes.size();
+  };
+  if (!head_.empty()) add(head_);
+  for (const auto& e : inflight_) add(e->wire);
+  if (count == kMaxIov) {
+    // More than fits one sendmsg (a huge max_queued_events): the rest go back.
+    std::size_t taken = count - (head_.empty() ? 0 : 1);
+    queue_.insert(queue_.begin(), inflight_.begin() + static_cast<std::ptrdiff_t>(taken),
+                  inflight_.end());
+    inflight_.resize(taken);
+  }
+  // Try the write now: the socket buffer nearly always takes it whole, and
+  // then no asynchronous operation (an allocation, a completion) is needed.
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = count;
+  ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    writing_ = true;  // OnWritten expects a write to have been in flight
+    OnWritten(boost::system::error_code(errno, boost::system::system_category()));
+    return;
+  }
+  std::size_t done = sent < 0 ? 0 : static_cast<std::size_t>(sent);
   writing_ = true;
+  if (done == total) {
+    OnWritten({});
+    return;
+  }
+  // The rest waits for the socket to drain.
+  buffers_.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    if (done >= iov[i].iov_len) {
+      done -= iov[i].iov_len;
+      continue;
+    }
+    buffers_.push_back(asio::const_buffer(static_cast<const char*>(iov[i].iov_base) + done,
+                                          iov[i].iov_len - done));
+    done = 0;
+  }
   asio::async_write(socket_, buffers_,
                     [self = shared_from_this()](const boost::system::error_code& ec,
                                                 std::size_t) { self->OnWritten(ec); });
@@ -187,6 +246,7 @@ void Stream::OnWritten(const boost::system::error_code& ec) {
   inflight_.clear();
   if (inflight_.capacity() > 16) inflight_.shrink_to_fit();
   if (buffers_.capacity() > 16) std::vector<asio::const_buffer>().swap(buffers_);
+  buffers_.clear();
   if (ended) {
     Close(timed_out_ ? "timeout" : (failed ? "failed" : "completed"), false);
     return;
@@ -209,16 +269,7 @@ void Stream::WatchPeer() {
                           });
 }
 
-void Stream::ArmTimer(Clock::time_point at) {
-  timer_.expires_at(at);
-  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closed_) return;
-    self->OnTimer();
-  });
-}
-
-void Stream::OnTimer() {
-  auto now = Clock::now();
+void Stream::OnTimer(Clock::time_point now) {
   if (timed_out_) {
     Close("timeout", true);  // the client did not take the timeout event in time
     return;
@@ -253,7 +304,8 @@ void Stream::Close(std::string_view reason, bool client_gone) {
   if (closed_) return;
   closed_ = true;
   boost::system::error_code ignored;
-  timer_.cancel();
+  shard_.Remove(this);
+  wake_at_ = Clock::time_point::max();
   if (!client_gone) socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   socket_.close(ignored);
   queue_.clear();

@@ -1,16 +1,16 @@
 #pragma once
-// One open SSE response: a socket, a timer and a short queue of shared
-// event buffers. After the request is parsed the HTTP layer hands the bare
-// socket over, so an idle stream keeps no parser, no read buffer and no
-// coroutine frame; its timer fires once per heartbeat interval whatever the
-// event rate, so no per-stream work grows with time.
+// One open SSE response: a socket and a short queue of shared event
+// buffers. After the request is parsed the HTTP layer hands the bare socket
+// over, so an idle stream keeps no parser, no read buffer, no coroutine
+// frame and no timer of its own: its StreamShard (one per I/O thread) wakes
+// it when a heartbeat or its deadline is due, and hands it its events.
 //
-// All state lives on the socket's strand. Deliver/Start/Stop may be called
-// from any thread: they post. Owned by its pending handlers (each captures
-// shared_from_this); the Hub holds only a weak_ptr.
+// The socket's executor must be a single-threaded io_context's: all state
+// lives on that thread. Deliver/Start/Stop may be called from any thread.
+// Owned by its pending handlers (each captures shared_from_this) and by
+// deliveries in flight; the Hub holds only a weak_ptr.
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -25,6 +25,8 @@ struct Metrics;
 }
 
 namespace herald::sse {
+
+class StreamShard;
 
 struct StreamOptions {
   std::chrono::milliseconds heartbeat{30000};
@@ -67,6 +69,8 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
 
  private:
   using Clock = std::chrono::steady_clock;
+  friend class StreamShard;
+  static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
 
   void DoStart(std::string head, int64_t last_seq, bool finished);
   void Enqueue(EventPtr event);
@@ -75,12 +79,12 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   void Flush();
   void OnWritten(const boost::system::error_code& ec);
   void WatchPeer();
-  void ArmTimer(Clock::time_point at);
-  void OnTimer();
+  void ArmTimer(Clock::time_point at) { wake_at_ = at; }
+  void OnTimer(Clock::time_point now);
   void Close(std::string_view reason, bool client_gone);
 
   boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer timer_;
+  StreamShard& shard_;
   const StreamOptions& options_;
   Metrics& metrics_;
   std::string label_;
@@ -96,6 +100,9 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   int64_t last_seq_ = 0;
   Clock::time_point deadline_;    // max duration; then Stream timeout
   Clock::time_point last_write_;  // heartbeats count from here
+  Clock::time_point wake_at_ = Clock::time_point::max();  // the shard calls OnTimer then
+  std::size_t shard_slot_ = kNoSlot;
+  bool flush_pending_ = false;   // in the shard's list of streams to write
   bool started_ = false;
   bool writing_ = false;
   bool finished_ = false;        // end once the queue is written

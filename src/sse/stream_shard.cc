@@ -1,0 +1,129 @@
+#include "sse/stream_shard.h"
+
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+
+#include "sse/stream.h"
+
+namespace herald::sse {
+namespace asio = boost::asio;
+
+asio::execution_context::id StreamShard::id;
+
+StreamShard::StreamShard(asio::execution_context& context)
+    : asio::execution_context::service(context) {}
+
+StreamShard::~StreamShard() = default;
+
+StreamShard& StreamShard::For(const asio::any_io_executor& executor) {
+  auto& context = asio::query(executor, asio::execution::context);
+  auto& shard = asio::use_service<StreamShard>(context);
+  // Every stream of a context passes the same executor; the first one made
+  // the shard (on the context's own thread or before it ran).
+  std::lock_guard lock(shard.mu_);
+  if (!shard.executor_) shard.executor_ = executor;
+  return shard;
+}
+
+void StreamShard::shutdown() {
+  // The context is going away: let go of the streams (they own their
+  // sockets, which belong to it) before its services are destroyed.
+  std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>> inbox;
+  {
+    std::lock_guard lock(mu_);
+    shut_down_ = true;
+    inbox.swap(inbox_);
+  }
+  draining_items_.clear();
+  dirty_.clear();
+  streams_.clear();
+  timer_.reset();
+}
+
+void StreamShard::Deliver(std::shared_ptr<Stream> stream, EventPtr event) {
+  std::lock_guard lock(mu_);
+  if (shut_down_) return;
+  inbox_.emplace_back(std::move(stream), std::move(event));
+  if (drain_posted_) return;
+  drain_posted_ = true;
+  asio::post(executor_, [this] { Drain(); });
+}
+
+void StreamShard::Drain() {
+  {
+    std::lock_guard lock(mu_);
+    drain_posted_ = false;
+    draining_items_.swap(inbox_);
+  }
+  draining_ = true;
+  for (auto& [stream, event] : draining_items_) stream->Enqueue(std::move(event));
+  draining_ = false;
+  // The streams are still held by draining_items_: the raw pointers are safe.
+  for (Stream* stream : dirty_) {
+    stream->flush_pending_ = false;
+    stream->Flush();
+  }
+  dirty_.clear();
+  // Keep the vector's capacity for the next burst, not its references.
+  draining_items_.clear();
+  if (draining_items_.capacity() > 4096) {
+    std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>>().swap(draining_items_);
+  }
+}
+
+void StreamShard::FlushLater(Stream* stream) {
+  if (stream->flush_pending_) return;
+  stream->flush_pending_ = true;
+  dirty_.push_back(stream);
+}
+
+void StreamShard::Add(Stream* stream, std::chrono::milliseconds resolution) {
+  stream->shard_slot_ = streams_.size();
+  streams_.push_back(stream);
+  if (resolution < tick_) tick_ = resolution;
+  if (!ticking_) ArmTick();
+}
+
+void StreamShard::Remove(Stream* stream) {
+  const std::size_t slot = stream->shard_slot_;
+  if (slot >= streams_.size() || streams_[slot] != stream) return;
+  streams_[slot] = streams_.back();
+  streams_[slot]->shard_slot_ = slot;
+  streams_.pop_back();
+  stream->shard_slot_ = Stream::kNoSlot;
+}
+
+void StreamShard::ArmTick() {
+  if (!timer_) timer_.emplace(executor_);
+  ticking_ = true;
+  timer_->expires_after(tick_);
+  timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || shut_down_) {
+      ticking_ = false;
+      return;
+    }
+    Tick();
+  });
+}
+
+void StreamShard::Tick() {
+  const auto now = std::chrono::steady_clock::now();
+  // Backwards: a stream that closes swaps the last one into its slot, and
+  // that one has been looked at already.
+  for (std::size_t i = streams_.size(); i-- > 0;) {
+    if (i >= streams_.size()) continue;
+    Stream* stream = streams_[i];
+    if (now < stream->wake_at_) continue;
+    auto keep = stream->shared_from_this();  // OnTimer may close it
+    stream->OnTimer(now);
+  }
+  // With no streams the context may run out of work and return.
+  if (streams_.empty()) {
+    ticking_ = false;
+    return;
+  }
+  ArmTick();
+}
+
+}  // namespace herald::sse
