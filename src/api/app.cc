@@ -63,7 +63,8 @@ App::App(AppDeps deps)
     : d_(deps),
       limiter_(deps.config.http.rate_limit, deps.config.http.rate_burst),
       progress_streams_(d_.hub, d_.bus, d_.store, d_.blocking, progress_options_, d_.metrics,
-                        d_.hub.options().window_events) {
+                        d_.hub.options().window_events),
+      feed_streams_(d_.hub, d_.bus, d_.store, d_.blocking, notify_options_, d_.metrics) {
   auto heartbeat = [](std::string_view text) {
     auto e = std::make_shared<sse::Event>();
     e->comment = true;

@@ -11,6 +11,7 @@
 #include "api/rate_limiter.h"
 #include "common/errors.h"
 #include "http/handler.h"
+#include "sse/feed_streams.h"
 #include "sse/progress_streams.h"
 #include "sse/stream.h"
 #include "store/job_store.h"
@@ -99,6 +100,7 @@ class App final : public http::Handler {
   sse::StreamOptions progress_options_;
   sse::StreamOptions notify_options_;
   sse::ProgressStreams progress_streams_;
+  sse::FeedStreams feed_streams_;
 };
 
 }  // namespace herald::api

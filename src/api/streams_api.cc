@@ -1,13 +1,7 @@
 // The two event streams: a job's progress and a user's notifications.
-//
-// The progress stream is opened by sse::ProgressStreams (join, window or
-// store, refill, live). The notification stream below:
-// Ordering without gaps or duplicates: a stream joins the Hub, and waits
-// until the bus really hears the channel (a Redis SUBSCRIBE is confirmed),
-// *before* it reads the store. Whatever is published after the read arrives live;
-// whatever was committed before it is in the read; the overlap is removed
-// by sequence number in Stream::Start. Each event carries its full state,
-// so a gap can only come from retention, never from a race.
+// Here the request is checked (auth, visibility, Last-Event-ID); the
+// socket is then handed to sse::ProgressStreams or sse::FeedStreams, which
+// hold the opening protocol (join, window or store, refill, live).
 
 #include <boost/asio/post.hpp>
 
@@ -34,8 +28,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr int kReplayBatch = 1000;
-
 Outcome ErrorOutcome(const Error& e) {
   return Outcome{Reply::FromError(e), {}};
 }
@@ -50,13 +42,6 @@ Result<std::optional<int64_t>> LastEventId(const Request& r) {
   if (ec != std::errc() || p != text->data() + text->size() || v < 0)
     return MakeError(Errc::kBadRequest, "Last-Event-ID must be a non-negative integer");
   return std::optional<int64_t>{v};
-}
-
-// The notification stream's "unexpected fault" frame; see
-// sse/progress_streams.cc for why a stream says so instead of a 5xx.
-std::string InternalErrorFrame(std::string_view label, const Error& error) {
-  log::Error("SSE stream for {} failed: {}", label, error.message);
-  return sse::FormatEvent(std::nullopt, "error", sse::kInternalErrorData);
 }
 
 }  // namespace
@@ -104,12 +89,11 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
 
   sse::ProgressOpen open;
   open.job_id = id;
-  open.label = std::string(info->audit ? "audit " : "job ") + std::to_string(id);
-  open.channel = jobs::ChannelFor(info->audit ? jobs::kAuditType : "job", id);
+  open.audit = info->audit;
   open.resume = *last_event_id;
   open.head = StreamHead(r);
   Outcome outcome;
-  outcome.stream = [this, open = std::move(open)](tcp::socket socket) mutable {
+  outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
     progress_streams_.Open(std::move(socket), std::move(open));
   };
   co_return outcome;
@@ -118,52 +102,14 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
 asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Principal& p) {
   auto last_event_id = LastEventId(r);
   if (!last_event_id) co_return ErrorOutcome(last_event_id.error());
-  std::string head = StreamHead(r) + ":ok\n\n";
-  std::optional<int64_t> resume = *last_event_id;
-  std::string user = p.subject;
-  bool admin = p.is_admin();
-
+  sse::FeedOpen open;
+  open.user = p.subject;
+  open.admin = p.is_admin();
+  open.resume = *last_event_id;
+  open.head = StreamHead(r) + ":ok\n\n";
   Outcome outcome;
-  outcome.stream = [this, user, admin, resume, head = std::move(head)](tcp::socket socket) mutable {
-    std::string label = "notifications of " + user;
-    auto stream =
-        std::make_shared<sse::Stream>(std::move(socket), notify_options_, d_.metrics, label);
-    d_.metrics.notify_streams_open.fetch_add(1, std::memory_order_relaxed);
-    sse::Hub& hub = d_.hub;
-    Metrics& metrics = d_.metrics;
-    stream->SetOnClose([&hub, &metrics, raw = stream.get()] {
-      hub.LeaveFeed(raw);
-      metrics.notify_streams_open.fetch_sub(1, std::memory_order_relaxed);
-    });
-    hub.JoinFeed(user, admin, stream);
-    log::Info("SSE connection established for {}", label);
-
-    auto read = [this, stream, user, admin, resume, head = std::move(head)]() mutable {
-      auto latest = d_.store.LatestFeedId();
-      if (!latest) {
-        stream->Start(head + InternalErrorFrame("notifications of " + user, latest.error()), 0,
-                      true);
-        return;
-      }
-      int64_t from = *latest;
-      if (resume && *resume < *latest) {
-        int64_t after = *resume;
-        for (;;) {
-          auto entries = d_.store.FeedFor(user, admin, after, kReplayBatch);
-          if (!entries) break;
-          for (const auto& e : *entries) {
-            head += sse::FormatEvent(e.id, e.event, e.data);
-            after = e.id;
-          }
-          if (entries->size() < static_cast<size_t>(kReplayBatch)) break;
-        }
-        from = std::max(after, *latest);
-      }
-      stream->Start(std::move(head), from, false);
-    };
-    d_.bus.WhenSubscribed(std::string(bus::kFeedChannel), [this, read = std::move(read)]() mutable {
-      asio::post(d_.blocking, std::move(read));
-    });
+  outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
+    feed_streams_.Open(std::move(socket), std::move(open));
   };
   co_return outcome;
 }

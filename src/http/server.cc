@@ -26,6 +26,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+using HttpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -62,7 +63,7 @@ bhttp::response<bhttp::string_body> ToResponse(Reply&& reply, int version, bool 
 }
 
 // Answers a request that could not be parsed, then the connection closes.
-asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status, std::string_view msg,
+asio::awaitable<void> WriteError(HttpStream& stream, int status, std::string_view msg,
                                  Metrics& metrics) {
   auto res = ToResponse(Reply::Error(status, msg), 11, false);
   stream.expires_after(std::chrono::seconds(5));
@@ -78,7 +79,7 @@ asio::awaitable<void> WriteError(beast::tcp_stream& stream, int status, std::str
 constexpr std::size_t kLingerBytes = 16 * 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
-asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+asio::awaitable<void> LingeringClose(HttpStream& stream) {
   boost::system::error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec) co_return;
@@ -92,12 +93,12 @@ asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
   }
 }
 
-asio::awaitable<void> Session(tcp::socket socket, const config::HttpConfig& config,
+asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
                               Handler& handler, Metrics& metrics) {
   boost::system::error_code ec;
   std::string remote;
   if (auto ep = socket.remote_endpoint(ec); !ec) remote = ep.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
+  HttpStream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
 

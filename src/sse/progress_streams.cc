@@ -16,6 +16,14 @@ namespace {
 
 constexpr int kReplayBatch = 1000;
 
+std::string ChannelOf(int64_t job_id, bool audit) {
+  return jobs::ChannelFor(audit ? jobs::kAuditType : "job", job_id);
+}
+
+std::string LabelOf(int64_t job_id, bool audit) {
+  return std::string(audit ? "audit " : "job ") + std::to_string(job_id);
+}
+
 // The contract's "unexpected fault": the job was readable a moment ago, so
 // the request was valid; the stream opens, says so, and ends. EventSource
 // then reconnects after `retry` and resumes, where a 5xx would make it give
@@ -38,32 +46,39 @@ ProgressStreams::ProgressStreams(Hub& hub, bus::Bus& bus, store::JobStore& store
       metrics_(metrics),
       window_events_(window_events) {}
 
-void ProgressStreams::Open(asio::ip::tcp::socket socket, ProgressOpen request) {
-  auto stream = std::make_shared<Stream>(std::move(socket), options_, metrics_, request.label);
+void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
+  auto stream =
+      std::make_shared<Stream>(std::move(socket), options_, metrics_, *this,
+                               LabelOf(request.job_id, request.audit), request.job_id, request.audit);
   metrics_.streams_open.fetch_add(1, std::memory_order_relaxed);
-  stream->SetOnClose([this, channel = request.channel, raw = stream.get()] {
-    hub_.Leave(channel, raw);
-    metrics_.streams_open.fetch_sub(1, std::memory_order_relaxed);
-  });
-  const int64_t id = request.job_id;
-  stream->SetRefill([this, id](int64_t after, std::function<void(std::vector<EventPtr>)> done) {
-    asio::post(blocking_, [this, id, after, done = std::move(done)] {
-      std::vector<EventPtr> missing;
-      auto events = store_.EventsAfter(id, after, kReplayBatch);
-      if (events) {
-        for (const auto& e : *events) missing.push_back(MakeProgressEvent(e.payload));
-      } else {
-        log::Warn("SSE refill for job {} failed: {}", id, events.error().message);
-      }
-      done(std::move(missing));
-    });
-  });
-  log::Info("SSE connection established for {}", request.label);
+  log::Info("SSE connection established for {}", stream->label());
+  const std::string channel = ChannelOf(request.job_id, request.audit);
   auto shared = std::make_shared<ProgressOpen>(std::move(request));
   const bool load = hub_.JoinProgress(
-      shared->job_id, shared->channel, shared->resume, stream,
+      shared->job_id, channel, shared->resume, stream,
       [this, stream, shared](StartPoint start) { Begin(stream, *shared, std::move(start)); });
-  if (load) Load(shared->job_id, shared->channel);
+  if (load) Load(shared->job_id, channel);
+}
+
+void ProgressStreams::Closed(Stream& stream) {
+  // The channel is not kept per stream (every byte of an idle stream
+  // counts): it follows from the job, as when it was opened.
+  hub_.Leave(ChannelOf(stream.job_id(), stream.audit()), &stream);
+  metrics_.streams_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ProgressStreams::Refill(Stream& stream, int64_t after,
+                             std::function<void(std::vector<EventPtr>)> done) {
+  asio::post(blocking_, [this, id = stream.job_id(), after, done = std::move(done)] {
+    std::vector<EventPtr> missing;
+    auto events = store_.EventsAfter(id, after, kReplayBatch);
+    if (events) {
+      for (const auto& e : *events) missing.push_back(MakeProgressEvent(e.payload));
+    } else {
+      log::Warn("SSE refill for job {} failed: {}", id, events.error().message);
+    }
+    done(std::move(missing));
+  });
 }
 
 void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
@@ -109,7 +124,7 @@ void ProgressStreams::ReadFromStore(const std::shared_ptr<Stream>& stream,
   std::string head = request.head;
   auto job = store_.GetJob(id);
   if (!job) {
-    stream->Start(head + InternalErrorFrame(request.label, job.error()), 0, true);
+    stream->Start(head + InternalErrorFrame(stream->label(), job.error()), 0, true);
     return;
   }
   std::vector<EventPtr> frames;

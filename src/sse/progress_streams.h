@@ -17,7 +17,6 @@
 //
 // Thread-safe; Open may be called on any I/O thread.
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <cstdint>
@@ -25,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "common/tcp_socket.h"
 #include "sse/hub.h"
 #include "sse/stream.h"
 
@@ -42,13 +42,12 @@ namespace herald::sse {
 
 struct ProgressOpen {
   int64_t job_id = 0;
-  std::string channel;  // "audit:progress:{id}" / "job:progress:{id}"
-  std::string label;    // "audit 12", for log lines
+  bool audit = false;
   std::optional<int64_t> resume;  // Last-Event-ID
   std::string head;     // response header and retry, written first
 };
 
-class ProgressStreams {
+class ProgressStreams final : public StreamOwner {
  public:
   // All must outlive this object. `window_events`: how many events a
   // seeded window starts with (the Hub's HubOptions::window_events).
@@ -56,7 +55,11 @@ class ProgressStreams {
                   boost::asio::thread_pool& blocking, const StreamOptions& options,
                   Metrics& metrics, std::size_t window_events);
 
-  void Open(boost::asio::ip::tcp::socket socket, ProgressOpen request);
+  void Open(TcpSocket socket, ProgressOpen request);
+
+  void Closed(Stream& stream) override;
+  void Refill(Stream& stream, int64_t after_seq,
+              std::function<void(std::vector<EventPtr>)> done) override;
 
  private:
   void Load(int64_t job_id, const std::string& channel);

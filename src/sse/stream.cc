@@ -47,13 +47,16 @@ constexpr std::size_t kMaxIov = 128;
 
 }  // namespace
 
-Stream::Stream(asio::ip::tcp::socket socket, const StreamOptions& options, Metrics& metrics,
-               std::string label)
+Stream::Stream(TcpSocket socket, const StreamOptions& options, Metrics& metrics,
+               StreamOwner& owner, std::string label, int64_t job_id, bool audit)
     : socket_(std::move(socket)),
       shard_(StreamShard::For(socket_.get_executor())),
       options_(options),
       metrics_(metrics),
-      label_(std::move(label)) {
+      owner_(&owner),
+      label_(std::move(label)),
+      job_id_(job_id),
+      audit_(audit) {
   metrics_.streams_total.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -77,7 +80,7 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
   if (closed_) return;
   started_ = true;
   finished_ = finished;
-  head_ = std::move(head);
+  if (!head.empty()) head_ = std::make_unique<std::string>(std::move(head));
   last_seq_ = last_seq;
   // Events that arrived while the replay was read: keep only the new ones.
   // The replay covered everything up to last_seq.
@@ -102,17 +105,17 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
 void Stream::Enqueue(EventPtr event) {
   if (closed_ || terminal_queued_) return;
   if (started_ && event->seq != 0) {
-    if (refilling_) {
-      held_.push_back(std::move(event));
+    if (held_) {
+      held_->push_back(std::move(event));
       return;
     }
     if (event->seq <= last_seq_) return;  // already sent (replay overlap)
-    if (refill_ && last_seq_ > 0 && event->seq > last_seq_ + 1) {
+    if (job_id_ != 0 && last_seq_ > 0 && event->seq > last_seq_ + 1) {
       log::Info("SSE {}: events {}..{} did not come over the bus; reading them from the store",
                 label_, last_seq_ + 1, event->seq - 1);
-      refilling_ = true;
-      held_.push_back(std::move(event));
-      refill_(last_seq_, [self = shared_from_this()](std::vector<EventPtr> events) {
+      held_ = std::make_unique<std::vector<EventPtr>>();
+      held_->push_back(std::move(event));
+      owner_->Refill(*this, last_seq_, [self = shared_from_this()](std::vector<EventPtr> events) {
         asio::post(self->socket_.get_executor(), [self, events = std::move(events)]() mutable {
           self->EndRefill(std::move(events));
         });
@@ -125,12 +128,11 @@ void Stream::Enqueue(EventPtr event) {
 }
 
 void Stream::EndRefill(std::vector<EventPtr> events) {
-  refilling_ = false;
-  std::vector<EventPtr> held;
-  held.swap(held_);
+  auto held = std::move(held_);
+  if (!held) return;
   // No gap check here: what the store no longer has (retention) or could
   // not read is skipped rather than asked for again.
-  for (auto* batch : {&events, &held}) {
+  for (auto* batch : {&events, held.get()}) {
     for (auto& e : *batch) {
       if (closed_ || terminal_queued_) return;
       if (e->seq != 0 && e->seq <= last_seq_) continue;
@@ -141,9 +143,10 @@ void Stream::EndRefill(std::vector<EventPtr> events) {
 }
 
 void Stream::Accept(EventPtr event) {
-  if (queue_.size() >= options_.max_queued_events) {
-    // Conflate: the oldest intermediate event goes; a terminal one never does.
-    auto victim = std::find_if(queue_.begin(), queue_.end(),
+  if (queue_.size() - inflight_ >= options_.max_queued_events) {
+    // Conflate: the oldest intermediate event goes (never one being
+    // written, never a terminal one).
+    auto victim = std::find_if(queue_.begin() + inflight_, queue_.end(),
                                [](const EventPtr& e) { return !e->terminal; });
     if (victim != queue_.end()) {
       queue_.erase(victim);
@@ -162,91 +165,85 @@ void Stream::Accept(EventPtr event) {
 
 void Stream::Flush() {
   if (writing_ || closed_ || !started_) return;
-  if (queue_.empty() && head_.empty()) {
+  if (queue_.empty() && !head_) {
     if (finished_) Close("completed", false);
     return;
   }
   // Everything queued goes out in one gather write: with TCP_NODELAY on,
   // a burst still leaves as few segments as Nagle would make.
-  inflight_.swap(queue_);
   iovec iov[kMaxIov];
   std::size_t count = 0;
   std::size_t total = 0;
-  auto add = [&](std::string_view bytes) {
-    if (count == kMaxIov) return;
+  auto add = [&](const std::string& bytes) {
     iov[count++] = iovec{const_cast<char*>(bytes.data()), bytes.size()};
     total += bytes.size();
   };
-  if (!head_.empty()) add(head_);
-  for (const auto& e : inflight_) add(e->wire);
-  if (count == kMaxIov) {
-    // More than fits one sendmsg (a huge max_queued_events): the rest go back.
-    std::size_t taken = count - (head_.empty() ? 0 : 1);
-    queue_.insert(queue_.begin(), inflight_.begin() + static_cast<std::ptrdiff_t>(taken),
-                  inflight_.end());
-    inflight_.resize(taken);
-  }
+  if (head_) add(*head_);
+  // More than one sendmsg takes (a huge max_queued_events) waits its turn.
+  inflight_ = static_cast<uint32_t>(std::min(queue_.size(), kMaxIov - count));
+  for (std::size_t i = 0; i < inflight_; ++i) add(queue_[i]->wire);
+  writing_ = true;
   // Try the write now: the socket buffer nearly always takes it whole, and
   // then no asynchronous operation (an allocation, a completion) is needed.
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = count;
-  ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  const ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-    writing_ = true;  // OnWritten expects a write to have been in flight
     OnWritten(boost::system::error_code(errno, boost::system::system_category()));
     return;
   }
   std::size_t done = sent < 0 ? 0 : static_cast<std::size_t>(sent);
-  writing_ = true;
   if (done == total) {
     OnWritten({});
     return;
   }
   // The rest waits for the socket to drain.
-  buffers_.clear();
+  if (!rest_) rest_ = std::make_unique<std::vector<asio::const_buffer>>();
+  rest_->clear();
   for (std::size_t i = 0; i < count; ++i) {
     if (done >= iov[i].iov_len) {
       done -= iov[i].iov_len;
       continue;
     }
-    buffers_.push_back(asio::const_buffer(static_cast<const char*>(iov[i].iov_base) + done,
-                                          iov[i].iov_len - done));
+    rest_->emplace_back(static_cast<const char*>(iov[i].iov_base) + done,
+                        iov[i].iov_len - done);
     done = 0;
   }
-  asio::async_write(socket_, buffers_,
+  asio::async_write(socket_, *rest_,
                     [self = shared_from_this()](const boost::system::error_code& ec,
                                                 std::size_t) { self->OnWritten(ec); });
 }
 
 void Stream::OnWritten(const boost::system::error_code& ec) {
   writing_ = false;
+  rest_.reset();
   if (closed_) return;
   if (ec) {
     Close(ec.message(), true);
     return;
   }
-  if (!head_.empty()) std::string().swap(head_);  // the replay can be large: free it
+  head_.reset();  // the replay can be large: free it
   last_write_ = Clock::now();
   bool ended = false;
   bool failed = false;
   int64_t delivered = 0;
-  for (const auto& e : inflight_) {
-    if (e->comment) {
+  for (std::size_t i = 0; i < inflight_; ++i) {
+    const Event& e = *queue_[i];
+    if (e.comment) {
       metrics_.heartbeats_sent.fetch_add(1, std::memory_order_relaxed);
     } else {
       ++delivered;
     }
-    if (e->terminal) {
+    if (e.terminal) {
       ended = true;
-      failed = e->failed;
+      failed = e.failed;
     }
   }
   metrics_.events_delivered.fetch_add(delivered, std::memory_order_relaxed);
-  inflight_.clear();
-  if (inflight_.capacity() > 16) inflight_.shrink_to_fit();
-  if (buffers_.capacity() > 16) std::vector<asio::const_buffer>().swap(buffers_);
-  buffers_.clear();
+  queue_.erase(queue_.begin(), queue_.begin() + inflight_);
+  inflight_ = 0;
+  if (queue_.empty() && queue_.capacity() > 16) std::vector<EventPtr>().swap(queue_);
   if (ended) {
     Close(timed_out_ ? "timeout" : (failed ? "failed" : "completed"), false);
     return;
@@ -287,8 +284,7 @@ void Stream::OnTimer(Clock::time_point now) {
     ArmTimer(now + kTimeoutGrace);
     return;
   }
-  // The timer is not re-armed per write: it wakes once per interval and
-  // sleeps again until last_write_ + heartbeat if something was written.
+  // Heartbeats count from the last write: a stream that is busy sends none.
   auto due = last_write_ + options_.heartbeat;
   if (now >= due) {
     if (!writing_ && queue_.empty()) {
@@ -306,19 +302,18 @@ void Stream::Close(std::string_view reason, bool client_gone) {
   boost::system::error_code ignored;
   shard_.Remove(this);
   wake_at_ = Clock::time_point::max();
-  if (!client_gone) socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!client_gone) socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   socket_.close(ignored);
-  queue_.clear();
+  // A write in flight still owns its buffers: OnWritten runs (aborted).
+  if (!writing_) queue_.clear();
+  held_.reset();
   if (client_gone) {
     log::Info("SSE client disconnected for {}", label_);
     log::Debug("SSE client of {} gone: {}", label_, reason);
   } else {
     log::Info("SSE stream ended for {}: {}", label_, reason);
   }
-  if (on_close_) {
-    auto on_close = std::move(on_close_);
-    on_close();
-  }
+  if (auto* owner = std::exchange(owner_, nullptr)) owner->Closed(*this);
 }
 
 }  // namespace herald::sse

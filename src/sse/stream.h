@@ -10,14 +10,13 @@
 // Owned by its pending handlers (each captures shared_from_this) and by
 // deliveries in flight; the Hub holds only a weak_ptr.
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/tcp_socket.h"
 #include "sse/hub.h"
 
 namespace herald {
@@ -27,6 +26,7 @@ struct Metrics;
 namespace herald::sse {
 
 class StreamShard;
+class Stream;
 
 struct StreamOptions {
   std::chrono::milliseconds heartbeat{30000};
@@ -38,25 +38,34 @@ struct StreamOptions {
   EventPtr heartbeat_frame;  // ": heartbeat" or ":keepalive"
 };
 
+// Who a stream reports to. Called on the stream's thread.
+class StreamOwner {
+ public:
+  // Once, when the stream ends: the owner leaves the Hub here.
+  virtual void Closed(Stream& stream) = 0;
+  // Progress streams: an event arrived with a gap before it (another
+  // process committed an event and died before publishing it). Read the
+  // events after `after_seq` from the store, on another thread, and hand
+  // them to `done`; the stream holds what comes next until then.
+  virtual void Refill(Stream& stream, int64_t after_seq,
+                      std::function<void(std::vector<EventPtr>)> done) = 0;
+
+ protected:
+  ~StreamOwner() = default;
+};
+
 class Stream final : public Subscriber, public std::enable_shared_from_this<Stream> {
  public:
-  // `options` and `metrics` must outlive the stream. `label` names it in log
-  // lines ("audit 123"); `on_close` runs once on the strand when it ends
-  // (the owner leaves the Hub there).
-  Stream(boost::asio::ip::tcp::socket socket, const StreamOptions& options,
-         Metrics& metrics, std::string label);
+  // `options`, `metrics` and `owner` must outlive the stream. `label` names
+  // it in log lines ("audit 123"); `job_id` and `audit` are the owner's to
+  // read back (job_id 0: a notification stream, which never refills).
+  Stream(TcpSocket socket, const StreamOptions& options, Metrics& metrics, StreamOwner& owner,
+         std::string label, int64_t job_id = 0, bool audit = false);
   ~Stream() override;
 
-  void SetOnClose(std::function<void()> on_close) { on_close_ = std::move(on_close); }
-
-  // Reads the events after `after_seq` from the store (on another thread)
-  // and hands them to `done`. Set for progress streams: when an event
-  // arrives with a gap before it (another process committed an event and
-  // died before publishing it), the stream holds what comes next, reads the
-  // missing ones, and goes on in order.
-  using Refill =
-      std::function<void(int64_t after_seq, std::function<void(std::vector<EventPtr>)> done)>;
-  void SetRefill(Refill refill) { refill_ = std::move(refill); }
+  int64_t job_id() const { return job_id_; }
+  bool audit() const { return audit_; }
+  const std::string& label() const { return label_; }
 
   // Writes `head` (response header, retry, replay), then every delivered
   // event with seq > last_seq (events without seq always). With `finished`
@@ -70,7 +79,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
  private:
   using Clock = std::chrono::steady_clock;
   friend class StreamShard;
-  static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+  static constexpr uint32_t kNoSlot = static_cast<uint32_t>(-1);
 
   void DoStart(std::string head, int64_t last_seq, bool finished);
   void Enqueue(EventPtr event);
@@ -83,32 +92,35 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   void OnTimer(Clock::time_point now);
   void Close(std::string_view reason, bool client_gone);
 
-  boost::asio::ip::tcp::socket socket_;
+  // Every idle stream pays for each member here: keep them few and small
+  // (docs/benchmarks.md measures the total per stream).
+  TcpSocket socket_;
   StreamShard& shard_;
   const StreamOptions& options_;
   Metrics& metrics_;
+  StreamOwner* owner_;  // null once Closed was called
   std::string label_;
-  std::function<void()> on_close_;
-  Refill refill_;
-  bool refilling_ = false;
-  std::vector<EventPtr> held_;  // arrived while refilling
-
-  std::string head_;
-  std::vector<EventPtr> queue_;     // waiting to be written
-  std::vector<EventPtr> inflight_;  // being written; keeps the buffers alive
-  std::vector<boost::asio::const_buffer> buffers_;
+  int64_t job_id_;
+  std::unique_ptr<std::string> head_;  // until written
+  // queue_[0, inflight_) is being written (the vector keeps those buffers
+  // alive); the rest waits for the next write.
+  std::vector<EventPtr> queue_;
+  std::unique_ptr<std::vector<EventPtr>> held_;  // set while refilling: arrived meanwhile
+  std::unique_ptr<std::vector<boost::asio::const_buffer>> rest_;  // an unfinished write
   int64_t last_seq_ = 0;
   Clock::time_point deadline_;    // max duration; then Stream timeout
   Clock::time_point last_write_;  // heartbeats count from here
   Clock::time_point wake_at_ = Clock::time_point::max();  // the shard calls OnTimer then
-  std::size_t shard_slot_ = kNoSlot;
-  bool flush_pending_ = false;   // in the shard's list of streams to write
+  uint32_t shard_slot_ = kNoSlot;
+  uint32_t inflight_ = 0;
   bool started_ = false;
   bool writing_ = false;
-  bool finished_ = false;        // end once the queue is written
-  bool terminal_queued_ = false; // nothing after the terminal event
+  bool finished_ = false;         // end once the queue is written
+  bool terminal_queued_ = false;  // nothing after the terminal event
   bool timed_out_ = false;
   bool closed_ = false;
+  bool flush_pending_ = false;  // in the shard's list of streams to write
+  bool audit_;
   char peer_byte_ = 0;
 };
 

@@ -11,19 +11,13 @@ namespace asio = boost::asio;
 
 asio::execution_context::id StreamShard::id;
 
-StreamShard::StreamShard(asio::execution_context& context)
-    : asio::execution_context::service(context) {}
+StreamShard::StreamShard(asio::io_context& context)
+    : asio::execution_context::service(context), context_(context) {}
 
 StreamShard::~StreamShard() = default;
 
-StreamShard& StreamShard::For(const asio::any_io_executor& executor) {
-  auto& context = asio::query(executor, asio::execution::context);
-  auto& shard = asio::use_service<StreamShard>(context);
-  // Every stream of a context passes the same executor; the first one made
-  // the shard (on the context's own thread or before it ran).
-  std::lock_guard lock(shard.mu_);
-  if (!shard.executor_) shard.executor_ = executor;
-  return shard;
+StreamShard& StreamShard::For(const asio::io_context::executor_type& executor) {
+  return asio::use_service<StreamShard>(executor.context());
 }
 
 void StreamShard::shutdown() {
@@ -47,7 +41,7 @@ void StreamShard::Deliver(std::shared_ptr<Stream> stream, EventPtr event) {
   inbox_.emplace_back(std::move(stream), std::move(event));
   if (drain_posted_) return;
   drain_posted_ = true;
-  asio::post(executor_, [this] { Drain(); });
+  asio::post(context_, [this] { Drain(); });
 }
 
 void StreamShard::Drain() {
@@ -79,14 +73,14 @@ void StreamShard::FlushLater(Stream* stream) {
 }
 
 void StreamShard::Add(Stream* stream, std::chrono::milliseconds resolution) {
-  stream->shard_slot_ = streams_.size();
+  stream->shard_slot_ = static_cast<uint32_t>(streams_.size());
   streams_.push_back(stream);
   if (resolution < tick_) tick_ = resolution;
   if (!ticking_) ArmTick();
 }
 
 void StreamShard::Remove(Stream* stream) {
-  const std::size_t slot = stream->shard_slot_;
+  const uint32_t slot = stream->shard_slot_;
   if (slot >= streams_.size() || streams_[slot] != stream) return;
   streams_[slot] = streams_.back();
   streams_[slot]->shard_slot_ = slot;
@@ -95,7 +89,7 @@ void StreamShard::Remove(Stream* stream) {
 }
 
 void StreamShard::ArmTick() {
-  if (!timer_) timer_.emplace(executor_);
+  if (!timer_) timer_.emplace(context_);
   ticking_ = true;
   timer_->expires_after(tick_);
   timer_->async_wait([this](const boost::system::error_code& ec) {

@@ -14,8 +14,8 @@
 // One per io_context (an Asio service), which must be run by one thread:
 // everything except Deliver runs on that thread.
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
@@ -36,11 +36,11 @@ class StreamShard final : public boost::asio::execution_context::service {
   using key_type = StreamShard;
   static boost::asio::execution_context::id id;
 
-  explicit StreamShard(boost::asio::execution_context& context);
+  explicit StreamShard(boost::asio::io_context& context);
   ~StreamShard() override;
 
   // The shard of the context `executor` runs on (created on first use).
-  static StreamShard& For(const boost::asio::any_io_executor& executor);
+  static StreamShard& For(const boost::asio::io_context::executor_type& executor);
 
   // Any thread: queue `event` for `stream`.
   void Deliver(std::shared_ptr<Stream> stream, EventPtr event);
@@ -62,7 +62,7 @@ class StreamShard final : public boost::asio::execution_context::service {
   void ArmTick();
   void Tick();
 
-  boost::asio::any_io_executor executor_;  // set by the first For()
+  boost::asio::io_context& context_;
 
   std::mutex mu_;
   std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>> inbox_;  // guarded by mu_
