@@ -1,6 +1,10 @@
 #include "http/server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <array>
+#include <fstream>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -27,6 +31,7 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 using HttpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
+constexpr int kAcceptBatch = 256;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -162,13 +167,31 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+// Enough accept queues (each net.core.somaxconn long) for as many
+// connections as the process may have files, so that all its streams
+// reconnecting at once fit; at least one per connection thread; at most 16.
+std::size_t ListenerCount(std::size_t threads) {
+  std::size_t somaxconn = 4096;
+  if (std::ifstream in("/proc/sys/net/core/somaxconn"); in) in >> somaxconn;
+  somaxconn = std::max<std::size_t>(somaxconn, 128);
+  rlimit files{};
+  std::size_t limit = 1024;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+    limit = files.rlim_cur;
+  return std::clamp<std::size_t>((limit + somaxconn - 1) / somaxconn, threads, 16);
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& ioc, std::vector<asio::io_context*> connections,
                const config::HttpConfig& config, Handler& handler, Metrics& metrics)
     : ioc_(ioc),
       connections_(std::move(connections)),
-      config_(config), handler_(handler), metrics_(metrics), acceptor_(ioc) {}
+      config_(config),
+      handler_(handler),
+      metrics_(metrics) {}
+
+Server::~Server() = default;
 
 Result<void> Server::Listen() {
   boost::system::error_code ec;
@@ -181,53 +204,74 @@ Result<void> Server::Listen() {
                                              ":" + std::to_string(config_.port) + ": " +
                                              ec.message());
   };
-  acceptor_.open(endpoint.protocol(), ec);
-  if (ec) return fail("open");
-  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (config_.reuse_port) {
-    int one = 1;
-    ::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  // Several listening sockets, all on the port with SO_REUSEPORT (see
+  // ListenerCount): a full accept queue drops the handshake and the client
+  // retries only a second later, so a reconnect storm needs room for every
+  // connection the process can hold. They are all accepted on `ioc_`,
+  // whose thread has little else to do, so accepting keeps pace while the
+  // connection threads are busy with streams.
+  // SO_REUSEPORT would also let a second server bind the port unnoticed:
+  // unless HERALD_REUSE_PORT asks for that, first make sure nobody holds it.
+  if (!config_.reuse_port && endpoint.port() != 0) {
+    tcp::acceptor probe(ioc_);
+    probe.open(endpoint.protocol(), ec);
+    if (ec) return fail("open");
+    probe.set_option(asio::socket_base::reuse_address(true), ec);
+    probe.bind(endpoint, ec);
+    if (ec) return fail("bind");
   }
-  acceptor_.bind(endpoint, ec);
-  if (ec) return fail("bind");
-  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail("listen on");
-  port_ = acceptor_.local_endpoint().port();
+  for (std::size_t i = 0; i < ListenerCount(connections_.size()); ++i) {
+    auto& acceptor = acceptors_.emplace_back(std::make_unique<tcp::acceptor>(ioc_));
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec) return fail("open");
+    acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    int one = 1;
+    ::setsockopt(acceptor->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    acceptor->bind(endpoint, ec);
+    if (ec) return fail("bind");
+    acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fail("listen on");
+    acceptor->non_blocking(true, ec);  // for the batches in Accept
+    // Port 0 picked a free port: the other listeners join that one.
+    endpoint.port(acceptor->local_endpoint().port());
+  }
+  port_ = endpoint.port();
   return {};
 }
 
 void Server::Start() {
+  for (auto& acceptor : acceptors_) Accept(*acceptor);
+}
+
+void Server::Accept(tcp::acceptor& acceptor) {
   asio::co_spawn(
-      acceptor_.get_executor(),
-      [this]() -> asio::awaitable<void> {
-        asio::steady_timer backoff(acceptor_.get_executor());
+      acceptor.get_executor(),
+      [this, &acceptor]() -> asio::awaitable<void> {
+        asio::steady_timer backoff(acceptor.get_executor());
         bool warned = false;
         for (;;) {
-          asio::io_context& home = *connections_[next_connection_];
-          auto [ec, socket] = co_await acceptor_.async_accept(home, kNoThrow);
-          if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+          auto [ec, socket] = co_await acceptor.async_accept(NextContext(), kNoThrow);
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
           if (ec) {
-            // Out of file descriptors (EMFILE) or similar: wait a little
-            // rather than spin; the connection stays in the backlog.
+            // Out of file descriptors (EMFILE) or similar: wait a moment
+            // rather than spin; the connection stays in the backlog. In a
+            // reconnect storm the old sockets are closing meanwhile, so
+            // the wait is short.
             if (!warned) log::Warn("accept failed: {}; backing off", ec.message());
             warned = true;
-            backoff.expires_after(std::chrono::milliseconds(50));
+            backoff.expires_after(std::chrono::milliseconds(5));
             co_await backoff.async_wait(kNoThrow);
             continue;
           }
           warned = false;
-          next_connection_ = (next_connection_ + 1) % connections_.size();
-          socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
-          auto executor = socket.get_executor();
-          asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
-                         [](std::exception_ptr e) {
-                           if (!e) return;
-                           try {
-                             std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                             log::Error("HTTP session failed: {}", ex.what());
-                           }
-                         });
+          Serve(std::move(socket));
+          // Whatever else is queued is taken now, not one per wakeup: a
+          // storm fills the queue faster than the reactor turns round.
+          for (int i = 0; i < kAcceptBatch; ++i) {
+            auto more = acceptor.accept(NextContext(), ec);
+            if (ec) break;  // would_block: the queue is empty (or EMFILE: as above)
+            Serve(std::move(more));
+          }
         }
       },
       [](std::exception_ptr e) {
@@ -240,11 +284,41 @@ void Server::Start() {
       });
 }
 
+asio::io_context& Server::NextContext() {
+  asio::io_context& context = *connections_[next_context_];
+  next_context_ = (next_context_ + 1) % connections_.size();
+  return context;
+}
+
+void Server::Serve(Socket socket) {
+  boost::system::error_code ec;
+  socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
+  auto executor = socket.get_executor();
+  asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
+                 [](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     log::Error("HTTP session failed: {}", ex.what());
+                   }
+                 });
+}
+
 void Server::StopAccepting() {
-  asio::post(acceptor_.get_executor(), [this] {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
-  });
+  // Each acceptor is closed on its own thread (Asio objects are not
+  // thread-safe); listening() says when all are.
+  for (auto& acceptor : acceptors_) {
+    asio::post(acceptor->get_executor(), [this, a = acceptor.get()] {
+      boost::system::error_code ec;
+      a->close(ec);
+      closed_acceptors_.fetch_add(1, std::memory_order_release);
+    });
+  }
+}
+
+bool Server::listening() const {
+  return closed_acceptors_.load(std::memory_order_acquire) < acceptors_.size();
 }
 
 }  // namespace herald::http

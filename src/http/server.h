@@ -1,8 +1,8 @@
 #pragma once
 // The HTTP/1.1 listener and connection loop (Beast, C++20 coroutines).
-// Accepted sockets are dealt round-robin to the connection contexts, each
-// run by one thread (no strands: a connection, and the event stream it may
-// become, lives on one thread); a connection serves keep-alive
+// Connections are dealt round-robin to the connection contexts, each run by
+// one thread: no strands; a connection, and the event stream it may become,
+// lives on one thread. A connection serves keep-alive
 // requests until the client closes, a limit is hit, or a handler takes the
 // socket for an event stream.
 //
@@ -14,9 +14,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common/errors.h"
+#include "common/tcp_socket.h"
 #include "config/config.h"
 
 namespace herald {
@@ -29,28 +31,39 @@ class Handler;
 
 class Server {
  public:
-  // All references must outlive the server. The acceptor runs on `ioc`;
-  // connections on `connections` (each run by exactly one thread).
+  // All references must outlive the server. Connections live on
+  // `connections` (each run by exactly one thread); `ioc` is for the rest.
   Server(boost::asio::io_context& ioc, std::vector<boost::asio::io_context*> connections,
          const config::HttpConfig& config, Handler& handler, Metrics& metrics);
+  ~Server();
 
-  // Binds and listens; the error names the address.
+  // Binds and listens (one socket per connection context); the error
+  // names the address. Without HERALD_REUSE_PORT a port someone else
+  // holds is refused.
   Result<void> Listen();
   uint16_t port() const { return port_; }
   // Starts accepting (call after Listen).
   void Start();
-  // Stops accepting; open connections are not touched. Any thread.
+  // Stops accepting; open connections are not touched. Any thread. The
+  // connection threads must run until listening() is false: a listener
+  // left open in a SO_REUSEPORT group would keep taking connections.
   void StopAccepting();
+  bool listening() const;
 
  private:
+  void Accept(boost::asio::ip::tcp::acceptor& acceptor);
+  boost::asio::io_context& NextContext();  // on ioc_ only
+  void Serve(TcpSocket socket);
+
   boost::asio::io_context& ioc_;
   std::vector<boost::asio::io_context*> connections_;
-  std::size_t next_connection_ = 0;  // only touched by the accept loop
+  std::size_t next_context_ = 0;  // on ioc_ only
   const config::HttpConfig& config_;
   Handler& handler_;
   Metrics& metrics_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   uint16_t port_ = 0;
+  std::atomic<std::size_t> closed_acceptors_{0};
 };
 
 }  // namespace herald::http

@@ -30,6 +30,7 @@
 #include "worker/worker_pool.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -134,6 +135,17 @@ worker::PoolOptions MakePoolOptions(const config::Config& config, int threads) {
   return options;
 }
 
+// Every stream is a file: take the hard limit, not the soft default (often
+// 1,024), as nginx's worker_rlimit_nofile and Go's runtime do.
+void RaiseFileLimit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+}
+
 }  // namespace
 
 class Runtime::Impl {
@@ -189,6 +201,7 @@ class Runtime::Impl {
   }
 
   Result<void> Start() {
+    RaiseFileLimit();
     if (auto listening = server_->Listen(); !listening) return listening.error();
     bus_->Start();
     server_->Start();
@@ -256,7 +269,8 @@ class Runtime::Impl {
   }
 
   void WaitForDrain() {
-    bool drained = metrics_.streams_open.load() == 0 && metrics_.notify_streams_open.load() == 0;
+    bool drained = metrics_.streams_open.load() == 0 &&
+                   metrics_.notify_streams_open.load() == 0 && !server_->listening();
     if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
       // Idle keep-alive connections are dropped with the io_contexts.
       for (auto& work : connection_work_) work.reset();
