@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/clock.h"
+#include "store/sqlite_checkpointer.h"
 
 namespace herald::store {
 namespace {
@@ -572,6 +573,7 @@ class SqliteStore::Impl {
         clock_(options.clock != nullptr ? options.clock : &system_clock_) {}
 
   ~Impl() {
+    checkpointer_.reset();  // before the writer it hooks
     // Lets SQLite refresh its planner statistics for the next run; cheap.
     if (writer_.conn) (void)writer_.conn->Exec("PRAGMA optimize", "optimizing");
   }
@@ -583,6 +585,9 @@ class SqliteStore::Impl {
     writer_.conn = std::move(*writer);
     if (auto r = Configure(*writer_.conn, path_, /*writer=*/true); !r) return r.error();
     if (auto r = Migrate(*writer_.conn, path_); !r) return r.error();
+    auto checkpointer = SqliteCheckpointer::Start(path_, writer_.conn->get());
+    if (!checkpointer) return checkpointer.error();
+    checkpointer_ = std::move(*checkpointer);
     // Readers open after the migration so they never see an older schema.
     readers_ = std::vector<Slot>(static_cast<size_t>(options.reader_connections));
     for (Slot& slot : readers_) {
@@ -626,6 +631,7 @@ class SqliteStore::Impl {
   SystemClock system_clock_;
   const Clock* clock_;
   Slot writer_;
+  std::unique_ptr<SqliteCheckpointer> checkpointer_;
   std::vector<Slot> readers_;
   std::atomic<size_t> next_reader_{0};
 };
