@@ -90,6 +90,12 @@ Publisher::Outgoing Publisher::OutgoingFor(const store::Applied& applied) {
   return Outgoing{jobs::ChannelFor(applied.job), applied.event.payload, applied.feed};
 }
 
+void Publisher::Committed(const store::Applied& applied, std::vector<Outgoing>& out) {
+  Outgoing o = OutgoingFor(applied);
+  if (options_.on_commit) options_.on_commit(o.channel, o.payload);
+  out.push_back(std::move(o));
+}
+
 void Publisher::CommitUpdates(std::vector<Op>& ops, std::size_t begin, std::size_t end,
                               std::vector<Outgoing>& out) {
   std::vector<store::JobUpdate> all;
@@ -111,7 +117,7 @@ void Publisher::CommitUpdates(std::vector<Op>& ops, std::size_t begin, std::size
     mine.reserve(count);
     for (std::size_t k = 0; k < count; ++k, ++next) {
       auto& outcome = (*outcomes)[next];
-      if (outcome) out.push_back(OutgoingFor(*outcome));
+      if (outcome) Committed(*outcome, out);
       mine.push_back(std::move(outcome));
     }
     op.done(std::move(mine));
@@ -142,7 +148,7 @@ void Publisher::CommitLoop() {
         i = end;
       } else if (auto* create = std::get_if<CreateOp>(&ops[i])) {
         auto applied = store_.CreateJob(create->job);
-        if (applied) out.push_back(OutgoingFor(*applied));
+        if (applied) Committed(*applied, out);
         create->done(std::move(applied));
         ++i;
       } else {
@@ -181,7 +187,6 @@ void Publisher::FanOutLoop() {
     }
     for (auto& o : batch) {
       if (!o.channel.empty()) {
-        if (options_.on_commit) options_.on_commit(o.channel, o.payload);
         bus_.Publish(o.channel, std::move(o.payload));
       }
       bus_.Publish(std::string(bus::kFeedChannel), bus::EncodeFeedMessage(o.feed));

@@ -42,8 +42,9 @@ class Bus;
 
 namespace herald::publish {
 
-// Called on the fan-out thread for each committed job event just before it
-// is published (the server keeps its hub's windows current with it).
+// Called on the committer thread for each committed job event before its
+// caller is answered (the server keeps its hub's windows current with it,
+// so a stream opened right after a 202 starts from that update or later).
 using CommitObserver = std::function<void(std::string_view channel, std::string_view payload)>;
 
 struct PublisherOptions {
@@ -105,6 +106,8 @@ class Publisher {
   // Queues `op` (moving from it) unless stopping: then false, op untouched.
   bool Enqueue(Op& op);
   static Outgoing OutgoingFor(const store::Applied& applied);
+  // Tells the observer, then queues it for the fan-out thread.
+  void Committed(const store::Applied& applied, std::vector<Outgoing>& out);
   void CommitLoop();
   // Commits ops[begin, end), all UpdatesOps, in one transaction.
   void CommitUpdates(std::vector<Op>& ops, std::size_t begin, std::size_t end,

@@ -154,5 +154,30 @@ TEST_F(PublisherTest, AfterStopEverySubmitIsRefusedAsUnavailable) {
   EXPECT_EQ(r.error().code, Errc::kUnavailable);
 }
 
+// The server's hub windows hear of a commit before its 202 leaves: a stream
+// opened right after the answer must not start from an older state.
+TEST_F(PublisherTest, TheObserverHearsOfEachCommitBeforeItsCallerIsAnswered) {
+  const int64_t id = NewJob();
+  std::mutex mu;
+  std::vector<std::string> observed;
+  PublisherOptions options;
+  options.on_commit = [&](std::string_view channel, std::string_view payload) {
+    std::lock_guard lock(mu);
+    observed.emplace_back(std::string(channel) + " " + std::string(payload));
+  };
+  Publisher publisher(store_, bus_, metrics_, options);
+  for (int p = 1; p <= 20; ++p) {
+    auto applied = publisher.Update(id, Progress(p));
+    ASSERT_TRUE(applied) << applied.error().message;
+    std::lock_guard lock(mu);
+    ASSERT_FALSE(observed.empty());
+    // The last thing observed is this very update.
+    EXPECT_NE(observed.back().find("\"step " + std::to_string(p) + "\""), std::string::npos)
+        << observed.back();
+    EXPECT_EQ(observed.back().rfind("job:progress:" + std::to_string(id) + " ", 0), 0u)
+        << observed.back();
+  }
+}
+
 }  // namespace
 }  // namespace herald::publish
