@@ -173,14 +173,13 @@ class Runtime::Impl {
     bus_ = std::move(*bus);
     hub_ = std::make_unique<sse::Hub>(*bus_);
     publish::PublisherOptions publishing;
-    // The in-process bus hands every commit to the hub at once; the others
-    // may poll, so the hub's windows hear of this process's commits first.
-    if (config_.sse_source != config::SseSource::kMemory) {
-      publishing.on_commit = [hub = hub_.get()](std::string_view channel,
-                                                std::string_view payload) {
-        hub->OnLocalCommit(channel, payload);
-      };
-    }
+    // Publishing happens on the publisher's fan-out thread, after the 202,
+    // and a bus may poll: the hub's windows hear of this process's commits
+    // first, so a stream opened right after a 202 starts from that update.
+    publishing.on_commit = [hub = hub_.get()](std::string_view channel,
+                                              std::string_view payload) {
+      hub->OnLocalCommit(channel, payload);
+    };
     publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_,
                                                       std::move(publishing));
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
