@@ -23,6 +23,9 @@
 #                        throwaway redis-server started here, sharing one SQLite
 #                        database
 #   HERALD_ENV           extra VAR=value words for herald serve
+#   HERALD_DB            sqlite (default: a file in the temp dir) or postgres (a
+#                        throwaway PostgreSQL cluster started here with initdb,
+#                        default settings: fsync and synchronous_commit on)
 #   NGINX_WORKERS        nginx worker processes for Nchan (2)
 #   NCHAN_BUFFER         nchan_message_buffer_length per channel (10)
 #   NCHAN_MODULE         path of ngx_nchan_module.so
@@ -176,6 +179,32 @@ start_redis() {
   wait_ready "$pid" redis-server "$dir/redis.log" redis_up
 }
 
+# --- PostgreSQL (HERALD_DB=postgres) ------------------------------------------
+
+# Starts a throwaway PostgreSQL cluster in $1 on a free loopback port with
+# its default durability settings. Sets PG_URL.
+start_postgres() {
+  local dir=$1 bin
+  bin=$(find /usr/lib/postgresql -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n1)
+  [[ -x $bin/initdb ]] || { echo "no PostgreSQL server binaries under /usr/lib/postgresql" >&2; return 1; }
+  mkdir -p "$dir"
+  local -a as=()
+  if ((EUID == 0)); then
+    chown postgres: "$dir" || return 1
+    as=(runuser -u postgres --)
+  fi
+  local port
+  port=$(free_port) || { echo "no free port found" >&2; return 1; }
+  "${as[@]}" "$bin/initdb" -D "$dir/data" -U herald -A trust -E UTF8 --locale=C \
+    >"$dir/initdb.log" 2>&1 || { tail -n 20 "$dir/initdb.log" >&2; return 1; }
+  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t "$STARTUP_SECONDS" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start \
+    >"$dir/pg_ctl.log" 2>&1 || { tail -n 20 "$dir/server.log" >&2; return 1; }
+  ROOTS+=("$(head -n1 "$dir/data/postmaster.pid")")
+  "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U herald herald || return 1
+  PG_URL="postgresql://herald@127.0.0.1:$port/herald"
+}
+
 # --- Herald -------------------------------------------------------------------
 
 # As the other scripts start it: temporary SQLite database, warn logging, no
@@ -202,6 +231,13 @@ start_herald() {
     HERALD_MAX_STREAMS_PER_USER=0
     JWT_SECRET="$secret"
   )
+  if [[ ${HERALD_DB:-sqlite} == postgres ]]; then
+    start_postgres "$dir/pg" || return 1
+    vars+=(DATABASE_URL="$PG_URL")
+  elif [[ ${HERALD_DB:-sqlite} != sqlite ]]; then
+    echo "HERALD_DB must be sqlite or postgres, not '$HERALD_DB'" >&2
+    return 1
+  fi
   if ((procs > 1)); then
     # Several processes on one port share the database and a Redis bus.
     start_redis "$dir/redis" || return 1

@@ -294,15 +294,21 @@ void Server::Serve(Socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
   auto executor = socket.get_executor();
-  asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
-                 [](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     log::Error("HTTP session failed: {}", ex.what());
-                   }
-                 });
+  // The session's coroutine frame is made on the connection's own thread:
+  // memory is then allocated and freed by one thread (glibc's per-thread
+  // arenas), not allocated here and freed there under the arena's lock.
+  asio::post(executor, [this, socket = std::move(socket)]() mutable {
+    auto executor = socket.get_executor();
+    asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::Error("HTTP session failed: {}", ex.what());
+                     }
+                   });
+  });
 }
 
 void Server::StopAccepting() {

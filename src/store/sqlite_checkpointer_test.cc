@@ -56,9 +56,9 @@ TEST_F(SqliteCheckpointerTest, CommitsLeaveTheCheckpointToTheThread) {
   // which (with so high a threshold) waits for its once-a-second round.
   InsertRows(1500);
   EXPECT_EQ(DatabaseBytes(), before);
-  EXPECT_TRUE(WaitFor([&] { return DatabaseBytes() > before + 1000 * 4000; }))
-      << "the periodic checkpoint never ran: " << DatabaseBytes() << " bytes";
-  EXPECT_GE((*checkpointer)->CheckpointsForTest(), 1);
+  EXPECT_TRUE(WaitFor([&] { return (*checkpointer)->CheckpointsForTest() >= 1; }))
+      << "the periodic checkpoint never ran";
+  EXPECT_GT(DatabaseBytes(), before + 1000 * 4000);
 }
 
 TEST_F(SqliteCheckpointerTest, AGrownWalWakesItAtOnceAndNothingIsLost) {
@@ -66,9 +66,8 @@ TEST_F(SqliteCheckpointerTest, AGrownWalWakesItAtOnceAndNothingIsLost) {
   ASSERT_TRUE(checkpointer) << checkpointer.error().message;
   const auto before = DatabaseBytes();
   InsertRows(300);
-  EXPECT_TRUE(WaitFor([&] { return DatabaseBytes() > before + 200 * 4000; }))
-      << DatabaseBytes() << " bytes";
-  EXPECT_GE((*checkpointer)->CheckpointsForTest(), 1);
+  EXPECT_TRUE(WaitFor([&] { return (*checkpointer)->CheckpointsForTest() >= 1; }));
+  EXPECT_GT(DatabaseBytes(), before);  // pages were copied into the file
   checkpointer->reset();
   // Another connection sees every row.
   sqlite3* other = nullptr;
