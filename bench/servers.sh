@@ -190,7 +190,9 @@ start_postgres() {
   mkdir -p "$dir"
   local -a as=()
   if ((EUID == 0)); then
+    # PostgreSQL refuses to run as root: its user must reach the directory.
     chown postgres: "$dir" || return 1
+    chmod o+x "$TMP" "$(dirname "$dir")" || return 1
     as=(runuser -u postgres --)
   fi
   local port
