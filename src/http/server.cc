@@ -167,6 +167,18 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+// co_spawn's completion handler: a coroutine that threw is logged, by name.
+auto LogFailure(std::string_view what) {
+  return [what](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log::Error("{} failed: {}", what, ex.what());
+    }
+  };
+}
+
 // Enough accept queues (each net.core.somaxconn long) for as many
 // connections as the process may have files, so that all its streams
 // reconnecting at once fit; at least one per connection thread; at most 16.
@@ -274,14 +286,7 @@ void Server::Accept(tcp::acceptor& acceptor) {
           }
         }
       },
-      [](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::Error("accept loop failed: {}", ex.what());
-        }
-      });
+      LogFailure("accept loop"));
 }
 
 asio::io_context& Server::NextContext() {
@@ -300,14 +305,7 @@ void Server::Serve(Socket socket) {
   asio::post(executor, [this, socket = std::move(socket)]() mutable {
     auto executor = socket.get_executor();
     asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::Error("HTTP session failed: {}", ex.what());
-                     }
-                   });
+                   LogFailure("HTTP session"));
   });
 }
 

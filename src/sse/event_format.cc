@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/log.h"
+
 namespace herald::sse {
 namespace json = boost::json;
 
@@ -66,6 +68,11 @@ EventPtr MakeProgressEvent(std::string_view payload) {
   event->wire = FormatEvent(event->seq > 0 ? std::optional<int64_t>(event->seq) : std::nullopt,
                             "message", payload);
   return event;
+}
+
+std::string InternalErrorFrame(std::string_view label, const Error& error) {
+  log::Error("SSE stream for {} failed: {}", label, error.message);
+  return FormatEvent(std::nullopt, "error", kInternalErrorData);
 }
 
 }  // namespace herald::sse

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/errors.h"
 #include "sse/event.h"
 
 namespace herald::sse {
@@ -33,5 +34,12 @@ EventPtr MakeProgressEvent(std::string_view payload);
 // The `event: error` frames the contract names.
 inline constexpr std::string_view kTimeoutData = R"({"error": "Stream timeout"})";
 inline constexpr std::string_view kInternalErrorData = R"({"error": "Internal server error"})";
+
+// The contract's "unexpected fault" while opening a stream (the store failed
+// a moment after the request was admitted): logs `error` for `label` and
+// returns the `event: error` frame. The stream opens, says so, and ends;
+// EventSource then reconnects after `retry` and resumes, where a 5xx would
+// make it give up for good.
+std::string InternalErrorFrame(std::string_view label, const Error& error);
 
 }  // namespace herald::sse

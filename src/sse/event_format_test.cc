@@ -101,6 +101,11 @@ std::string NormaliseLineEndings(std::string_view text) {
 // ---------------------------------------------------------------------------
 // FormatEvent
 
+TEST(EventFormatTest, InternalErrorFrameIsTheContractsErrorEventWithoutAnId) {
+  EXPECT_EQ(InternalErrorFrame("job 7", Error{Errc::kUnavailable, "database is locked"}),
+            "event: error\ndata: {\"error\": \"Internal server error\"}\n\n");
+}
+
 TEST(EventFormatTest, FormatEventWritesIdNameDataAndABlankLine) {
   EXPECT_EQ(FormatEvent(7, "message", R"({"a":1})"),
             "id: 7\nevent: message\ndata: {\"a\":1}\n\n");

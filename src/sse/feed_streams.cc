@@ -19,13 +19,6 @@ namespace {
 
 constexpr int kReplayBatch = 1000;
 
-// The "unexpected fault" frame; see progress_streams.cc for why a stream
-// says so instead of a 5xx.
-std::string InternalErrorFrame(std::string_view label, const Error& error) {
-  log::Error("SSE stream for {} failed: {}", label, error.message);
-  return FormatEvent(std::nullopt, "error", kInternalErrorData);
-}
-
 }  // namespace
 
 FeedStreams::FeedStreams(Hub& hub, bus::Bus& bus, store::JobStore& store,

@@ -24,15 +24,6 @@ std::string LabelOf(int64_t job_id, bool audit) {
   return std::string(audit ? "audit " : "job ") + std::to_string(job_id);
 }
 
-// The contract's "unexpected fault": the job was readable a moment ago, so
-// the request was valid; the stream opens, says so, and ends. EventSource
-// then reconnects after `retry` and resumes, where a 5xx would make it give
-// up for good.
-std::string InternalErrorFrame(std::string_view label, const Error& error) {
-  log::Error("SSE stream for {} failed: {}", label, error.message);
-  return FormatEvent(std::nullopt, "error", kInternalErrorData);
-}
-
 }  // namespace
 
 ProgressStreams::ProgressStreams(Hub& hub, bus::Bus& bus, store::JobStore& store,
