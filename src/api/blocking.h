@@ -18,8 +18,8 @@
 namespace herald::api {
 
 // Runs a blocking call (SQLite, DNS) on the blocking pool and resumes the
-// calling coroutine on its own executor (strand) with the result. The I/O
-// threads never wait on the database.
+// calling coroutine on its own executor (its connection's thread) with the
+// result. The I/O threads never wait on the database.
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool,
                                                              F f) {
@@ -28,7 +28,6 @@ boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread
       pool.get_executor(), [&]() -> boost::asio::awaitable<R> { co_return f(); },
       boost::asio::use_awaitable);
 }
-
 
 // Awaits a callback API: `start(done)` must call `done(value)` exactly once,
 // on any thread (the Publisher's Submit* calls). The coroutine resumes on
@@ -47,9 +46,9 @@ boost::asio::awaitable<T> AwaitCallback(Start start) {
       timer->cancel();
     });
   });
-  // The answer is posted to this coroutine's executor (a strand), so it
+  // The answer is posted to this coroutine's executor (one thread), so it
   // cannot land between the check and the wait; the loop only guards an
-  // executor that is not one.
+  // executor that is not serial.
   while (!*slot) {
     boost::system::error_code ec;
     co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));

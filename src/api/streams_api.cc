@@ -3,28 +3,20 @@
 // socket is then handed to sse::ProgressStreams or sse::FeedStreams, which
 // hold the opening protocol (join, window or store, refill, live).
 
-#include <boost/asio/post.hpp>
-
 #include <charconv>
 
 #include "api/app.h"
-#include "api/blocking.h"
 #include "auth/jwt.h"
-#include "bus/bus.h"
-#include "common/log.h"
-#include "common/metrics.h"
 #include "config/config.h"
 #include "jobs/job.h"
 #include "sse/event_format.h"
 #include "sse/hub.h"
-#include "store/job_store.h"
 
 namespace herald::api {
 namespace asio = boost::asio;
 using http::Outcome;
 using http::Reply;
 using http::Request;
-using tcp = asio::ip::tcp;
 
 namespace {
 

@@ -232,7 +232,8 @@ Result<void> Server::Listen() {
     probe.bind(endpoint, ec);
     if (ec) return fail("bind");
   }
-  for (std::size_t i = 0; i < ListenerCount(connections_.size()); ++i) {
+  const std::size_t listeners = ListenerCount(connections_.size());
+  for (std::size_t i = 0; i < listeners; ++i) {
     auto& acceptor = acceptors_.emplace_back(std::make_unique<tcp::acceptor>(ioc_));
     acceptor->open(endpoint.protocol(), ec);
     if (ec) return fail("open");

@@ -37,9 +37,9 @@ class Server {
          const config::HttpConfig& config, Handler& handler, Metrics& metrics);
   ~Server();
 
-  // Binds and listens (one socket per connection context); the error
-  // names the address. Without HERALD_REUSE_PORT a port someone else
-  // holds is refused.
+  // Binds and listens (several SO_REUSEPORT sockets: see ListenerCount in
+  // server.cc); the error names the address. Without HERALD_REUSE_PORT a
+  // port someone else holds is refused.
   Result<void> Listen();
   uint16_t port() const { return port_; }
   // Starts accepting (call after Listen).

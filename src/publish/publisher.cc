@@ -86,12 +86,8 @@ Result<store::FeedEntry> Publisher::Notify(const store::NewNotice& notice) {
       [&](NoticeDone done) { SubmitNotice(notice, std::move(done)); });
 }
 
-Publisher::Outgoing Publisher::OutgoingFor(const store::Applied& applied) {
-  return Outgoing{jobs::ChannelFor(applied.job), applied.event.payload, applied.feed};
-}
-
 void Publisher::Committed(const store::Applied& applied, std::vector<Outgoing>& out) {
-  Outgoing o = OutgoingFor(applied);
+  Outgoing o{jobs::ChannelFor(applied.job), applied.event.payload, applied.feed};
   if (options_.on_commit) options_.on_commit(o.channel, o.payload);
   out.push_back(std::move(o));
 }

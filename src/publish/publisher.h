@@ -105,8 +105,8 @@ class Publisher {
 
   // Queues `op` (moving from it) unless stopping: then false, op untouched.
   bool Enqueue(Op& op);
-  static Outgoing OutgoingFor(const store::Applied& applied);
-  // Tells the observer, then queues it for the fan-out thread.
+  // Tells the observer of a committed job event, then queues it for the
+  // fan-out thread.
   void Committed(const store::Applied& applied, std::vector<Outgoing>& out);
   void CommitLoop();
   // Commits ops[begin, end), all UpdatesOps, in one transaction.

@@ -44,11 +44,14 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   metrics_.streams_open.fetch_add(1, std::memory_order_relaxed);
   log::Info("SSE connection established for {}", stream->label());
   const std::string channel = ChannelOf(request.job_id, request.audit);
-  auto shared = std::make_shared<ProgressOpen>(std::move(request));
+  const int64_t job_id = request.job_id;
+  const std::optional<int64_t> resume = request.resume;
   const bool load = hub_.JoinProgress(
-      shared->job_id, channel, shared->resume, stream,
-      [this, stream, shared](StartPoint start) { Begin(stream, *shared, std::move(start)); });
-  if (load) Load(shared->job_id, channel);
+      job_id, channel, resume, stream,
+      [this, stream, request = std::move(request)](StartPoint start) {
+        Begin(stream, request, std::move(start));
+      });
+  if (load) Load(job_id, channel);
 }
 
 void ProgressStreams::Closed(Stream& stream) {

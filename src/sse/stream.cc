@@ -60,7 +60,12 @@ Stream::Stream(TcpSocket socket, const StreamOptions& options, Metrics& metrics,
   metrics_.streams_total.fetch_add(1, std::memory_order_relaxed);
 }
 
-Stream::~Stream() { shard_.Remove(this); }
+Stream::~Stream() {
+  // Close() took it off the shard's list; only a context shutting down
+  // destroys a listed stream. Not listed: nothing of the shard is touched,
+  // since the last reference may go on another thread.
+  if (shard_slot_ != kNoSlot) shard_.Remove(this);
+}
 
 void Stream::Start(std::string head, int64_t last_seq, bool finished) {
   asio::post(socket_.get_executor(), [self = shared_from_this(), head = std::move(head),

@@ -558,17 +558,23 @@ std::vector<FeedEntry> FeedFromRows(const Rows& rows) {
   return out;
 }
 
-// `for_update` locks the row until the transaction ends: concurrent
-// updaters of the job, in any process, queue here and each reads the state
-// (and last_seq) the previous one committed.
-Result<jobs::Job> LoadJob(Connection& conn, int64_t id, bool for_update = false) {
+Result<jobs::Job> LoadJob(Connection& conn, int64_t id) {
   static const std::string kSql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = $1";
-  static const std::string kSqlForUpdate = kSql + " FOR UPDATE";
-  auto rows = conn.Exec((for_update ? kSqlForUpdate : kSql).c_str(), Params().Int(id),
-                        "reading a job");
+  auto rows = conn.Exec(kSql.c_str(), Params().Int(id), "reading a job");
   if (!rows) return rows.error();
   if (rows->size() == 0) return MakeError(Errc::kNotFound, "job " + std::to_string(id) + " not found");
   return JobFromRow(*rows, 0);
+}
+
+// The feed writers' lock (see AppendFeedRow), held until the transaction
+// ends. A statement of its own: in READ COMMITTED the INSERT that follows takes
+// its snapshot when it starts, after the lock is ours, so it sees the
+// previous holder's row.
+Result<void> TakeFeedLock(Connection& conn) {
+  auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)", Params().Int(kFeedLockKey),
+                     "waiting for the feed lock");
+  if (!r) return r.error();
+  return {};
 }
 
 // Inserts a feed row (a job event or a notice) with the next feed id and
@@ -588,14 +594,7 @@ Result<jobs::Job> LoadJob(Connection& conn, int64_t id, bool for_update = false)
 // time of an INSERT and a COMMIT. MAX(id) is the highest id ever issued:
 // pruning keeps every job's newest event and notices are never pruned.
 Result<int64_t> AppendFeedRow(Connection& conn, const FeedEntry& entry, int64_t now_ms) {
-  // A statement of its own: in READ COMMITTED the INSERT below takes its
-  // snapshot when it starts, after the lock is ours, so it sees the
-  // previous holder's row.
-  if (auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)", Params().Int(kFeedLockKey),
-                         "waiting for the feed lock");
-      !r) {
-    return r.error();
-  }
+  if (auto r = TakeFeedLock(conn); !r) return r.error();
   Params p;
   if (entry.notice) {
     p.Null().Null();
@@ -620,34 +619,6 @@ Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t n
   if (!id) return id.error();
   applied.feed.id = *id;
   return applied;
-}
-
-Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
-  Params p;
-  p.Int(job.id)
-      .Text(jobs::ToString(job.status))
-      .Int(job.progress)
-      .OptText(job.message)
-      .OptText(job.step)
-      .OptInt(job.total_pages)
-      .OptDouble(job.geo_score)
-      .OptInt(job.critical_issues)
-      .OptInt(job.high_issues)
-      .OptInt(job.medium_issues)
-      .OptInt(job.low_issues)
-      .OptText(job.error_message)
-      .OptText(job.data_json)
-      .OptText(job.report_json)
-      .Int(job.updated_at_ms)
-      .Int(job.last_seq);
-  auto r = conn.Exec(
-      "UPDATE jobs SET status = $2, progress = $3, message = $4, step = $5, "
-      "total_pages = $6, geo_score = $7, critical_issues = $8, high_issues = $9, "
-      "medium_issues = $10, low_issues = $11, error_message = $12, data = $13, "
-      "report = $14, updated_at = $15, last_seq = $16 WHERE id = $1",
-      p, "writing a job");
-  if (!r) return r.error();
-  return {};
 }
 
 // The batch steps of ApplyUpdates, each one statement whatever the batch
@@ -729,11 +700,7 @@ class PgBatchRows final : public BatchRows {
 
   // Feed ids as AppendFeedRow explains: under the feed lock, MAX(id) + 1 on.
   Result<void> AppendEvents(std::span<Applied* const> events) override {
-    if (auto r = conn_.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
-                            Params().Int(kFeedLockKey), "waiting for the feed lock");
-        !r) {
-      return r.error();
-    }
+    if (auto r = TakeFeedLock(conn_); !r) return r.error();
     json::array rows;
     rows.reserve(events.size());
     int64_t n = 0;

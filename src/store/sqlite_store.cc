@@ -726,7 +726,7 @@ Result<std::vector<UpdateOutcome>> SqliteStore::UpdateJobs(std::span<const JobUp
   return impl_->WithWriter([&](Connection& conn) -> Result<std::vector<UpdateOutcome>> {
     // One IMMEDIATE transaction for the batch: a concurrent writer (another
     // `herald worker` process) can neither slip an update between our read
-    // and write nor take the same seq, and the batch costs one fsync.
+    // and write nor take the same seq, and the batch is one commit.
     auto txn = WriteTransaction::Begin(conn);
     if (!txn) return txn.error();
     SqliteBatchRows rows(conn);
