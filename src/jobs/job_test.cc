@@ -60,6 +60,56 @@ json::object ParsePayload(const Job& job) {
 // ---------------------------------------------------------------------------
 // ParseProgressUpdate
 
+// POST /api/v1/progress: the body as a whole is refused only for its shape;
+// a bad item is refused on its own and keeps its place.
+TEST(JobTest, ParseProgressBatchRefusesABodyThatIsNotANonEmptyArrayWithinTheLimit) {
+  auto not_array = ParseProgressBatch(R"({"job_id":1})", 10);
+  ASSERT_FALSE(not_array);
+  EXPECT_EQ(not_array.error().code, Errc::kBadRequest);
+  EXPECT_FALSE(ParseProgressBatch("[", 10));
+  EXPECT_FALSE(ParseProgressBatch("[]", 10));
+  std::string three = R"([{"job_id":1},{"job_id":2},{"job_id":3}])";
+  auto over = ParseProgressBatch(three, 2);
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("at most 2"), std::string::npos) << over.error().message;
+  auto within = ParseProgressBatch(three, 3);
+  ASSERT_TRUE(within);
+  EXPECT_EQ(within->size(), 3u);
+}
+
+TEST(JobTest, ParseProgressBatchJudgesEachItemOnItsOwn) {
+  auto items = ParseProgressBatch(
+      R"([{"job_id":7,"progress":10,"message":"a"},)"
+      R"({"audit_id":8,"status":"completed"},)"
+      R"(5,)"
+      R"({"job_id":1,"audit_id":2},)"
+      R"({"progress":1},)"
+      R"({"job_id":0},)"
+      R"({"job_id":"9"},)"
+      R"({"job_id":9,"colour":"red"}])",
+      100);
+  ASSERT_TRUE(items) << items.error().message;
+  ASSERT_EQ(items->size(), 8u);
+  const auto& v = *items;
+  ASSERT_TRUE(v[0].update);
+  EXPECT_EQ(v[0].job_id, 7);
+  EXPECT_FALSE(v[0].audit);
+  EXPECT_EQ(v[0].update->progress, 10);
+  EXPECT_EQ(v[0].update->message, "a");
+  ASSERT_TRUE(v[1].update);
+  EXPECT_EQ(v[1].job_id, 8);
+  EXPECT_TRUE(v[1].audit);
+  EXPECT_EQ(v[1].update->status, JobStatus::kCompleted);
+  for (std::size_t i = 2; i < v.size(); ++i) {
+    ASSERT_FALSE(v[i].update) << "item " << i;
+    EXPECT_EQ(v[i].update.error().code, Errc::kBadRequest) << "item " << i;
+  }
+  EXPECT_NE(v[3].update.error().message.find("exactly one of job_id and audit_id"),
+            std::string::npos);
+  EXPECT_NE(v[5].update.error().message.find("positive"), std::string::npos);
+  EXPECT_NE(v[7].update.error().message.find("unknown field: colour"), std::string::npos);
+}
+
 TEST(JobTest, ParseProgressUpdateReadsEveryField) {
   ProgressUpdate u = ParseOk(R"({
     "status": "running", "progress": 40, "message": "Crawling", "step": "crawl",

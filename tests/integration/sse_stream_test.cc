@@ -92,6 +92,39 @@ TEST(SseStreamTest, EventsCommittedButNeverPublishedAreReadFromTheStore) {
   EXPECT_EQ(next->id, "5");
 }
 
+// POST /api/v1/progress: a job's items reach its stream in the order given,
+// with consecutive ids, and items for other jobs do not.
+TEST(SseStreamTest, BatchProgressReachesTheStreamInItemOrder) {
+  TestServer server;
+  int64_t id = server.CreateJob("alice");
+  int64_t other = server.CreateJob("alice");
+  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  ASSERT_EQ(sse->status(), 200);
+  auto first = sse->NextEvent(2s);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->id, "1");
+  const std::string job = std::to_string(id);
+  std::string body = "[" + std::string(R"({"job_id":)") + job + R"(,"progress":10,"message":"a"},)" +
+                     R"({"job_id":)" + std::to_string(other) + R"(,"progress":99},)" +
+                     R"({"job_id":)" + job + R"(,"progress":20,"message":"b"},)" +
+                     R"({"job_id":)" + job + R"(,"progress":30,"message":"c"}])";
+  auto res = Request(server.port(), "POST", "/api/v1/progress",
+                     TestServer::Bearer(TestServer::Token("w", auth::Role::kWorker)), body);
+  ASSERT_EQ(res.status, 202) << res.body;
+  std::vector<std::string> ids;
+  std::vector<std::string> messages;
+  for (int i = 0; i < 3; ++i) {
+    auto e = sse->NextEvent(2s);
+    ASSERT_TRUE(e) << "event " << i + 2;
+    ids.push_back(e->id);
+    messages.push_back(std::string(Data(*e).at("message").as_string()));
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"2", "3", "4"}));
+  EXPECT_EQ(messages, (std::vector<std::string>{"a", "b", "c"}));
+  // Nothing of the other job's item arrives here.
+  EXPECT_FALSE(sse->NextEvent(300ms));
+}
+
 TEST(SseStreamTest, AuditStreamUsesAuditIdAndUrl) {
   TestServer server([](config::Config& c) { c.audit_allow_private = true; });
   std::string token = TestServer::Token("alice");
