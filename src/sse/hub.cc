@@ -242,13 +242,34 @@ void Hub::OnMessage(std::string_view channel, std::string_view payload) {
     OnFeedMessage(payload);
     return;
   }
-  // Parse and frame before taking the lock: the lock only covers the walk.
-  EventPtr event = MakeProgressEvent(payload);
   std::string name(channel);
+  {
+    // This process's own commit, framed already by OnLocalCommit: the same
+    // buffer goes out, and the window holds it.
+    std::lock_guard lock(mu_);
+    if (EventPtr local = TakeLocal(name, payload)) {
+      if (auto it = channels_.find(name); it != channels_.end()) DeliverAll(it->second, local);
+      return;
+    }
+  }
+  // Parse and frame outside the lock: the lock only covers the walk.
+  EventPtr event = MakeProgressEvent(payload);
   std::lock_guard lock(mu_);
   auto it = channels_.find(name);
   if (it != channels_.end()) DeliverAll(it->second, event);
   Remember(name, event);
+}
+
+EventPtr Hub::TakeLocal(const std::string& channel, std::string_view payload) {
+  auto w = window_of_.find(channel);
+  if (w == window_of_.end()) return nullptr;
+  auto& local = windows_.find(w->second)->second.local;
+  // The bus carries a process's publishes in commit order: only the oldest
+  // local commit not yet heard back can match.
+  if (local.empty() || local.front().first != payload) return nullptr;
+  EventPtr event = std::move(local.front().second);
+  local.pop_front();
+  return event;
 }
 
 void Hub::Remember(const std::string& channel, const EventPtr& event) {
@@ -272,6 +293,12 @@ void Hub::OnLocalCommit(std::string_view channel, std::string_view payload) {
   EventPtr event = MakeProgressEvent(payload);
   std::lock_guard lock(mu_);
   Remember(name, event);
+  auto w = window_of_.find(name);
+  if (w == window_of_.end()) return;  // the event did not fit: the window is gone
+  auto& local = windows_.find(w->second)->second.local;
+  local.emplace_back(std::string(payload), std::move(event));
+  // A bus that lost some (Redis was down) never brings them back: keep few.
+  while (local.size() > options_.window_events) local.pop_front();
 }
 
 void Hub::OnFeedMessage(std::string_view payload) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "sse/event.h"
@@ -139,6 +140,9 @@ class Hub {
     };
     std::vector<Waiter> waiters;
     std::optional<Clock::time_point> empty_since;  // no stream joined
+    // This process's commits (OnLocalCommit) the bus has not brought back
+    // yet, oldest first: their payloads and the events framed from them.
+    std::deque<std::pair<std::string, EventPtr>> local;
   };
   using Ready = std::vector<std::pair<std::function<void(StartPoint)>, StartPoint>>;
 
@@ -147,6 +151,9 @@ class Hub {
   bool Append(Window& window, const EventPtr& event);
   // Appends to the channel's window, if any; drops the window on a gap.
   void Remember(const std::string& channel, const EventPtr& event);
+  // The event OnLocalCommit framed from `payload`, if it is the next one
+  // of the channel's window the bus was to bring back; else null.
+  EventPtr TakeLocal(const std::string& channel, std::string_view payload);
   void Trim(Window& window);
   void LeaveLocked(const std::string& channel, const Subscriber* subscriber);
   struct FeedMember {

@@ -158,5 +158,24 @@ TEST_F(HubWindowTest, LocalCommitsKeepTheWindowCurrentBeforeAPollingBusDelivers)
   EXPECT_EQ(hub_.Info(7)->last_seq, 3);
 }
 
+// The bus's copy of a local commit is not parsed again: the streams get the
+// very event the commit framed, and events of other processes in between
+// are framed as usual.
+TEST_F(HubWindowTest, TheBusCopyOfALocalCommitIsTheEventTheCommitFramed) {
+  auto watcher = Join(std::nullopt);
+  hub_.SeedWindow(Info(2), Events(1, 2));
+  hub_.OnLocalCommit(kChannel, Payload(3));
+  hub_.OnLocalCommit(kChannel, Payload(4));
+  const EventPtr framed3 = (*Join(2).start)->frames.front();  // from the window
+  bus_.Inject(kChannel, Payload(3));
+  bus_.Inject(kChannel, Payload(4));
+  bus_.Inject(kChannel, Payload(5));  // another process's
+  auto got = watcher.subscriber->Events();
+  ASSERT_EQ(Seqs(got), (std::vector<int64_t>{3, 4, 5}));
+  EXPECT_EQ(got[0].get(), framed3.get());
+  EXPECT_EQ(got[0]->wire, MakeProgressEvent(Payload(3))->wire);
+  EXPECT_EQ(hub_.Info(7)->last_seq, 5);
+}
+
 }  // namespace
 }  // namespace herald::sse

@@ -48,8 +48,9 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   const std::optional<int64_t> resume = request.resume;
   const bool load = hub_.JoinProgress(
       job_id, channel, resume, stream,
-      [this, stream, request = std::move(request)](StartPoint start) {
-        Begin(stream, request, std::move(start));
+      // Called once: the request moves on with the stream.
+      [this, stream, request = std::move(request)](StartPoint start) mutable {
+        Begin(stream, std::move(request), std::move(start));
       });
   if (load) Load(job_id, channel);
 }
@@ -97,13 +98,15 @@ void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
   });
 }
 
-void ProgressStreams::Begin(const std::shared_ptr<Stream>& stream, const ProgressOpen& request,
+void ProgressStreams::Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request,
                             StartPoint start) {
   if (start.from == StartPoint::From::kStore) {
-    asio::post(blocking_, [this, stream, request] { ReadFromStore(stream, request); });
+    asio::post(blocking_, [this, stream, request = std::move(request)]() mutable {
+      ReadFromStore(stream, std::move(request));
+    });
     return;
   }
-  std::string head = request.head;
+  std::string head = std::move(request.head);
   for (const auto& f : start.frames) head += f->wire;
   metrics_.events_delivered.fetch_add(static_cast<int64_t>(start.frames.size()),
                                       std::memory_order_relaxed);
@@ -112,10 +115,9 @@ void ProgressStreams::Begin(const std::shared_ptr<Stream>& stream, const Progres
 
 // The stream is joined and the bus hears its channel: the replay after
 // Last-Event-ID if the store still holds all of it, else the current state.
-void ProgressStreams::ReadFromStore(const std::shared_ptr<Stream>& stream,
-                                    const ProgressOpen& request) {
+void ProgressStreams::ReadFromStore(const std::shared_ptr<Stream>& stream, ProgressOpen request) {
   const int64_t id = request.job_id;
-  std::string head = request.head;
+  std::string head = std::move(request.head);
   auto job = store_.GetJob(id);
   if (!job) {
     stream->Start(head + InternalErrorFrame(stream->label(), job.error()), 0, true);

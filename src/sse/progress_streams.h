@@ -63,8 +63,8 @@ class ProgressStreams final : public StreamOwner {
 
  private:
   void Load(int64_t job_id, const std::string& channel);
-  void Begin(const std::shared_ptr<Stream>& stream, const ProgressOpen& request, StartPoint start);
-  void ReadFromStore(const std::shared_ptr<Stream>& stream, const ProgressOpen& request);
+  void Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request, StartPoint start);
+  void ReadFromStore(const std::shared_ptr<Stream>& stream, ProgressOpen request);
 
   Hub& hub_;
   bus::Bus& bus_;
