@@ -66,20 +66,9 @@ for s in $SERVERS; do
   [[ $s == herald || $s == nchan || $s == pushpin ]] || die "unknown server '$s'"
 done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-peers.XXXXXX")
 # shellcheck source=bench/servers.sh
 source "$ROOT/bench/servers.sh"
-
-cleanup() {
-  stop_all
-  if [[ -n ${KEEP_TMP:-} ]]; then
-    echo "compare-peers: kept $TMP" >&2
-  else
-    rm -rf "$TMP"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp compare-peers
 
 # --- Pushpin ----------------------------------------------------------------
 

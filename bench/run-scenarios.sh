@@ -44,18 +44,10 @@ die() { echo "run-scenarios: $*" >&2; exit 2; }
 for n in "$EVENTS" "$TIMEOUT"; do [[ $n =~ ^[0-9]+$ ]] || die "EVENTS and TIMEOUT must be integers"; done
 for s in $SCENARIOS; do [[ $s =~ ^[0-9]+:[0-9]+$ ]] || die "bad scenario '$s' (want streams:procs)"; done
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX")
 # Starting and stopping Herald is shared with the other benchmark scripts.
 # shellcheck source=bench/servers.sh
 source "$ROOT/bench/servers.sh"
-
-# shellcheck disable=SC2317  # Invoked by the EXIT trap.
-cleanup() {
-  stop_all
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp run-scenarios
 
 export SSE_HEARTBEAT_SECONDS=$HEARTBEAT HERALD_LOG_LEVEL=$LOG_LEVEL
 echo "run-scenarios: starting $HERALD_BIN (db in $TMP)"

@@ -5,8 +5,8 @@
 # bench/compare-peers.sh, bench/vs-nchan.sh and bench/run-scenarios.sh; not
 # a script of its own.
 #
-# The caller sets TMP (a temp dir it removes) and calls stop_all from its
-# EXIT trap. Every start_* function:
+# The caller calls bench_tmp NAME first: it makes the temp dir TMP and, on
+# exit, stops whatever was started and removes TMP. Every start_* function:
 #   - appends the root pid(s) it started to ROOTS, so that stop_all stops
 #     them (and only them) even when the caller is interrupted;
 #   - sets PORT (streams), PUBLISH_PORT, SERVER_PID (the first root),
@@ -94,6 +94,24 @@ stop_tree() {
 # Stops everything started here, newest first. All roots get TERM at once
 # first, so that several herald processes drain (HERALD_DRAIN_SECONDS)
 # side by side rather than one after the other.
+# Makes TMP ($TMPDIR/herald-NAME.XXXXXX) and installs the exit trap that
+# stops every server started here and removes TMP (KEEP_TMP=1 keeps it,
+# and says where). $1: NAME, also the name in that message.
+bench_tmp() {
+  BENCH_NAME=$1
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-$BENCH_NAME.XXXXXX")
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  stop_all
+  if [[ -n ${KEEP_TMP:-} ]]; then
+    echo "$BENCH_NAME: kept $TMP" >&2
+  else
+    rm -rf "$TMP"
+  fi
+}
+
 stop_all() {
   local i
   for ((i = ${#ROOTS[@]} - 1; i >= 0; i--)); do kill -TERM "${ROOTS[i]}" 2>/dev/null || true; done

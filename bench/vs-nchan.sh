@@ -67,21 +67,9 @@ done
 for s in $SERVERS; do [[ $s == herald || $s == nchan ]] || die "unknown server '$s'"; done
 [[ -x $LOADGEN_BIN ]] || die "no load generator at $LOADGEN_BIN (build first, or set LOADGEN_BIN)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/herald-vs-nchan.XXXXXX")
 # shellcheck source=bench/servers.sh
 source "$ROOT/bench/servers.sh"
-
-# shellcheck disable=SC2317  # Invoked by the EXIT trap.
-cleanup() {
-  stop_all
-  if [[ -n ${KEEP_TMP:-} ]]; then
-    echo "vs-nchan: kept $TMP" >&2
-  else
-    rm -rf "$TMP"
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp vs-nchan
 
 # Sets the scenario's sizes: its defaults, then the environment's overrides.
 # S_* are loadgen flags; the server knobs are set per server in run_one.
