@@ -30,6 +30,30 @@ void FailingStore::FailNextUpdate(Error error) {
   fail_next_ = std::move(error);
 }
 
+void FailingStore::FailReads(std::optional<Error> error) {
+  std::lock_guard lock(mu_);
+  fail_reads_ = std::move(error);
+}
+
+Result<jobs::Job> FailingStore::GetJob(int64_t id) {
+  ++job_reads_;
+  {
+    std::lock_guard lock(mu_);
+    if (fail_reads_) return *fail_reads_;
+  }
+  return real_->GetJob(id);
+}
+
+Result<std::vector<store::StoredEvent>> FailingStore::EventsAfter(int64_t job_id,
+                                                                  int64_t after_seq, int limit) {
+  ++job_reads_;
+  {
+    std::lock_guard lock(mu_);
+    if (fail_reads_) return *fail_reads_;
+  }
+  return real_->EventsAfter(job_id, after_seq, limit);
+}
+
 Result<std::vector<store::UpdateOutcome>> FailingStore::UpdateJobs(
     std::span<const store::JobUpdate> updates) {
   ++update_transactions_;

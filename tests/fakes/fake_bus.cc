@@ -30,6 +30,37 @@ void FakeBus::Unsubscribe(const std::string& channel) {
   if (subscribed_.erase(channel) == 0) violations_.push_back("unsubscribe " + channel);
 }
 
+void FakeBus::WhenSubscribed(const std::string&, std::function<void()> ready) {
+  {
+    std::lock_guard lock(mu_);
+    if (hold_confirmations_) {
+      pending_confirmations_.push_back(std::move(ready));
+      return;
+    }
+  }
+  ready();
+}
+
+void FakeBus::HoldConfirmations() {
+  std::lock_guard lock(mu_);
+  hold_confirmations_ = true;
+}
+
+void FakeBus::Confirm() {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mu_);
+    hold_confirmations_ = false;
+    ready.swap(pending_confirmations_);
+  }
+  for (auto& r : ready) r();
+}
+
+int FakeBus::PendingConfirmations() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(pending_confirmations_.size());
+}
+
 void FakeBus::Inject(std::string_view channel, std::string_view payload) {
   Handler handler;
   {

@@ -1,7 +1,8 @@
 #pragma once
 // A Bus for unit tests: records every Subscribe/Unsubscribe per channel and
 // lets a test hand a message to the installed handler with Inject(), as if
-// the broker had delivered it. Thread-safe.
+// the broker had delivered it. Subscriptions are confirmed at once unless a
+// test holds them (HoldConfirmations) to act between the two. Thread-safe.
 
 #include <functional>
 #include <map>
@@ -27,6 +28,13 @@ class FakeBus final : public bus::Bus {
   void Publish(const std::string& channel, std::string payload) override;
   void Subscribe(const std::string& channel) override;
   void Unsubscribe(const std::string& channel) override;
+  void WhenSubscribed(const std::string& channel, std::function<void()> ready) override;
+
+  // While held, WhenSubscribed only records its callback; Confirm runs
+  // every recorded one (on this thread) and stops holding.
+  void HoldConfirmations();
+  void Confirm();
+  int PendingConfirmations() const;
 
   // Calls the handler (on this thread) whether or not `channel` is subscribed:
   // the Hub must cope with messages for channels nobody watches any more.
@@ -56,6 +64,8 @@ class FakeBus final : public bus::Bus {
   std::vector<std::string> violations_;
   std::vector<Published> published_;
   std::function<void(const std::string&)> before_unsubscribe_;
+  bool hold_confirmations_ = false;
+  std::vector<std::function<void()>> pending_confirmations_;
 };
 
 }  // namespace herald::test
