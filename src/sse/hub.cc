@@ -1,8 +1,11 @@
 #include "sse/hub.h"
 
+#include <algorithm>
+
 #include "bus/bus.h"
 #include "bus/feed_message.h"
 #include "sse/event_format.h"
+#include "sse/stream_shard.h"
 
 #include <vector>
 
@@ -232,9 +235,32 @@ void Hub::LeaveFeed(const Subscriber* subscriber) {
 }
 
 void Hub::DeliverAll(const Members& members, const EventPtr& event) {
+  // Grouped by shard (a handful: one per connection thread), so a job with
+  // 10,000 streams costs each shard one lock and one wakeup, and its drain
+  // starts with the whole batch rather than racing the walk.
+  struct Batch {
+    StreamShard* shard;
+    std::vector<std::shared_ptr<Subscriber>> subscribers;
+  };
+  std::vector<Batch> batches;
   for (const auto& [raw, weak] : members) {
-    if (auto subscriber = weak.lock()) subscriber->Deliver(event);
+    auto subscriber = weak.lock();
+    if (!subscriber) continue;
+    StreamShard* shard = subscriber->shard();
+    if (shard == nullptr) {
+      subscriber->Deliver(event);
+      continue;
+    }
+    auto batch = std::find_if(batches.begin(), batches.end(),
+                              [&](const Batch& b) { return b.shard == shard; });
+    if (batch == batches.end()) {
+      batches.push_back(Batch{shard, {}});
+      batches.back().subscribers.reserve(members.size());
+      batch = batches.end() - 1;
+    }
+    batch->subscribers.push_back(std::move(subscriber));
   }
+  for (auto& b : batches) b.shard->DeliverBatch(event, std::move(b.subscribers));
 }
 
 void Hub::OnMessage(std::string_view channel, std::string_view payload) {

@@ -29,11 +29,17 @@ class Bus;
 
 namespace herald::sse {
 
+class StreamShard;
+
 class Subscriber {
  public:
   virtual ~Subscriber() = default;
   // Any thread; must not block.
   virtual void Deliver(EventPtr event) = 0;
+  // The shard a stream is written from, if any: a fan-out hands each shard
+  // its subscribers in one batch (one lock, one wakeup) instead of calling
+  // Deliver per subscriber.
+  virtual StreamShard* shard() { return nullptr; }
   // Any thread: end now (server shutdown).
   virtual void Stop() = 0;
 };

@@ -73,6 +73,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   // wait in the queue.
   void Start(std::string head, int64_t last_seq, bool finished);
   void Deliver(EventPtr event) override;
+  StreamShard* shard() override { return &shard_; }
   // Ends the stream without writing more (server shutdown).
   void Stop() override;
 

@@ -23,7 +23,7 @@ StreamShard& StreamShard::For(const asio::io_context::executor_type& executor) {
 void StreamShard::shutdown() {
   // The context is going away: let go of the streams (they own their
   // sockets, which belong to it) before its services are destroyed.
-  std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>> inbox;
+  std::vector<Item> inbox;
   {
     std::lock_guard lock(mu_);
     shut_down_ = true;
@@ -38,7 +38,19 @@ void StreamShard::shutdown() {
 void StreamShard::Deliver(std::shared_ptr<Stream> stream, EventPtr event) {
   std::lock_guard lock(mu_);
   if (shut_down_) return;
-  inbox_.emplace_back(std::move(stream), std::move(event));
+  inbox_.push_back(Item{std::move(stream), std::move(event), {}});
+  PostDrainLocked();
+}
+
+void StreamShard::DeliverBatch(EventPtr event, std::vector<std::shared_ptr<Subscriber>> streams) {
+  if (streams.empty()) return;
+  std::lock_guard lock(mu_);
+  if (shut_down_) return;
+  inbox_.push_back(Item{nullptr, std::move(event), std::move(streams)});
+  PostDrainLocked();
+}
+
+void StreamShard::PostDrainLocked() {
   if (drain_posted_) return;
   drain_posted_ = true;
   asio::post(context_, [this] { Drain(); });
@@ -51,7 +63,14 @@ void StreamShard::Drain() {
     draining_items_.swap(inbox_);
   }
   draining_ = true;
-  for (auto& [stream, event] : draining_items_) stream->Enqueue(std::move(event));
+  for (auto& item : draining_items_) {
+    if (item.stream) {
+      item.stream->Enqueue(std::move(item.event));
+      continue;
+    }
+    // Only Streams of this shard are batched here (Stream::shard()).
+    for (const auto& subscriber : item.batch) static_cast<Stream&>(*subscriber).Enqueue(item.event);
+  }
   draining_ = false;
   // The streams are still held by draining_items_: the raw pointers are safe.
   for (Stream* stream : dirty_) {
@@ -61,9 +80,7 @@ void StreamShard::Drain() {
   dirty_.clear();
   // Keep the vector's capacity for the next burst, not its references.
   draining_items_.clear();
-  if (draining_items_.capacity() > 4096) {
-    std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>>().swap(draining_items_);
-  }
+  if (draining_items_.capacity() > 4096) std::vector<Item>().swap(draining_items_);
 }
 
 void StreamShard::FlushLater(Stream* stream) {

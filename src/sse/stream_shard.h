@@ -30,6 +30,7 @@
 namespace herald::sse {
 
 class Stream;
+class Subscriber;
 
 class StreamShard final : public boost::asio::execution_context::service {
  public:
@@ -44,6 +45,9 @@ class StreamShard final : public boost::asio::execution_context::service {
 
   // Any thread: queue `event` for `stream`.
   void Deliver(std::shared_ptr<Stream> stream, EventPtr event);
+  // Any thread: queue `event` for each of `streams`, which must be Streams
+  // of this shard (Subscriber::shard() said so).
+  void DeliverBatch(EventPtr event, std::vector<std::shared_ptr<Subscriber>> streams);
 
   // The shard's thread: a started stream joins the timer sweep until Remove.
   // `resolution`: how late its OnTimer may run.
@@ -64,12 +68,20 @@ class StreamShard final : public boost::asio::execution_context::service {
 
   boost::asio::io_context& context_;
 
+  // One event for one stream, or (batch non-empty) for every stream in it.
+  struct Item {
+    std::shared_ptr<Stream> stream;
+    EventPtr event;
+    std::vector<std::shared_ptr<Subscriber>> batch;
+  };
+  void PostDrainLocked();
+
   std::mutex mu_;
-  std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>> inbox_;  // guarded by mu_
-  bool drain_posted_ = false;                                        // guarded by mu_
+  std::vector<Item> inbox_;     // guarded by mu_
+  bool drain_posted_ = false;  // guarded by mu_
 
   // The shard's thread only.
-  std::vector<std::pair<std::shared_ptr<Stream>, EventPtr>> draining_items_;
+  std::vector<Item> draining_items_;
   std::vector<Stream*> dirty_;
   bool draining_ = false;
   std::vector<Stream*> streams_;  // each knows its index (Stream::shard_slot_)
