@@ -10,7 +10,8 @@ namespace herald::store {
 
 Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std::string& path,
                                                                       sqlite3* writer,
-                                                                      int wal_pages) {
+                                                                      int wal_pages,
+                                                                      std::chrono::milliseconds period) {
   sqlite3* own = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
@@ -23,11 +24,12 @@ Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std:
     return MakeError(Errc::kUnavailable,
                      "database " + path + ": cannot open the checkpoint connection: " + message);
   }
-  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(writer, own, wal_pages));
+  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(writer, own, wal_pages, period));
 }
 
-SqliteCheckpointer::SqliteCheckpointer(sqlite3* writer, sqlite3* own, int wal_pages)
-    : writer_(writer), own_(own), wal_pages_(wal_pages) {
+SqliteCheckpointer::SqliteCheckpointer(sqlite3* writer, sqlite3* own, int wal_pages,
+                                       std::chrono::milliseconds period)
+    : writer_(writer), own_(own), wal_pages_(wal_pages), period_(period) {
   // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
   sqlite3_wal_hook(writer_, &SqliteCheckpointer::OnCommit, this);
   thread_ = std::thread([this] { Run(); });
@@ -61,7 +63,7 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3*, const char*, int pages) {
 void SqliteCheckpointer::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::seconds(1),
+    wake_.wait_for(lock, period_,
                    [this] { return stop_ || pages_ >= wal_pages_; });
     if (stop_) break;
     if (!written_) continue;

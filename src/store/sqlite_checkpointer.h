@@ -5,11 +5,12 @@
 // it) stalls for the disk. Here the writer's WAL hook only counts pages and
 // a thread of its own, on a connection of its own, runs PASSIVE checkpoints
 // (which never block the writer or readers) when the WAL has grown past
-// `wal_pages`, or once a second when anything was written.
+// `wal_pages`, or every `period` (a second) when anything was written.
 //
 // Durability is unchanged: commits are in the WAL before they are
 // answered; checkpoints only copy them into the database file.
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -26,8 +27,9 @@ class SqliteCheckpointer {
  public:
   // Hooks `writer` (which must outlive this object, and is used by one
   // thread at a time) and starts the thread.
-  static Result<std::unique_ptr<SqliteCheckpointer>> Start(const std::string& path,
-                                                           sqlite3* writer, int wal_pages = 1000);
+  static Result<std::unique_ptr<SqliteCheckpointer>> Start(
+      const std::string& path, sqlite3* writer, int wal_pages = 1000,
+      std::chrono::milliseconds period = std::chrono::seconds(1));
   ~SqliteCheckpointer();  // stops the thread and unhooks the writer
 
   SqliteCheckpointer(const SqliteCheckpointer&) = delete;
@@ -37,13 +39,15 @@ class SqliteCheckpointer {
   int CheckpointsForTest();
 
  private:
-  SqliteCheckpointer(sqlite3* writer, sqlite3* own, int wal_pages);
+  SqliteCheckpointer(sqlite3* writer, sqlite3* own, int wal_pages,
+                     std::chrono::milliseconds period);
   static int OnCommit(void* self, sqlite3* db, const char* schema, int pages);
   void Run();
 
   sqlite3* writer_;
   sqlite3* own_;
   const int wal_pages_;
+  const std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable wake_;
   int pages_ = 0;        // WAL pages at the last commit; guarded by mu_
