@@ -250,6 +250,7 @@ asio::awaitable<Outcome> App::Route(Request& r) {
 
 asio::awaitable<Reply> App::Health() {
   auto ping = co_await RunBlocking(d_.blocking, [this] { return d_.store.Ping(); });
+  if (!ping) log::Warn("/healthz: {}", Describe(ping.error()));
   boost::json::object o;
   o["status"] = ping ? "ok" : "degraded";
   o["sse_source"] = config::ToString(d_.config.sse_source);

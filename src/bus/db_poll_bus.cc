@@ -98,7 +98,7 @@ void DbPollBus::Dispatch(bool jobs, bool feed) {
   for (;;) {
     auto entries = store_.FeedAll(last_feed_id_, kPollBatch);
     if (!entries) {
-      log::Warn("SSE database poll failed: {}", entries.error().message);
+      log::Warn("SSE database poll failed: {}", Describe(entries.error()));
       return;
     }
     for (const auto& e : *entries) {
@@ -121,7 +121,7 @@ void DbPollBus::NoteLatest() {
   // newest, so it stays at least one interval behind (see SetDispatchJobs).
   auto latest = store_.LatestFeedId();
   if (!latest) {
-    log::Warn("SSE database poll failed: {}", latest.error().message);
+    log::Warn("SSE database poll failed: {}", Describe(latest.error()));
     return;
   }
   if (noted_feed_id_ > last_feed_id_) last_feed_id_ = noted_feed_id_;

@@ -21,6 +21,7 @@
 #include <deque>
 #include <future>
 #include <optional>
+#include <random>
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
@@ -44,7 +45,8 @@ namespace {
 
 constexpr auto kInitialBackoff = 100ms;
 constexpr auto kMaxBackoff = 5000ms;
-constexpr auto kConnectTimeout = 5s;     // connect + AUTH/SELECT/PING answered
+constexpr auto kMinProbeInterval = 50ms;  // probes go out every timeout / 2,
+constexpr auto kMaxProbeInterval = 1s;    // within these bounds
 constexpr auto kStopWait = 2s;           // Stop() waits this long for the strand
 constexpr int kKeepAliveSeconds = 15;    // notices a peer that vanished silently
 
@@ -189,6 +191,8 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     bool want_read = false, want_write = false;
     bool read_armed = false, write_armed = false;
     bool ready = false;  // AUTH/SELECT/PING answered
+    // When the oldest probe still unanswered went out (nullopt: none is).
+    std::optional<std::chrono::steady_clock::time_point> probe_since;
     std::chrono::milliseconds backoff = kInitialBackoff;
     std::string drop_reason;  // why we freed it ourselves, if we did
     asio::steady_timer retry;
@@ -197,12 +201,17 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     const char* Name() const { return role == Role::kSubscriber ? "subscriber" : "publisher"; }
   };
 
-  Impl(asio::io_context& ioc, RedisEndpoint ep)
+  Impl(asio::io_context& ioc, RedisEndpoint ep, RedisBusOptions options)
       : ioc_(ioc),
         strand_(asio::make_strand(ioc)),
         ep_(std::move(ep)),
+        timeout_(std::max<std::chrono::milliseconds>(options.timeout, 1ms)),
+        probe_interval_(std::clamp<std::chrono::milliseconds>(timeout_ / 2, kMinProbeInterval,
+                                                               kMaxProbeInterval)),
+        health_channel_(HealthChannelName()),
         sub_(this, Role::kSubscriber, strand_),
-        pub_(this, Role::kPublisher, strand_) {}
+        pub_(this, Role::kPublisher, strand_),
+        probe_timer_(strand_) {}
 
   ~Impl() {
     // Normally Stop() ran on the strand already. If the io_context never ran
@@ -236,8 +245,12 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     asio::post(strand_, [self = shared_from_this()] {
       if (self->started_ || self->stopping_) return;
       self->started_ = true;
+      // The subscriber's probe channel, held like any other (re-subscribed
+      // on reconnect) but never handed to the handler.
+      self->channels_.insert(self->health_channel_);
       self->Connect(self->sub_);
       self->Connect(self->pub_);
+      self->ArmProbe();
     });
   }
 
@@ -336,10 +349,11 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
       for (const auto& channel : channels_) SendSubscribe(channel);
     }
 
-    c.deadline.expires_after(kConnectTimeout);
+    c.probe_since.reset();
+    c.deadline.expires_after(timeout_);
     c.deadline.async_wait([self = shared_from_this(), &c, gen = c.generation](auto ec) {
       if (ec || gen != c.generation || c.ready) return;
-      self->Drop(c, "connect timed out");
+      self->Drop(c, fmt::format("no answer within {} ms of connecting", self->timeout_.count()));
     });
   }
 
@@ -392,9 +406,59 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     if (health_handler_ && !stopping_) health_handler_(up, reason);
   }
 
+  // --- Probes (strand) ------------------------------------------------------
+
+  static std::string HealthChannelName() {
+    std::random_device random;
+    return fmt::format("herald:probe:{:08x}{:08x}", random(), random());
+  }
+
+  void ArmProbe() {
+    probe_timer_.expires_after(probe_interval_);
+    probe_timer_.async_wait([self = shared_from_this()](auto ec) {
+      if (ec || self->stopping_) return;
+      self->Probe();
+      self->ArmProbe();
+    });
+  }
+
+  // Drops a connection whose oldest probe went unanswered for the timeout,
+  // then sends the next probes: PING to the publisher, and through it a
+  // message the subscriber must hear. A probe still unanswered is not sent
+  // again (its time keeps running).
+  void Probe() {
+    const auto now = std::chrono::steady_clock::now();
+    for (Conn* c : {&pub_, &sub_}) {
+      if (c->ac && c->ready && c->probe_since && now - *c->probe_since >= timeout_) {
+        Drop(*c, fmt::format("no answer to PING within {} ms", timeout_.count()));
+        c->probe_since.reset();
+      }
+    }
+    if (!pub_.ready || !pub_.ac) {
+      sub_.probe_since.reset();  // nothing can reach it: not the subscriber's fault
+      return;
+    }
+    if (!pub_.probe_since &&
+        redisAsyncCommand(pub_.ac, &OnProbeReply, nullptr, "PING") == REDIS_OK) {
+      pub_.probe_since = now;
+    }
+    if (sub_.ready && confirmed_.contains(health_channel_) && !sub_.probe_since &&
+        redisAsyncCommand(pub_.ac, &OnPublishReply, nullptr, "PUBLISH %b %b",
+                          health_channel_.data(), health_channel_.size(), "ping", size_t{4}) ==
+            REDIS_OK) {
+      sub_.probe_since = now;
+    }
+  }
+
+  static void OnProbeReply(redisAsyncContext* ac, void* r, void*) {
+    if (r == nullptr) return;  // the context is going away
+    static_cast<Conn*>(ac->data)->probe_since.reset();
+  }
+
   void DoStop() {
     if (stopping_) return;
     stopping_ = true;
+    probe_timer_.cancel();
     pending_.clear();
     waiters_.clear();
     for (Conn* c : {&sub_, &pub_}) {
@@ -547,6 +611,10 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   // --- Pub/sub (strand) ----------------------------------------------------
 
   void Deliver(std::string_view channel, std::string_view payload) {
+    if (channel == health_channel_) {
+      sub_.probe_since.reset();
+      return;
+    }
     if (stopped_ || !handler_) return;
     // A message can still arrive between UNSUBSCRIBE and its confirmation.
     if (!channels_.contains(std::string(channel))) return;
@@ -634,12 +702,16 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   asio::io_context& ioc_;
   Strand strand_;
   const RedisEndpoint ep_;
+  const std::chrono::milliseconds timeout_;
+  const std::chrono::milliseconds probe_interval_;
+  const std::string health_channel_;
   Handler handler_;  // set before Start(); then read on the strand only
   HealthHandler health_handler_;  // likewise
 
   // Strand-only state.
   Conn sub_;
   Conn pub_;
+  asio::steady_timer probe_timer_;
   std::unordered_set<std::string> channels_;         // what we want to hear
   std::unordered_set<std::string> unsub_in_flight_;  // UNSUBSCRIBE unanswered
   std::unordered_set<std::string> confirmed_;        // SUBSCRIBE answered
@@ -657,10 +729,10 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
 // ---------------------------------------------------------------------------
 
-RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url) {
+RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url, RedisBusOptions options) {
   auto ep = ParseRedisUrl(redis_url);
   if (!ep) throw ErrorException(ep.error());
-  impl_ = std::make_shared<Impl>(ioc, std::move(*ep));
+  impl_ = std::make_shared<Impl>(ioc, std::move(*ep), options);
 }
 
 RedisBus::~RedisBus() { impl_->Stop(); }

@@ -9,9 +9,16 @@
 // 5 s), authenticates and selects the database from the URL again, and
 // re-subscribes every channel. hiredis stays inside redis_bus.cc.
 //
+// A Redis that hangs (stopped, swapping, a network that drops packets
+// silently) is down too: both connections are probed while up, the
+// publisher by PING and the subscriber by a message on a channel of this
+// bus's own that the publisher sends it; a probe unanswered for `timeout`
+// drops the connection, which reports down and reconnects as above.
+//
 // Thread-safe: Publish/Subscribe/Unsubscribe post to the strand and return at
 // once; the handler is called from the strand.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,11 +46,17 @@ struct RedisEndpoint {
 // Errors are kBadRequest and their message starts with "REDIS_URL: ".
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
 
+struct RedisBusOptions {
+  // A connection that does not answer (setup, or a probe) within this is
+  // dropped as down. Env: SSE_REDIS_TIMEOUT_MS.
+  std::chrono::milliseconds timeout{2000};
+};
+
 class RedisBus final : public Bus {
  public:
   // `ioc` must outlive the bus. Throws ErrorException if the URL does not
   // parse. Nothing connects before Start().
-  RedisBus(boost::asio::io_context& ioc, std::string redis_url);
+  RedisBus(boost::asio::io_context& ioc, std::string redis_url, RedisBusOptions options = {});
   ~RedisBus() override;
 
   RedisBus(const RedisBus&) = delete;

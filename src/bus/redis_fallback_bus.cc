@@ -12,8 +12,10 @@ constexpr size_t kJobsLogged = 10;
 
 RedisFallbackBus::RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url,
                                    store::JobStore& store,
-                                   std::chrono::milliseconds fallback_interval, Metrics& metrics)
-    : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url))),
+                                   std::chrono::milliseconds fallback_interval, Metrics& metrics,
+                                   std::chrono::milliseconds redis_timeout)
+    : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url),
+                                        RedisBusOptions{redis_timeout})),
       poll_(std::make_unique<DbPollBus>(store, fallback_interval)),
       metrics_(metrics),
       interval_(fallback_interval) {

@@ -40,8 +40,10 @@ class RedisFallbackBus final : public Bus {
  public:
   // `ioc`, `store` and `metrics` must outlive the bus. Throws ErrorException
   // when the URL does not parse.
+  // `redis_timeout`: a Redis silent this long is down (RedisBusOptions).
   RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url, store::JobStore& store,
-                   std::chrono::milliseconds fallback_interval, Metrics& metrics);
+                   std::chrono::milliseconds fallback_interval, Metrics& metrics,
+                   std::chrono::milliseconds redis_timeout = std::chrono::milliseconds(2000));
   ~RedisFallbackBus() override;
 
   void SetHandler(Handler handler) override;

@@ -38,4 +38,13 @@ void throw_exception_from_error(const Error& e, const boost::source_location&) {
   throw ErrorException(e);
 }
 
+Error DatabaseUnavailable(std::string detail) {
+  return Error{Errc::kUnavailable, "database unavailable", std::move(detail)};
+}
+
+std::string Describe(const Error& error) {
+  if (error.detail.empty()) return error.message;
+  return error.message + ": " + error.detail;
+}
+
 }  // namespace herald

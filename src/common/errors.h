@@ -28,11 +28,22 @@ enum class Errc {
 struct Error {
   Errc code;
   std::string message;
+  // What only the log may show (a database's address, its own words): the
+  // caller is told `message`, operators read both. Empty: `message` says all.
+  std::string detail = {};
 };
 
 inline Error MakeError(Errc code, std::string message) {
   return Error{code, std::move(message)};
 }
+
+// The database cannot answer now (down, hung, busy, full, read-only): the
+// caller gets 503 {"error": "database unavailable"}, naming no host, user,
+// port, file or database; `detail` says why, in the log.
+Error DatabaseUnavailable(std::string detail);
+
+// "message: detail" (or the message alone), for log lines.
+std::string Describe(const Error& error);
 
 // The HTTP status that `code` maps to; the single place that decides it.
 int HttpStatus(Errc code);

@@ -34,6 +34,14 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
         events_dropped_slow.load());
   gauge("herald_heartbeats_total", "Heartbeat comments sent.", "counter",
         heartbeats_sent.load());
+  out += fmt::format(
+      "# HELP herald_sse_stream_starts_total Progress streams started, by where their first "
+      "events came from.\n# TYPE herald_sse_stream_starts_total counter\n"
+      "herald_sse_stream_starts_total{{from=\"window\"}} {}\n"
+      "herald_sse_stream_starts_total{{from=\"store\"}} {}\n",
+      starts_from_window.load(), starts_from_store.load());
+  gauge("herald_sse_window_loads_total", "Job windows loaded from the database.", "counter",
+        window_loads.load());
   gauge("herald_bus_fallback", "1 while streams poll the database because Redis is down.",
         "gauge", bus_fallback.load());
   out += fmt::format("# HELP herald_info Build and configuration.\n# TYPE herald_info gauge\n"

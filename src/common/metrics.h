@@ -17,6 +17,12 @@ struct Metrics {
   std::atomic<int64_t> events_delivered{0};
   std::atomic<int64_t> events_dropped_slow{0};  // conflated for slow clients
   std::atomic<int64_t> heartbeats_sent{0};
+  // Where progress streams started: from a job's in-memory window (no
+  // database read of their own) or from their own store read; and how
+  // often a window was loaded from the store (once per job going live).
+  std::atomic<int64_t> starts_from_window{0};
+  std::atomic<int64_t> starts_from_store{0};
+  std::atomic<int64_t> window_loads{0};
   std::atomic<int64_t> bus_fallback{0};  // 1 while Redis is down and streams poll
   // Requests by status class: 1xx..5xx at index 1..5.
   std::array<std::atomic<int64_t>, 6> requests_by_class{};

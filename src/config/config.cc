@@ -123,6 +123,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
        [&](int64_t v) { c.sse.heartbeat = std::chrono::seconds(v); }},
       {"SSE_FALLBACK_DB_INTERVAL_SECONDS", 1, 24 * 3600,
        [&](int64_t v) { c.sse.fallback_db_interval = std::chrono::seconds(v); }},
+      {"SSE_REDIS_TIMEOUT_MS", 10, 600000,
+       [&](int64_t v) { c.sse.redis_timeout = std::chrono::milliseconds(v); }},
       {"SSE_MAX_QUEUED_EVENTS", 2, 100000,
        [&](int64_t v) { c.sse.max_queued_events = static_cast<size_t>(v); }},
       {"JWT_LEEWAY_SECONDS", 0, 3600,
@@ -130,6 +132,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
       {"HERALD_WORKERS", 0, 256, [&](int64_t v) { c.workers = static_cast<int>(v); }},
       {"HERALD_AUDIT_LEASE_SECONDS", 1, 3600,
        [&](int64_t v) { c.audit_lease = std::chrono::seconds(v); }},
+      {"HERALD_DB_TIMEOUT_SECONDS", 1, 3600,
+       [&](int64_t v) { c.db_timeout = std::chrono::seconds(v); }},
       {"HERALD_EVENT_RETENTION", 1, 10000000,
        [&](int64_t v) { c.event_retention = static_cast<int>(v); }},
   };

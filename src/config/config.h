@@ -28,6 +28,9 @@ struct SseConfig {
   // Polling interval of SSE_SOURCE=db and of the Redis fallback.
   // Env: SSE_FALLBACK_DB_INTERVAL_SECONDS.
   std::chrono::seconds fallback_db_interval{10};
+  // A Redis that does not answer a PING (or its own probe message) within
+  // this counts as down, hung as well as dead. Env: SSE_REDIS_TIMEOUT_MS.
+  std::chrono::milliseconds redis_timeout{2000};
   // Events a stream may have queued while its client is slow; beyond this the
   // oldest intermediate event is dropped (each carries the full state).
   // Env: SSE_MAX_QUEUED_EVENTS.
@@ -75,6 +78,10 @@ struct Config {
   SseConfig sse;
   AuthConfig auth;
   std::string database_url = "sqlite://var/herald.db";  // Env: DATABASE_URL.
+  // The longest a database call may take (waiting for a lock or a
+  // connection, reconnecting included) before it fails with 503 "database
+  // unavailable". Env: HERALD_DB_TIMEOUT_SECONDS.
+  std::chrono::milliseconds db_timeout{5000};
   std::optional<std::string> redis_url;                 // Env: REDIS_URL.
   SseSource sse_source = SseSource::kMemory;            // Env: SSE_SOURCE.
   int workers = 2;                  // Env: HERALD_WORKERS.

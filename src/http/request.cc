@@ -1,6 +1,11 @@
 #include "http/request.h"
 
+#include <atomic>
+#include <chrono>
+
 #include <boost/json.hpp>
+
+#include "common/log.h"
 
 namespace herald::http {
 
@@ -48,6 +53,30 @@ Reply Reply::Error(int status, std::string_view message) {
   boost::json::object o;
   o["error"] = message;
   return Json(status, boost::json::serialize(o));
+}
+
+Reply Reply::FromError(const herald::Error& error) {
+  if (!error.detail.empty()) {
+    // An outage fails every request: one line a second says why, and how
+    // many more failed meanwhile.
+    static std::atomic<int64_t> last_logged_ms{0};
+    static std::atomic<int64_t> unlogged{0};
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_logged_ms.load(std::memory_order_relaxed);
+    if (now - last >= 1000 && last_logged_ms.compare_exchange_strong(last, now)) {
+      const int64_t more = unlogged.exchange(0);
+      if (more > 0) {
+        log::Warn("{} ({} more such failures in the last second)", Describe(error), more);
+      } else {
+        log::Warn("{}", Describe(error));
+      }
+    } else {
+      unlogged.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  return Error(HttpStatus(error.code), error.message);
 }
 
 std::string PercentDecode(std::string_view text, bool plus_is_space) {

@@ -39,10 +39,9 @@ struct Reply {
   static Reply Json(int status, std::string body);
   // {"error": message}
   static Reply Error(int status, std::string_view message);
-  // The one mapping of a herald::Error to its HTTP status and body.
-  static Reply FromError(const herald::Error& error) {
-    return Error(HttpStatus(error.code), error.message);
-  }
+  // The one mapping of a herald::Error to its HTTP status and body. The
+  // error's detail goes to the log (at most once a second), never out.
+  static Reply FromError(const herald::Error& error);
 };
 
 // Splits "a=1&b=%20x" into decoded pairs ('+' is a space).

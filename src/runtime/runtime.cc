@@ -80,8 +80,11 @@ Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
     // One connection per thread that may call the store at once: the
     // blocking pool, the audit workers and a spare for the bus's poller.
     options.connections = kBlockingThreads + std::max(0, config.workers) + 1;
+    options.call_timeout = config.db_timeout;
+    options.lock_timeout = std::min(options.lock_timeout, config.db_timeout);
     auto opened = store::PostgresStore::Open(options);
-    if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+    // At start the operator reads it: the detail (address, reason) included.
+    if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + Describe(opened.error()));
     return std::unique_ptr<store::JobStore>(std::move(*opened));
   }
   if (!url.starts_with("sqlite://"))
@@ -91,8 +94,9 @@ Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
   options.path = url.substr(std::string_view("sqlite://").size());
   options.event_retention = config.event_retention;
   options.clock = clock;
+  options.busy_timeout = config.db_timeout;
   auto opened = store::SqliteStore::Open(options);
-  if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + opened.error().message);
+  if (!opened) return MakeError(opened.error().code, "DATABASE_URL: " + Describe(opened.error()));
   return std::unique_ptr<store::JobStore>(std::move(*opened));
 }
 
@@ -106,7 +110,8 @@ Result<std::unique_ptr<bus::Bus>> MakeBus(const config::Config& config, asio::io
     case config::SseSource::kRedis:
       try {
         return std::unique_ptr<bus::Bus>(std::make_unique<bus::RedisFallbackBus>(
-            ioc, config.redis_url.value_or(""), store, config.sse.fallback_db_interval, metrics));
+            ioc, config.redis_url.value_or(""), store, config.sse.fallback_db_interval, metrics,
+            config.sse.redis_timeout));
       } catch (const ErrorException& e) {
         return e.error();
       }
@@ -330,7 +335,8 @@ Result<void> RunWorker(const config::Config& config) {
   std::unique_ptr<bus::Bus> bus;
   try {
     if (config.sse_source == config::SseSource::kRedis)
-      bus = std::make_unique<bus::RedisBus>(ioc, config.redis_url.value_or(""));
+      bus = std::make_unique<bus::RedisBus>(ioc, config.redis_url.value_or(""),
+                                            bus::RedisBusOptions{config.sse.redis_timeout});
     else if (config.sse_source == config::SseSource::kPostgres)
       bus = std::make_unique<bus::PgNotifyBus>(ioc, config.database_url, **store,
                                                config.sse.fallback_db_interval, metrics,

@@ -71,7 +71,7 @@ EventPtr MakeProgressEvent(std::string_view payload) {
 }
 
 std::string InternalErrorFrame(std::string_view label, const Error& error) {
-  log::Error("SSE stream for {} failed: {}", label, error.message);
+  log::Error("SSE stream for {} failed: {}", label, Describe(error));
   return FormatEvent(std::nullopt, "error", kInternalErrorData);
 }
 

@@ -70,7 +70,7 @@ void ProgressStreams::Refill(Stream& stream, int64_t after,
     if (events) {
       for (const auto& e : *events) missing.push_back(MakeProgressEvent(e.payload));
     } else {
-      log::Warn("SSE refill for job {} failed: {}", id, events.error().message);
+      log::Warn("SSE refill for job {} failed: {}", id, Describe(events.error()));
     }
     done(std::move(missing));
   });
@@ -81,6 +81,7 @@ void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
   // committed after the read is then published to us.
   bus_.WhenSubscribed(channel, [this, job_id] {
     asio::post(blocking_, [this, job_id] {
+      metrics_.window_loads.fetch_add(1, std::memory_order_relaxed);
       auto job = store_.GetJob(job_id);
       if (!job) return hub_.DropWindow(job_id);
       JobInfo info{job->id, job->owner, job->is_audit(), job->last_seq, jobs::IsTerminal(job->status)};
@@ -101,11 +102,13 @@ void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
 void ProgressStreams::Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request,
                             StartPoint start) {
   if (start.from == StartPoint::From::kStore) {
+    metrics_.starts_from_store.fetch_add(1, std::memory_order_relaxed);
     asio::post(blocking_, [this, stream, request = std::move(request)]() mutable {
       ReadFromStore(stream, std::move(request));
     });
     return;
   }
+  metrics_.starts_from_window.fetch_add(1, std::memory_order_relaxed);
   std::string head = std::move(request.head);
   for (const auto& f : start.frames) head += f->wire;
   metrics_.events_delivered.fetch_add(static_cast<int64_t>(start.frames.size()),

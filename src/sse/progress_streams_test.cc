@@ -195,6 +195,9 @@ TEST_F(ProgressStreamsTest, AStreamOfALiveJobStartsFromItsWindowWithoutReadingTh
   EXPECT_EQ(resumed.Ids(), std::vector<int64_t>({6, 7}));
   EXPECT_EQ(fresh.Ids(), std::vector<int64_t>({7}));
   EXPECT_EQ(store_.job_reads(), reads);
+  EXPECT_EQ(metrics_.window_loads.load(), 1);
+  EXPECT_EQ(metrics_.starts_from_window.load(), 3);
+  EXPECT_EQ(metrics_.starts_from_store.load(), 0);
 
   // Live from there on, each event once, to every stream.
   Publish(id, Commit(id, 50));
@@ -216,6 +219,7 @@ TEST_F(ProgressStreamsTest, AResumeOlderThanTheWindowIsReplayedFromTheStoreWitho
   resumed.ReadUntil("id: 10\n");
   EXPECT_EQ(resumed.Ids(), Range(3, 10));
   EXPECT_GT(store_.job_reads(), reads);
+  EXPECT_EQ(metrics_.starts_from_store.load(), 1);
   Publish(id, Commit(id, 99));
   resumed.ReadUntil("id: 11\n");
   EXPECT_EQ(resumed.Ids(), Range(3, 11));

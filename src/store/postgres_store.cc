@@ -1,10 +1,14 @@
 #include "store/postgres_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <climits>
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
@@ -88,6 +92,14 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at BIGINT;
 ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_claim ON jobs (type, status, id);
 )sql"},
+    {3, R"sql(
+-- One row /healthz rewrites: a server that cannot take a write (read-only,
+-- out of disk) is down even while reads still work.
+CREATE TABLE herald_health (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at BIGINT NOT NULL
+);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -166,6 +178,7 @@ struct Target {
   std::string shown;  // RedactDatabaseUrl(url)
   std::string password;
   std::chrono::milliseconds lock_timeout;
+  std::chrono::milliseconds call_timeout;
 
   // libpq does not put passwords in its messages; this makes sure. Very
   // short passwords are left alone: replacing every "a" would garble the
@@ -218,7 +231,8 @@ std::string PercentDecode(std::string_view text) {
 // Parses the URL once, to learn its password (for Scrub) and to refuse a
 // malformed one before trying to connect.
 Result<Target> MakeTarget(const PostgresOptions& options) {
-  Target target{options.url, RedactDatabaseUrl(options.url), "", options.lock_timeout};
+  Target target{options.url, RedactDatabaseUrl(options.url), "", options.lock_timeout,
+                options.call_timeout};
   // Said instead of libpq's words whenever a password is involved: libpq may
   // quote pieces of a malformed URL, and those may be pieces of a password.
   const std::string bad_url = "invalid database URL " + target.shown +
@@ -355,11 +369,12 @@ class Rows {
 
 // SQLSTATEs that mean "try again later" rather than "bug": the server is
 // going away or out of resources (class 08 connection, 53 resources, 57P0x
-// shutdown), or the statement waited too long or lost a race (lock_timeout,
+// shutdown, 25006 a read-only server), or the statement waited too long or
+// lost a race (lock_timeout,
 // deadlock, serialization failure, statement_timeout or a cancel).
 bool IsServerGone(std::string_view state) {
   return state.starts_with("08") || state.starts_with("53") || state == "57P01" ||
-         state == "57P02" || state == "57P03";
+         state == "57P02" || state == "57P03" || state == "25006" /* read-only */;
 }
 bool IsContention(std::string_view state) {
   return state == "55P03" || state == "40P01" || state == "40001" || state == "57014";
@@ -371,40 +386,51 @@ void ForwardNotice(void* /*arg*/, const char* message) {
   log::Debug("postgres notice: {}", OneLine(message));
 }
 
-// One libpq connection. Not thread-safe: the pool gives it to one thread at
-// a time.
+using Deadline = std::chrono::steady_clock::time_point;
+constexpr Deadline kNoDeadline = Deadline::max();
+
+// Waits until `fd` is ready for `events` (or has an error, which libpq will
+// read) or `deadline` passes: false then.
+bool WaitSocket(int fd, short events, Deadline deadline) {
+  for (;;) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return true;
+  }
+}
+
+// One libpq connection, used without blocking: every wait for the server
+// has a deadline (Connection::SetDeadline), so a server that stops
+// answering fails the call instead of holding a pool thread for ever. Not
+// thread-safe: the pool gives it to one thread at a time.
 class Connection {
  public:
-  // kUnavailable with libpq's reason when the server cannot be reached.
+  // 503 with libpq's reason (in the detail) when the server cannot be
+  // reached or does not answer within the call timeout.
   static Result<std::unique_ptr<Connection>> Open(const Target& target) {
-    // Our defaults come before the URL (expanded from "dbname"), so the URL
-    // may override them; client_encoding comes after, since every string we
-    // store and compare is UTF-8.
-    const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
-                              nullptr};
-    const char* values[] = {kConnectTimeoutSeconds, "herald", target.url.c_str(), "UTF8",
-                            nullptr};
-    ConnHandle conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
-    if (conn == nullptr) {
-      return MakeError(Errc::kInternal, "cannot connect to PostgreSQL: out of memory");
-    }
-    auto opened = std::unique_ptr<Connection>(new Connection(target, std::move(conn)));
-    if (!opened->ok()) return opened->ConnectError("cannot connect to PostgreSQL at ");
-    PQsetNoticeProcessor(opened->conn_.get(), ForwardNotice, nullptr);
-    if (auto r = opened->Configure(); !r) return r.error();
+    auto opened = std::unique_ptr<Connection>(new Connection(target));
+    opened->deadline_ = std::chrono::steady_clock::now() + target.call_timeout;
+    if (auto r = opened->Connect(); !r) return r.error();
+    opened->deadline_ = kNoDeadline;
     return opened;
   }
 
-  bool ok() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
-  bool in_transaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
-
-  // Reconnects with the same parameters (the server restarted, or dropped
-  // us). Session settings are lost with the old session: apply them again.
-  Result<void> Reset() {
-    PQreset(conn_.get());
-    if (!ok()) return ConnectError("cannot reconnect to PostgreSQL at ");
-    return Configure();
+  bool ok() const { return conn_ != nullptr && PQstatus(conn_.get()) == CONNECTION_OK; }
+  bool in_transaction() const {
+    return conn_ != nullptr && PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
   }
+
+  // Every wait from now on ends by `deadline` (kNoDeadline: none, as for
+  // the migrations at start).
+  void SetDeadline(Deadline deadline) { deadline_ = deadline; }
+
+  // Reconnects (the server restarted, dropped us, or stopped answering).
+  // Session settings are lost with the old session: apply them again.
+  Result<void> Reset() { return Connect(); }
 
   // Runs one statement; `sql` holds no values, only $n placeholders.
   Result<Rows> Exec(const char* sql, const Params& params, std::string_view doing) {
@@ -412,42 +438,121 @@ class Connection {
       return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored (while " +
                                               std::string(doing) + ")");
     }
+    if (!ok()) return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
     const std::vector<const char*> values = params.Pointers();
-    ResultHandle result(PQexecParams(conn_.get(), sql, params.size(), /*paramTypes=*/nullptr,
-                                     values.data(), /*paramLengths=*/nullptr,
-                                     /*paramFormats=*/nullptr, /*resultFormat=*/0));
-    const ExecStatusType status =
-        result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Rows(std::move(result));
-    return QueryError(result.get(), doing);
+    if (PQsendQueryParams(conn_.get(), sql, params.size(), /*paramTypes=*/nullptr, values.data(),
+                          /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
+                          /*resultFormat=*/0) == 0) {
+      return QueryError(nullptr, doing);
+    }
+    return Await(doing);
   }
   Result<Rows> Exec(const char* sql, std::string_view doing) { return Exec(sql, Params(), doing); }
 
   // Runs a script of several statements without values (the migrations'
   // DDL): the one place that uses the simple query protocol.
   Result<void> ExecScript(const char* sql, std::string_view doing) {
-    ResultHandle result(PQexec(conn_.get(), sql));
-    if (result != nullptr && PQresultStatus(result.get()) == PGRES_COMMAND_OK) return {};
-    return QueryError(result.get(), doing);
+    if (!ok()) return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
+    if (PQsendQuery(conn_.get(), sql) == 0) return QueryError(nullptr, doing);
+    auto r = Await(doing);
+    if (!r) return r.error();
+    return {};
   }
 
  private:
-  Connection(const Target& target, ConnHandle conn) : target_(target), conn_(std::move(conn)) {}
+  explicit Connection(const Target& target) : target_(target) {}
 
-  Error ConnectError(std::string_view what) const {
-    return MakeError(Errc::kUnavailable,
-                     std::string(what) + target_.shown + ": " +
-                         target_.Scrub(PQerrorMessage(conn_.get())));
+  // Opens a new session within the deadline and configures it.
+  Result<void> Connect() {
+    conn_.reset();
+    // Our defaults come before the URL (expanded from "dbname"), so the URL
+    // may override them; client_encoding comes after, since every string we
+    // store and compare is UTF-8.
+    const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
+                              nullptr};
+    const char* values[] = {kConnectTimeoutSeconds, "herald", target_.url.c_str(), "UTF8",
+                            nullptr};
+    ConnHandle conn(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
+    if (conn == nullptr) {
+      return MakeError(Errc::kInternal, "cannot connect to PostgreSQL: out of memory");
+    }
+    // As libpq documents: start as if PQconnectPoll had asked to write.
+    PostgresPollingStatusType polling = PGRES_POLLING_WRITING;
+    while (PQstatus(conn.get()) != CONNECTION_BAD && polling != PGRES_POLLING_OK &&
+           polling != PGRES_POLLING_FAILED) {
+      const short events = polling == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+      if (!WaitSocket(PQsocket(conn.get()), events, deadline_)) {
+        return DatabaseUnavailable(fmt::format("cannot connect to PostgreSQL at {}: no answer "
+                                               "within {} ms",
+                                               target_.shown, target_.call_timeout.count()));
+      }
+      polling = PQconnectPoll(conn.get());
+    }
+    if (PQstatus(conn.get()) != CONNECTION_OK) {
+      return DatabaseUnavailable("cannot connect to PostgreSQL at " + target_.shown + ": " +
+                                 target_.Scrub(PQerrorMessage(conn.get())));
+    }
+    PQsetNoticeProcessor(conn.get(), ForwardNotice, nullptr);
+    if (PQsetnonblocking(conn.get(), 1) != 0) {
+      return DatabaseUnavailable("PostgreSQL at " + target_.shown +
+                                 ": cannot make the connection non-blocking");
+    }
+    conn_ = std::move(conn);
+    return Configure();
+  }
+
+  // Sends what is buffered, then collects the statement's results: the
+  // first error if any, else the last result (what PQexec returns).
+  Result<Rows> Await(std::string_view doing) {
+    PGconn* c = conn_.get();
+    for (;;) {
+      const int flushed = PQflush(c);
+      if (flushed == 0) break;
+      if (flushed < 0) return QueryError(nullptr, doing);
+      if (!WaitSocket(PQsocket(c), POLLOUT | POLLIN, deadline_)) return Abandon(doing);
+      if (PQconsumeInput(c) == 0) return QueryError(nullptr, doing);
+    }
+    ResultHandle kept;
+    bool kept_error = false;
+    for (;;) {
+      while (PQisBusy(c) != 0) {
+        if (!WaitSocket(PQsocket(c), POLLIN, deadline_)) return Abandon(doing);
+        if (PQconsumeInput(c) == 0) return QueryError(nullptr, doing);
+      }
+      ResultHandle next(PQgetResult(c));
+      if (next == nullptr) break;
+      const ExecStatusType status = PQresultStatus(next.get());
+      const bool error = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+      if (!kept_error) {
+        kept = std::move(next);
+        kept_error = error;
+      }
+    }
+    if (kept != nullptr && !kept_error) return Rows(std::move(kept));
+    return QueryError(kept.get(), doing);
+  }
+
+  // The server did not answer in time. What it will do with the statement
+  // is unknown, so the session is closed (the server rolls back whatever
+  // it had begun when it sees the socket close); the next call reconnects.
+  Error Abandon(std::string_view doing) {
+    conn_.reset();
+    return DatabaseUnavailable(fmt::format("PostgreSQL at {} did not answer within {} ms while {}",
+                                           target_.shown, target_.call_timeout.count(), doing));
   }
 
   // Per-session settings. lock_timeout plays SQLite's busy_timeout: a row
   // or advisory lock held too long by another connection (or process)
   // fails the call with kUnavailable instead of blocking a pool thread for
-  // ever.
+  // ever. statement_timeout lets a live server end a slow statement
+  // cleanly before our own deadline gives up on the session.
   Result<void> Configure() {
     Params p;
     p.Text(std::to_string(target_.lock_timeout.count()));
-    auto r = Exec("SELECT set_config('lock_timeout', $1, false)", p, "configuring the session");
+    p.Text(std::to_string(target_.call_timeout.count()));
+    auto r = Exec(
+        "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
+        p, "configuring the session");
     if (!r) return r.error();
     return {};
   }
@@ -464,13 +569,8 @@ class Connection {
         result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     std::string detail = target_.Scrub(primary != nullptr ? primary : PQerrorMessage(conn_.get()));
     if (detail.empty()) detail = "no reason given";
-    if (!ok() || IsServerGone(state)) {
-      return MakeError(Errc::kUnavailable,
-                       "database unavailable while " + std::string(doing) + ": " + detail);
-    }
-    if (IsContention(state)) {
-      return MakeError(Errc::kUnavailable,
-                       "database busy while " + std::string(doing) + ": " + detail);
+    if (!ok() || IsServerGone(state) || IsContention(state)) {
+      return DatabaseUnavailable("postgres, while " + std::string(doing) + ": " + detail);
     }
     return MakeError(Errc::kInternal,
                      "postgres error while " + std::string(doing) + ": " + detail);
@@ -478,6 +578,7 @@ class Connection {
 
   const Target& target_;
   ConnHandle conn_;
+  Deadline deadline_ = kNoDeadline;
 };
 
 // BEGIN ... COMMIT; rolls back unless committed. READ COMMITTED (the
@@ -793,6 +894,10 @@ Result<void> Migrate(Connection& conn, const std::string& shown) {
   };
   auto txn = Transaction::Begin(conn);
   if (!txn) return fail(txn.error());
+  // DDL on a large table may take longer than a request may.
+  if (auto r = conn.Exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout"); !r) {
+    return fail(r.error());
+  }
   if (auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
                          Params().Int(kMigrationLockKey), "waiting for the migration lock");
       !r) {
@@ -884,13 +989,17 @@ class PostgresStore::Impl {
   int retention() const { return retention_; }
 
  private:
-  // A connection borrowed from the pool for one call.
+  // A connection borrowed from the pool for one call (none if the pool had
+  // none free before the deadline).
   class Lease {
    public:
-    explicit Lease(Impl& impl) : impl_(impl), conn_(impl.Acquire()) {}
-    ~Lease() { impl_.Release(conn_); }
+    Lease(Impl& impl, Deadline deadline) : impl_(impl), conn_(impl.Acquire(deadline)) {}
+    ~Lease() {
+      if (conn_ != nullptr) impl_.Release(conn_);
+    }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    explicit operator bool() const { return conn_ != nullptr; }
     Connection& operator*() const { return *conn_; }
     Connection* operator->() const { return conn_; }
 
@@ -899,9 +1008,18 @@ class PostgresStore::Impl {
     Connection* conn_;
   };
 
+  // One call: at most the call timeout from here, waiting for a free
+  // connection, reconnecting and every statement included.
   template <class Fn>
   auto Run(Fn& fn, bool retry) -> std::invoke_result_t<Fn&, Connection&> {
-    Lease conn(*this);
+    const Deadline deadline = std::chrono::steady_clock::now() + target_.call_timeout;
+    Lease conn(*this, deadline);
+    if (!conn) {
+      return DatabaseUnavailable(fmt::format(
+          "no PostgreSQL connection came free within {} ms (all {} busy)",
+          target_.call_timeout.count(), connections_.size()));
+    }
+    conn->SetDeadline(deadline);
     // Found broken (by an earlier call, or the server went away while it sat
     // idle and we only learn it now): nothing was sent on it for this call,
     // so even a write may go ahead once it is back.
@@ -909,16 +1027,18 @@ class PostgresStore::Impl {
       if (auto r = conn->Reset(); !r) return r.error();
     }
     auto result = fn(*conn);
-    if (result || conn->ok() || !retry) return result;
+    if (result || conn->ok() || !retry || std::chrono::steady_clock::now() >= deadline) {
+      return result;
+    }
     log::Debug("postgres connection lost ({}); reconnecting to retry a read",
-               result.error().message);
+               Describe(result.error()));
     if (auto r = conn->Reset(); !r) return r.error();
     return fn(*conn);
   }
 
-  Connection* Acquire() {
+  Connection* Acquire(Deadline deadline) {
     std::unique_lock lock(mu_);
-    idle_cv_.wait(lock, [&] { return !idle_.empty(); });
+    if (!idle_cv_.wait_until(lock, deadline, [&] { return !idle_.empty(); })) return nullptr;
     Connection* conn = idle_.back();
     idle_.pop_back();
     return conn;
@@ -929,6 +1049,7 @@ class PostgresStore::Impl {
     // slip, since a transaction left open could hold the feed lock and stop
     // every writer in every process.
     if (conn->ok() && conn->in_transaction()) (void)conn->Exec("ROLLBACK", "rolling back");
+    conn->SetDeadline(kNoDeadline);
     {
       std::lock_guard lock(mu_);
       idle_.push_back(conn);
@@ -1163,10 +1284,22 @@ Result<int64_t> PostgresStore::LatestFeedId() {
 }
 
 Result<void> PostgresStore::Ping() {
+  auto unavailable = [](const Error& e) {
+    return e.code == Errc::kUnavailable ? e : DatabaseUnavailable(Describe(e));
+  };
+  // A write, committed: a read-only server (or one out of disk) is down
+  // for Herald even while it still answers reads. Retried like a read on a
+  // connection found broken: writing the same row twice changes nothing.
   return impl_->Read([&](Connection& conn) -> Result<void> {
-    if (auto r = conn.Exec("SELECT 1", "pinging the database"); !r) {
-      return MakeError(Errc::kUnavailable, r.error().message);
+    auto txn = Transaction::Begin(conn);
+    if (!txn) return unavailable(txn.error());
+    if (auto r = conn.Exec("INSERT INTO herald_health (id, checked_at) VALUES (1, $1) "
+                           "ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at",
+                           Params().Int(impl_->NowMs()), "writing the health row");
+        !r) {
+      return unavailable(r.error());
     }
+    if (auto r = txn->Commit(); !r) return unavailable(r.error());
     return {};
   });
 }

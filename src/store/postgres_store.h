@@ -48,6 +48,12 @@ struct PostgresOptions {
   // How long a statement waits for a lock another connection (or process)
   // holds before the call fails with kUnavailable. Tests shorten it.
   std::chrono::milliseconds lock_timeout{5000};
+  // The longest one call may take, connecting included: a server that
+  // hangs (stopped, its disk stuck; its kernel still acknowledges, so TCP
+  // keepalives never fire) fails the call with 503 "database unavailable"
+  // after this, and the connection is replaced. Also the session's
+  // statement_timeout. Env: HERALD_DB_TIMEOUT_SECONDS.
+  std::chrono::milliseconds call_timeout{5000};
 };
 
 class PostgresStore final : public JobStore {

@@ -84,6 +84,14 @@ ALTER TABLE jobs ADD COLUMN lease_expires_at INTEGER;
 ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX jobs_claim ON jobs (type, status, id);
 )sql"},
+    {3, R"sql(
+-- One row /healthz rewrites: a database that cannot take a write (disk
+-- full, read-only) is down even while reads still work.
+CREATE TABLE health (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -102,15 +110,30 @@ constexpr std::string_view kFeedColumns =
 // ---------------------------------------------------------------------------
 // Errors.
 
-// A lock held past busy_timeout means the database is overloaded or wedged
-// by another process: the caller should see "unavailable" (503), not a bug.
-// Everything else is unexpected and carries SQLite's own words.
+// The database cannot answer now: a lock held past busy_timeout (another
+// process wedged it), a full disk, a file gone read-only or failing I/O.
+// The caller sees 503 "database unavailable" and can retry once it is
+// fixed (nothing was half-applied: the transaction rolled back); the log
+// has SQLite's words. Everything else is unexpected (a bug: 500).
+bool IsUnavailable(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Error SqlError(sqlite3* db, int rc, std::string_view doing) {
-  const int primary = rc & 0xff;
   std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
-    return MakeError(Errc::kUnavailable,
-                     "database busy while " + std::string(doing) + ": " + detail);
+  if (IsUnavailable(rc)) {
+    return DatabaseUnavailable("sqlite, while " + std::string(doing) + ": " + detail);
   }
   return MakeError(Errc::kInternal, "sqlite error while " + std::string(doing) + ": " + detail);
 }
@@ -878,14 +901,28 @@ Result<int64_t> SqliteStore::LatestFeedId() {
 }
 
 Result<void> SqliteStore::Ping() {
-  return impl_->WithReader([&](Connection& conn) -> Result<void> {
+  auto unavailable = [](const Error& e) {
+    return e.code == Errc::kUnavailable ? e : DatabaseUnavailable(Describe(e));
+  };
+  auto read = impl_->WithReader([&](Connection& conn) -> Result<void> {
     // Reads the schema rather than a bare SELECT 1, which SQLite answers
     // without touching the file.
     auto stmt = conn.Prepare("SELECT 1 FROM sqlite_master LIMIT 1");
-    if (!stmt) return MakeError(Errc::kUnavailable, stmt.error().message);
-    if (auto row = stmt->Step("pinging the database"); !row) {
-      return MakeError(Errc::kUnavailable, row.error().message);
-    }
+    if (!stmt) return unavailable(stmt.error());
+    if (auto row = stmt->Step("pinging the database"); !row) return unavailable(row.error());
+    return {};
+  });
+  if (!read) return read;
+  // And a write, committed: a full disk or a read-only file fails here
+  // (the WAL append), not only at the next update.
+  return impl_->WithWriter([&](Connection& conn) -> Result<void> {
+    auto txn = WriteTransaction::Begin(conn);
+    if (!txn) return unavailable(txn.error());
+    auto stmt = conn.Prepare("INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)");
+    if (!stmt) return unavailable(stmt.error());
+    stmt->Int(1, impl_->NowMs());
+    if (auto row = stmt->Step("writing the health row"); !row) return unavailable(row.error());
+    if (auto r = txn->Commit(); !r) return unavailable(r.error());
     return {};
   });
 }

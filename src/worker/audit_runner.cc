@@ -38,7 +38,7 @@ bool AuditRunner::Report(int64_t job_id, jobs::ProgressUpdate update) {
   auto applied = publisher_.Update(job_id, update);
   if (!applied) {
     if (applied.error().code != Errc::kConflict)
-      log::Warn("audit {}: progress update failed: {}", job_id, applied.error().message);
+      log::Warn("audit {}: progress update failed: {}", job_id, Describe(applied.error()));
     return false;
   }
   return true;

@@ -39,7 +39,7 @@ void WorkerPool::Loop(int index) {
   while (!stopping_) {
     auto claim = store_.ClaimAudit(worker, options_.lease.count());
     if (!claim) {
-      log::Warn("audit worker {}: cannot read the queue: {}", worker, claim.error().message);
+      log::Warn("audit worker {}: cannot read the queue: {}", worker, Describe(claim.error()));
       if (!Sleep(std::chrono::seconds(1))) return;
       continue;
     }

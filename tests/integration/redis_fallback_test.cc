@@ -35,6 +35,7 @@ class RedisFallbackTest : public ::testing::Test {
       c.redis_url = redis_.Url();
       c.sse_source = config::SseSource::kRedis;
       c.sse.fallback_db_interval = std::chrono::seconds(1);
+      c.sse.redis_timeout = std::chrono::milliseconds(500);
       c.sse.heartbeat = std::chrono::seconds(30);
       c.log_level = "info";  // the contract's lifecycle lines are info
     });
@@ -260,6 +261,56 @@ TEST_F(RedisFallbackTest, KillRedisStreamsPollThenPushAgainAndNoStreamCloses) {
   }
   EXPECT_FALSE(notify->closed());
   EXPECT_GE(events, 1 + 9 + (percent - 60));
+}
+
+// A Redis that hangs (SIGSTOP: its connections stay open, nothing is
+// answered) is down as surely as a dead one: /healthz says so within the
+// timeout, streams poll the database, and push returns when it answers.
+TEST_F(RedisFallbackTest, HungRedisCountsAsDownStreamsPollThenPushAgain) {
+  ASSERT_TRUE(WaitRedis("up", 5s));
+  const int64_t id = CreateAudit();
+  auto stream = OpenStream(id);
+  ASSERT_EQ(Progress(id, 10), 202);
+  ASSERT_EQ(NextProgress(*stream, 2s).first, 10);
+
+  redis_.Pause();
+  const auto paused = SteadyClock::now();
+  ASSERT_TRUE(WaitRedis("down", 3s)) << "a hung Redis still counted as up";
+  const auto noticed = std::chrono::duration_cast<Millis>(SteadyClock::now() - paused);
+  EXPECT_LE(noticed.count(), 2000) << "took " << noticed.count() << " ms to notice";
+  EXPECT_EQ(logs_.Count("SSE Redis read failed for audit " + std::to_string(id) + ": "), 1)
+      << logs_.All();
+  EXPECT_NE(logs_.All().find("no answer to PING within 500 ms"), std::string::npos)
+      << logs_.All();
+  auto metrics = Request(port(), "GET", "/metrics", As("root", auth::Role::kAdmin));
+  EXPECT_NE(metrics.body.find("herald_bus_fallback 1"), std::string::npos);
+
+  // Updates are answered at once and reach the stream by polling.
+  for (int percent : {20, 30}) {
+    const auto start = SteadyClock::now();
+    ASSERT_EQ(Progress(id, percent), 202);
+    EXPECT_LT(SteadyClock::now() - start, 1s) << "a publish waited for the hung Redis";
+    auto [p, took] = NextProgress(*stream, 2s + 500ms);
+    EXPECT_EQ(p, percent);
+  }
+
+  redis_.Resume();
+  ASSERT_TRUE(WaitRedis("up", 10s)) << "Redis answered again but stayed down";
+  auto back_by = SteadyClock::now() + 10s;
+  bool fast = false;
+  int percent = 40;
+  while (!fast && SteadyClock::now() < back_by) {
+    ++percent;
+    ASSERT_EQ(Progress(id, percent), 202);
+    auto [p, took] = NextProgress(*stream, 2s + 500ms);
+    // After the return, a poll may still repeat the last state once.
+    while (p != -1 && p < percent) std::tie(p, took) = NextProgress(*stream, 2s + 500ms);
+    ASSERT_EQ(p, percent);
+    fast = took.count() < 100;
+    if (!fast) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(fast) << "push latency did not come back under 100 ms";
+  EXPECT_FALSE(stream->closed());
 }
 
 }  // namespace

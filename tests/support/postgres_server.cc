@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 
 #include "support/child_process.h"
@@ -101,6 +104,35 @@ void PostgresServer::Start() {
 void PostgresServer::Stop() {
   Run("pg_ctl stop", {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"});
   running_ = false;
+}
+
+void PostgresServer::Pause() { SignalAll(SIGSTOP); }
+void PostgresServer::Resume() { SignalAll(SIGCONT); }
+
+void PostgresServer::SignalAll(int signal) const {
+  // The first line of postmaster.pid is the postmaster's pid; its children
+  // (backends, checkpointer, walwriter, ...) are found by their parent.
+  std::ifstream pid_file(dir_ + "/data/postmaster.pid");
+  pid_t postmaster = 0;
+  if (!(pid_file >> postmaster) || postmaster <= 0) {
+    throw std::runtime_error("PostgresServer: no postmaster.pid in " + dir_);
+  }
+  std::vector<pid_t> pids{postmaster};
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    // pid (comm) state ppid ...: comm may hold spaces, so read after ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == postmaster) pids.push_back(std::stoi(name));
+  }
+  for (pid_t pid : pids) ::kill(pid, signal);
 }
 
 void PostgresServer::Exec(const std::string& db, const std::string& sql) const {

@@ -36,12 +36,18 @@ class PostgresServer {
   void Stop();
   void Start();
   bool running() const { return running_; }
+  // SIGSTOP / SIGCONT to the postmaster and every backend: a server that
+  // hangs (sockets open, the kernel still acknowledging, nothing answered).
+  // Nothing may call Exec while paused.
+  void Pause();
+  void Resume();
 
   // Runs one SQL statement on a fresh connection to `db`; throws on error.
   void Exec(const std::string& db, const std::string& sql) const;
 
  private:
   void Run(const std::string& what, std::vector<std::string> args) const;
+  void SignalAll(int signal) const;  // the postmaster and its children
 
   std::string dir_;  // owns data/, the socket and server.log
   std::string bin_;  // .../postgresql/NN/bin

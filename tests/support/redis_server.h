@@ -30,6 +30,10 @@ class RedisServer {
   // Starts redis-server and waits (at most 5 s) until it answers PING.
   bool Start();
   void Kill();  // SIGKILL: the failure a chaos test wants
+  // SIGSTOP / SIGCONT: a Redis that hangs (connections stay open, nothing
+  // is answered). Command() must not be called while paused.
+  void Pause();
+  void Resume();
   bool running() const { return pid_ > 0; }
 
   // One command on a fresh synchronous connection; its integer answer (0 for
