@@ -135,6 +135,19 @@ loadgen_args() {
 
 status=0
 results=()
+# Herald only (one process): where its progress streams started, from
+# /metrics: from a live job's in-memory window (no database read) or from a
+# store read of their own, and how many windows were loaded.
+herald_window_figures() {
+  [[ $1 == herald && ${HERALD_PROCS:-1} == 1 ]] || return 0
+  local m
+  m=$(curl -s --max-time 5 "http://127.0.0.1:$PORT/metrics" 2>/dev/null) || return 0
+  awk '/^herald_sse_stream_starts_total\{from="window"\}/ { w = $2 }
+       /^herald_sse_stream_starts_total\{from="store"\}/ { s = $2 }
+       /^herald_sse_window_loads_total/ { l = $2 }
+       END { if (w != "") printf " starts_window=%s starts_store=%s window_loads=%s", w, s, l }' <<<"$m"
+}
+
 add_result() {
   results+=("$1")
   echo "$1"
@@ -175,7 +188,7 @@ run_one() {
   cat "$out"
   line=$(grep '^RESULT ' "$out" || true)
   if [[ -n $line ]]; then
-    line="RESULT $tag ${line#RESULT }"
+    line="RESULT $tag ${line#RESULT }$(herald_window_figures "$server")"
   else
     line="RESULT $tag error=no_result rc=$rc"
   fi
