@@ -36,6 +36,18 @@ Result<std::optional<int64_t>> LastEventId(const Request& r) {
   return std::optional<int64_t>{v};
 }
 
+// The principal's expiry on the streams' clock (steady: a wall-clock jump
+// must not end or extend a stream). max() when it never expires.
+std::chrono::steady_clock::time_point SteadyExpiry(const auth::Principal& p) {
+  using std::chrono::steady_clock;
+  using std::chrono::system_clock;
+  if (p.expires_at == system_clock::time_point::max()) return steady_clock::time_point::max();
+  const auto left = p.expires_at - system_clock::now();
+  // Years away: as good as never (and clear of overflow).
+  if (left > std::chrono::hours(24 * 365)) return steady_clock::time_point::max();
+  return steady_clock::now() + std::chrono::duration_cast<steady_clock::duration>(left);
+}
+
 }  // namespace
 
 std::string App::StreamHead(const Request& r) const {
@@ -84,6 +96,7 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
   open.audit = info->audit;
   open.resume = *last_event_id;
   open.head = StreamHead(r);
+  open.expires_at = SteadyExpiry(p);
   Outcome outcome;
   outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
     progress_streams_.Open(std::move(socket), std::move(open));
@@ -99,6 +112,7 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
   open.admin = p.is_admin();
   open.resume = *last_event_id;
   open.head = StreamHead(r) + ":ok\n\n";
+  open.expires_at = SteadyExpiry(p);
   Outcome outcome;
   outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
     feed_streams_.Open(std::move(socket), std::move(open));

@@ -242,8 +242,9 @@ Result<void> CheckIssuerAndAudience(const json::object& claims,
   return {};
 }
 
-Result<void> CheckTimes(const json::object& claims, Clock::time_point now,
-                        std::chrono::seconds leeway) {
+// The time the token stops being valid (exp + leeway) when it is valid now.
+Result<Clock::time_point> CheckTimes(const json::object& claims, Clock::time_point now,
+                                     std::chrono::seconds leeway) {
   const double now_s = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double leeway_s = static_cast<double>(leeway.count());
 
@@ -265,7 +266,12 @@ Result<void> CheckTimes(const json::object& claims, Clock::time_point now,
     if (!iat) return Unauthorized("invalid iat claim");
     if (*iat > now_s + leeway_s) return Unauthorized("token issued in the future");
   }
-  return {};
+  const auto valid_until = std::chrono::duration<double>(*exp + leeway_s);
+  // An exp beyond what a time_point holds is as good as never.
+  if (valid_until >= std::chrono::duration<double>(Clock::duration::max())) {
+    return Clock::time_point::max();
+  }
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(valid_until));
 }
 
 Result<std::string> SubjectOf(const json::object& claims) {
@@ -462,13 +468,14 @@ class TokenVerifier::Impl {
   Result<Principal> CheckClaims(const json::object& claims, Clock::time_point now) const {
     Result<std::string> subject = SubjectOf(claims);
     if (!subject) return subject.error();
-    if (Result<void> ok = CheckTimes(claims, now, leeway_); !ok) return ok.error();
+    Result<Clock::time_point> valid_until = CheckTimes(claims, now, leeway_);
+    if (!valid_until) return valid_until.error();
     if (Result<void> ok = CheckIssuerAndAudience(claims, issuer_, audience_); !ok) {
       return ok.error();
     }
     Result<Role> role = RoleOf(claims);
     if (!role) return role.error();
-    return Principal{std::move(*subject), *role};
+    return Principal{std::move(*subject), *role, *valid_until};
   }
 
   std::string secret_;          // empty: HS256 disabled

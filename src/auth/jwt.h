@@ -20,6 +20,9 @@ std::optional<Role> ParseRole(std::string_view text);
 struct Principal {
   std::string subject;  // `sub`
   Role role = Role::kUser;
+  // When the credentials stop being valid: `exp` plus the leeway. A stream
+  // opened with them ends then ("Token expired"). max(): never.
+  std::chrono::system_clock::time_point expires_at = std::chrono::system_clock::time_point::max();
   bool is_admin() const { return role == Role::kAdmin; }
   bool is_worker() const { return role == Role::kWorker; }
 };

@@ -181,6 +181,17 @@ TEST(JwtTest, MintedTokenExpiresAfterTtl) {
   ExpectRefused(verifier->Verify(token, Now() + seconds(90)), "token expired");
 }
 
+TEST(JwtTest, ThePrincipalKnowsWhenItsCredentialsExpire) {
+  MintOptions mint;
+  mint.subject = "alice";
+  mint.ttl = seconds(60);
+  std::string token = MintHs256(kSecret, mint, Now());
+  auto principal = SecretVerifier()->Verify(token, Now());  // default leeway 30 s
+  ASSERT_TRUE(principal.has_value());
+  const auto exp = std::chrono::floor<seconds>(Now()) + seconds(60);
+  EXPECT_EQ(principal->expires_at, exp + seconds(30));
+}
+
 TEST(JwtTest, RoleDefaultsToUser) {
   Result<Principal> principal = SecretVerifier()->Verify(Hs256Token(ValidClaims()), Now());
   ASSERT_TRUE(principal.has_value());

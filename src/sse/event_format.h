@@ -33,6 +33,7 @@ EventPtr MakeProgressEvent(std::string_view payload);
 
 // The `event: error` frames the contract names.
 inline constexpr std::string_view kTimeoutData = R"({"error": "Stream timeout"})";
+inline constexpr std::string_view kTokenExpiredData = R"({"error": "Token expired"})";
 inline constexpr std::string_view kInternalErrorData = R"({"error": "Internal server error"})";
 
 // The contract's "unexpected fault" while opening a stream (the store failed

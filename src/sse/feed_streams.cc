@@ -43,6 +43,9 @@ void FeedStreams::Refill(Stream&, int64_t, std::function<void(std::vector<EventP
 void FeedStreams::Open(TcpSocket socket, FeedOpen request) {
   auto stream = std::make_shared<Stream>(std::move(socket), options_, metrics_, *this,
                                          "notifications of " + request.user);
+  if (request.expires_at != std::chrono::steady_clock::time_point::max()) {
+    stream->EndWhenCredentialsExpire(request.expires_at);
+  }
   metrics_.notify_streams_open.fetch_add(1, std::memory_order_relaxed);
   hub_.JoinFeed(request.user, request.admin, stream);
   log::Info("SSE connection established for {}", stream->label());

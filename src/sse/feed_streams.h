@@ -10,6 +10,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ struct FeedOpen {
   bool admin = false;             // sees every job's events
   std::optional<int64_t> resume;  // Last-Event-ID
   std::string head;               // response header, retry and ":ok", written first
+  // When the caller's credentials expire: the stream ends then.
+  std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
 };
 
 class FeedStreams final : public StreamOwner {

@@ -41,6 +41,9 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   auto stream =
       std::make_shared<Stream>(std::move(socket), options_, metrics_, *this,
                                LabelOf(request.job_id, request.audit), request.job_id, request.audit);
+  if (request.expires_at != std::chrono::steady_clock::time_point::max()) {
+    stream->EndWhenCredentialsExpire(request.expires_at);
+  }
   metrics_.streams_open.fetch_add(1, std::memory_order_relaxed);
   log::Info("SSE connection established for {}", stream->label());
   const std::string channel = ChannelOf(request.job_id, request.audit);

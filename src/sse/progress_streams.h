@@ -19,6 +19,7 @@
 
 #include <boost/asio/thread_pool.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -45,6 +46,8 @@ struct ProgressOpen {
   bool audit = false;
   std::optional<int64_t> resume;  // Last-Event-ID
   std::string head;     // response header and retry, written first
+  // When the caller's credentials expire: the stream ends then.
+  std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
 };
 
 class ProgressStreams final : public StreamOwner {

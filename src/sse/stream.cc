@@ -99,12 +99,21 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
   if (finished_) terminal_queued_ = true;
 
   auto now = Clock::now();
-  deadline_ = now + options_.max_duration;
+  // deadline_ holds the credentials' expiry, if one was set: the sooner wins.
+  if (now + options_.max_duration <= deadline_) {
+    deadline_ = now + options_.max_duration;
+    credentials_deadline_ = false;
+  }
   last_write_ = now;
   WatchPeer();
   ArmTimer(std::min(deadline_, now + Jittered(options_.heartbeat)));
   shard_.Add(this, Resolution(options_));
   Flush();
+}
+
+void Stream::EndWhenCredentialsExpire(Clock::time_point at) {
+  deadline_ = at;
+  credentials_deadline_ = true;
 }
 
 void Stream::Enqueue(EventPtr event) {
@@ -250,7 +259,9 @@ void Stream::OnWritten(const boost::system::error_code& ec) {
   inflight_ = 0;
   if (queue_.empty() && queue_.capacity() > 16) std::vector<EventPtr>().swap(queue_);
   if (ended) {
-    Close(timed_out_ ? "timeout" : (failed ? "failed" : "completed"), false);
+    Close(timed_out_ ? (credentials_deadline_ ? "token expired" : "timeout")
+                     : (failed ? "failed" : "completed"),
+          false);
     return;
   }
   if (finished_ && queue_.empty()) {
@@ -273,7 +284,8 @@ void Stream::WatchPeer() {
 
 void Stream::OnTimer(Clock::time_point now) {
   if (timed_out_) {
-    Close("timeout", true);  // the client did not take the timeout event in time
+    // The client did not take the timeout event in time.
+    Close(credentials_deadline_ ? "token expired" : "timeout", true);
     return;
   }
   if (now >= deadline_) {
@@ -281,7 +293,8 @@ void Stream::OnTimer(Clock::time_point now) {
     if (!terminal_queued_) {
       auto event = std::make_shared<Event>();
       event->terminal = true;
-      event->wire = FormatEvent(std::nullopt, "error", kTimeoutData);
+      event->wire =
+          FormatEvent(std::nullopt, "error", credentials_deadline_ ? kTokenExpiredData : kTimeoutData);
       terminal_queued_ = true;
       queue_.push_back(std::move(event));
       Flush();

@@ -72,6 +72,10 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   // the stream ends once `head` is written. Events delivered before Start
   // wait in the queue.
   void Start(std::string head, int64_t last_seq, bool finished);
+  // Before Start: the stream ends at `at` (its credentials expire) with
+  // `event: error` {"error": "Token expired"}, if that comes before its
+  // maximum duration.
+  void EndWhenCredentialsExpire(std::chrono::steady_clock::time_point at);
   void Deliver(EventPtr event) override;
   StreamShard* shard() override { return &shard_; }
   // Ends the stream without writing more (server shutdown).
@@ -109,7 +113,9 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   std::unique_ptr<std::vector<EventPtr>> held_;  // set while refilling: arrived meanwhile
   std::unique_ptr<std::vector<boost::asio::const_buffer>> rest_;  // an unfinished write
   int64_t last_seq_ = 0;
-  Clock::time_point deadline_;    // max duration; then Stream timeout
+  // Max duration (then Stream timeout), or the credentials' expiry when
+  // sooner (then Token expired: credentials_deadline_).
+  Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point last_write_;  // heartbeats count from here
   Clock::time_point wake_at_ = Clock::time_point::max();  // the shard calls OnTimer then
   uint32_t shard_slot_ = kNoSlot;
@@ -119,6 +125,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   bool finished_ = false;         // end once the queue is written
   bool terminal_queued_ = false;  // nothing after the terminal event
   bool timed_out_ = false;
+  bool credentials_deadline_ = false;
   bool closed_ = false;
   bool flush_pending_ = false;  // in the shard's list of streams to write
   bool audit_;

@@ -446,5 +446,38 @@ TEST(AuthTest, SecretAndPublicKeyTogetherAcceptBoth) {
   EXPECT_EQ(ProbeBearer(server, Rs256Token(RsaKey(), ValidClaims())).status, 200);
 }
 
+// A stream never outlives its credentials: both kinds end at exp (plus
+// the leeway, 0 here) with `event: error` {"error": "Token expired"}.
+TEST(AuthTest, StreamsEndWhenTheirTokenExpires) {
+  TestServer server([](config::Config& c) { c.auth.leeway = std::chrono::seconds(0); });
+  const int64_t id = server.CreateJob("alice");
+  ASSERT_GT(id, 0);
+  json::object claims = ValidClaims("alice");
+  claims["exp"] = NowSeconds() + 2;
+  const std::string token = Hs256(claims);
+  auto progress = SseClient::Open(server.port(), "/api/v1/sse/jobs/" + std::to_string(id) +
+                                                     "/progress?token=" + token, {});
+  auto notify = SseClient::Open(server.port(), "/notify/events?token=" + token, {});
+  ASSERT_EQ(progress->status(), 200);
+  ASSERT_EQ(notify->status(), 200);
+  const auto opened = std::chrono::steady_clock::now();
+  for (auto* sse : {progress.get(), notify.get()}) {
+    std::optional<SseEvent> last;
+    while (auto e = sse->NextEvent(std::chrono::seconds(6))) last = e;
+    ASSERT_TRUE(last.has_value());
+    EXPECT_EQ(last->event, "error");
+    EXPECT_EQ(last->data, R"({"error": "Token expired"})");
+    EXPECT_TRUE(sse->closed());
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - opened, std::chrono::seconds(5));
+  // A live token's stream is not cut by this: it keeps its max duration.
+  auto lasting = SseClient::Open(server.port(),
+                                 "/api/v1/sse/jobs/" + std::to_string(id) + "/progress",
+                                 TestServer::Bearer(TestServer::Token("alice")));
+  ASSERT_TRUE(lasting->NextEvent(std::chrono::seconds(2)).has_value());
+  EXPECT_FALSE(lasting->NextEvent(std::chrono::milliseconds(1500)).has_value());
+  EXPECT_FALSE(lasting->closed());
+}
+
 }  // namespace
 }  // namespace herald::test
