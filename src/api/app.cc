@@ -159,7 +159,26 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
   if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
 
-  auto principal = Authenticate(r);
+  // A stream ticket stands for a token on the stream it was issued for, and
+  // for nothing else.
+  std::string stream_target;
+  if (notify) {
+    stream_target = "notify";
+  } else if (seg.size() == 6 && seg[2] == "sse" && (seg[3] == "audits" || seg[3] == "jobs") &&
+             seg[5] == "progress") {
+    if (auto id = ParseId(seg[4])) {
+      stream_target = TicketTarget(seg[3] == "audits" ? Kind::kAudits : Kind::kJobs, *id);
+    }
+  }
+  Result<auth::Principal> principal = MakeError(Errc::kUnauthorized, "missing token");
+  if (auto ticket = r.Query("ticket")) {
+    if (stream_target.empty() || m != "GET") {
+      co_return ReplyOutcome(Reply::Error(401, "a ticket opens only the stream it was issued for"));
+    }
+    principal = co_await RedeemTicket(*ticket, stream_target);
+  } else {
+    principal = Authenticate(r);
+  }
   if (!principal) co_return ReplyOutcome(Reply::FromError(principal.error()));
   if (double wait = limiter_.Acquire(principal->subject); wait > 0) {
     Reply reply = Reply::Error(429, "rate limited");
@@ -172,6 +191,12 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
     Outcome stream = co_await OpenNotifyStream(r, p);
     co_return stream;
+  }
+
+  if (seg[2] == "sse" && seg.size() == 4 && seg[3] == "tickets") {
+    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
+    Reply reply = co_await CreateTicket(r, p);
+    co_return ReplyOutcome(std::move(reply));
   }
 
   // /api/v1/sse/{audits|jobs}/{id}/progress

@@ -91,6 +91,14 @@ class App final : public http::Handler {
   boost::asio::awaitable<Outcome> OpenNotifyStream(const Request& r, const auth::Principal& p);
   std::string StreamHead(const Request& r) const;
 
+  // Stream tickets (tickets_api.cc).
+  boost::asio::awaitable<Reply> CreateTicket(const Request& r, const auth::Principal& p);
+  // The principal a ticket stands for, if it is valid for `target`
+  // ("job:12", "audit:12", "notify"); it is used up either way.
+  boost::asio::awaitable<Result<auth::Principal>> RedeemTicket(std::string_view ticket,
+                                                               const std::string& target);
+  static std::string TicketTarget(Kind kind, int64_t id);
+
   // Operations (app.cc).
   boost::asio::awaitable<Reply> Health();
   Reply Dashboard() const;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "http/request.h"
 
 namespace herald::api {
 namespace json = boost::json;
@@ -28,6 +29,15 @@ std::string JobToJson(const jobs::Job& job) {
   if (job.is_audit() && job.report_json) out["report"] = ParseOrNull(job.report_json);
   if (job.error_message) out["error_message"] = *job.error_message;
   return json::serialize(out);
+}
+
+Result<json::object> ParseBody(const http::Request& r) {
+  if (r.body.empty()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (ec) return MakeError(Errc::kBadRequest, "body is not valid JSON: " + ec.message());
+  if (!v.is_object()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
+  return std::move(v.as_object());
 }
 
 }  // namespace herald::api

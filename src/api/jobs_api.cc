@@ -33,15 +33,6 @@ bool IsValidTypeName(std::string_view s) {
   return true;
 }
 
-Result<json::object> ParseBody(const Request& r) {
-  if (r.body.empty()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
-  boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec);
-  if (ec) return MakeError(Errc::kBadRequest, "body is not valid JSON: " + ec.message());
-  if (!v.is_object()) return MakeError(Errc::kBadRequest, "body must be a JSON object");
-  return std::move(v.as_object());
-}
-
 Result<int> QueryInt(const Request& r, std::string_view name, int fallback, int lo, int hi) {
   auto v = r.Query(name);
   if (!v) return fallback;

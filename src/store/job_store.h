@@ -79,6 +79,25 @@ struct JobUpdate {
 // (kNotFound, kConflict, kBadRequest) without touching the others.
 using UpdateOutcome = Result<Applied>;
 
+// A stream ticket (POST /api/v1/sse/tickets): opens one stream, once,
+// within its lifetime, on any instance sharing the database. Only the
+// ticket's hash is stored.
+struct NewTicket {
+  std::string hash;    // SHA-256 of the ticket, hex
+  std::string user;    // who opens the stream
+  std::string role;    // auth::ToString(role)
+  std::string stream;  // "job:12", "audit:12" or "notify"
+  int64_t ttl_ms = 60000;
+  int64_t credentials_expire_at_ms = 0;  // the token behind it (exp + leeway)
+};
+
+struct RedeemedTicket {
+  std::string user;
+  std::string role;
+  std::string stream;
+  int64_t credentials_expire_at_ms = 0;
+};
+
 struct AuditClaim {
   jobs::Job job;
   int attempt = 1;  // 1 on the first claim; more after a worker died
@@ -159,6 +178,13 @@ class JobStore {
 
   // kUnavailable when the database cannot be reached.
   virtual Result<void> Ping() = 0;
+
+  // Stores a ticket (and forgets expired ones).
+  virtual Result<void> AddTicket(const NewTicket& ticket) = 0;
+  // Takes the ticket with this hash if it exists and has not expired: it
+  // is gone afterwards, so a second redemption (on any instance) fails.
+  // kUnauthorized otherwise.
+  virtual Result<RedeemedTicket> RedeemTicket(const std::string& hash) = 0;
 
   // The work queue of built-in audits. A claim is a lease: the worker renews
   // it while it runs, and an audit whose worker died (lease expired while

@@ -612,4 +612,30 @@ TEST_P(JobStoreTest, RenewLeaseFailsOnceTheAuditEnded) {
   EXPECT_FALSE(store_->ClaimAudit("w2", 30000).value().has_value()) << "terminal audits stay done";
 }
 
+// ---------------------------------------------------------------------------
+// Stream tickets.
+
+TEST_P(JobStoreTest, ATicketIsRedeemedOnceWithWhatItWasIssuedFor) {
+  ASSERT_TRUE(IsOk(store_->AddTicket(NewTicket{"h1", "alice", "user", "job:7", 60000, 123456})));
+  auto t = store_->RedeemTicket("h1");
+  ASSERT_TRUE(IsOk(t));
+  EXPECT_EQ(t->user, "alice");
+  EXPECT_EQ(t->role, "user");
+  EXPECT_EQ(t->stream, "job:7");
+  EXPECT_EQ(t->credentials_expire_at_ms, 123456);
+  EXPECT_TRUE(IsError(store_->RedeemTicket("h1"), Errc::kUnauthorized)) << "used twice";
+  EXPECT_TRUE(IsError(store_->RedeemTicket("unknown"), Errc::kUnauthorized));
+}
+
+TEST_P(JobStoreTest, AnExpiredTicketIsRefusedAndForgotten) {
+  ASSERT_TRUE(IsOk(store_->AddTicket(NewTicket{"old", "alice", "user", "notify", 60000, 0})));
+  clock_.Advance(59999);
+  ASSERT_TRUE(IsOk(store_->AddTicket(NewTicket{"new", "bob", "admin", "audit:3", 60000, 0})));
+  clock_.Advance(1);
+  EXPECT_TRUE(IsError(store_->RedeemTicket("old"), Errc::kUnauthorized)) << "60 s and no more";
+  EXPECT_TRUE(IsOk(store_->RedeemTicket("new")));
+  ASSERT_TRUE(IsOk(store_->AddTicket(NewTicket{"old", "carol", "user", "notify", 60000, 0})))
+      << "an expired ticket's row is gone, its hash free again";
+}
+
 }  // namespace herald::store

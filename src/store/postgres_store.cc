@@ -99,6 +99,16 @@ CREATE TABLE herald_health (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   checked_at BIGINT NOT NULL
 );
+-- Stream tickets: single use, short-lived; only their hash is kept.
+CREATE TABLE stream_tickets (
+  hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  credentials_expire_at BIGINT NOT NULL
+);
+CREATE INDEX stream_tickets_expiry ON stream_tickets (expires_at);
 )sql"},
 };
 
@@ -1309,6 +1319,47 @@ Result<void> PostgresStore::Ping() {
     }
     if (auto r = txn->Commit(); !r) return unavailable(r.error());
     return {};
+  });
+}
+
+Result<void> PostgresStore::AddTicket(const NewTicket& ticket) {
+  const int64_t now = impl_->NowMs();
+  return impl_->Write([&](Connection& conn) -> Result<void> {
+    auto txn = Transaction::Begin(conn);
+    if (!txn) return txn.error();
+    if (auto r = conn.Exec("DELETE FROM stream_tickets WHERE expires_at <= $1", Params().Int(now),
+                           "forgetting expired tickets");
+        !r) {
+      return r.error();
+    }
+    if (auto r = conn.Exec("INSERT INTO stream_tickets (hash, user_id, role, stream, expires_at, "
+                           "credentials_expire_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                           Params()
+                               .Text(ticket.hash)
+                               .Text(ticket.user)
+                               .Text(ticket.role)
+                               .Text(ticket.stream)
+                               .Int(now + ticket.ttl_ms)
+                               .Int(ticket.credentials_expire_at_ms),
+                           "storing a ticket");
+        !r) {
+      return r.error();
+    }
+    return txn->Commit();
+  });
+}
+
+Result<RedeemedTicket> PostgresStore::RedeemTicket(const std::string& hash) {
+  const int64_t now = impl_->NowMs();
+  // Not retried on a lost connection: the DELETE may have taken the ticket.
+  return impl_->Write([&](Connection& conn) -> Result<RedeemedTicket> {
+    auto rows = conn.Exec(
+        "DELETE FROM stream_tickets WHERE hash = $1 AND expires_at > $2 "
+        "RETURNING user_id, role, stream, credentials_expire_at",
+        Params().Text(hash).Int(now), "redeeming a ticket");
+    if (!rows) return rows.error();
+    if (rows->size() != 1) return MakeError(Errc::kUnauthorized, "invalid or expired ticket");
+    return RedeemedTicket{rows->Text(0, 0), rows->Text(0, 1), rows->Text(0, 2), rows->Int(0, 3)};
   });
 }
 

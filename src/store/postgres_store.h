@@ -83,6 +83,8 @@ class PostgresStore final : public JobStore {
   Result<std::vector<FeedEntry>> FeedAll(int64_t after_id, int limit) override;
   Result<int64_t> LatestFeedId() override;
   Result<void> Ping() override;
+  Result<void> AddTicket(const NewTicket& ticket) override;
+  Result<RedeemedTicket> RedeemTicket(const std::string& hash) override;
   Result<std::optional<AuditClaim>> ClaimAudit(const std::string& worker,
                                                int64_t lease_ms) override;
   Result<bool> RenewLease(int64_t job_id, const std::string& worker, int64_t lease_ms) override;

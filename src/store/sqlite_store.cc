@@ -91,6 +91,16 @@ CREATE TABLE health (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   checked_at INTEGER NOT NULL
 );
+-- Stream tickets: single use, short-lived; only their hash is kept.
+CREATE TABLE stream_tickets (
+  hash TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  credentials_expire_at INTEGER NOT NULL
+);
+CREATE INDEX stream_tickets_expiry ON stream_tickets (expires_at);
 )sql"},
 };
 
@@ -924,6 +934,51 @@ Result<void> SqliteStore::Ping() {
     if (auto row = stmt->Step("writing the health row"); !row) return unavailable(row.error());
     if (auto r = txn->Commit(); !r) return unavailable(r.error());
     return {};
+  });
+}
+
+Result<void> SqliteStore::AddTicket(const NewTicket& ticket) {
+  const int64_t now = impl_->NowMs();
+  return impl_->WithWriter([&](Connection& conn) -> Result<void> {
+    auto txn = WriteTransaction::Begin(conn);
+    if (!txn) return txn.error();
+    auto expired = conn.Prepare("DELETE FROM stream_tickets WHERE expires_at <= ?1");
+    if (!expired) return expired.error();
+    expired->Int(1, now);
+    if (auto r = expired->Run("forgetting expired tickets"); !r) return r.error();
+    auto stmt = conn.Prepare(
+        "INSERT INTO stream_tickets (hash, user_id, role, stream, expires_at, "
+        "credentials_expire_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, ticket.hash)
+        .Text(2, ticket.user)
+        .Text(3, ticket.role)
+        .Text(4, ticket.stream)
+        .Int(5, now + ticket.ttl_ms)
+        .Int(6, ticket.credentials_expire_at_ms);
+    if (auto r = stmt->Run("storing a ticket"); !r) return r.error();
+    return txn->Commit();
+  });
+}
+
+Result<RedeemedTicket> SqliteStore::RedeemTicket(const std::string& hash) {
+  const int64_t now = impl_->NowMs();
+  return impl_->WithWriter([&](Connection& conn) -> Result<RedeemedTicket> {
+    // One statement: taking the ticket and reading it cannot be split by
+    // another redemption.
+    auto stmt = conn.Prepare(
+        "DELETE FROM stream_tickets WHERE hash = ?1 AND expires_at > ?2 "
+        "RETURNING user_id, role, stream, credentials_expire_at");
+    if (!stmt) return stmt.error();
+    stmt->Text(1, hash).Int(2, now);
+    auto row = stmt->Step("redeeming a ticket");
+    if (!row) return row.error();
+    if (!*row) return MakeError(Errc::kUnauthorized, "invalid or expired ticket");
+    RedeemedTicket t{stmt->ColText(0), stmt->ColText(1), stmt->ColText(2),
+                     stmt->ColInt(3)};
+    // Step to the end, so the statement completes before it is reset.
+    if (auto done = stmt->Step("redeeming a ticket"); !done) return done.error();
+    return t;
   });
 }
 

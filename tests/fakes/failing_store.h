@@ -45,6 +45,10 @@ class FailingStore final : public store::JobStore {
   }
   Result<int64_t> LatestFeedId() override { return real_->LatestFeedId(); }
   Result<void> Ping() override { return real_->Ping(); }
+  Result<void> AddTicket(const store::NewTicket& t) override { return real_->AddTicket(t); }
+  Result<store::RedeemedTicket> RedeemTicket(const std::string& hash) override {
+    return real_->RedeemTicket(hash);
+  }
   Result<std::optional<store::AuditClaim>> ClaimAudit(const std::string& w, int64_t lease) override {
     return real_->ClaimAudit(w, lease);
   }
