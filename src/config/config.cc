@@ -132,6 +132,7 @@ Result<Config> LoadConfig(const EnvLookup& env) {
       {"HERALD_WORKERS", 0, 256, [&](int64_t v) { c.workers = static_cast<int>(v); }},
       {"HERALD_AUDIT_LEASE_SECONDS", 1, 3600,
        [&](int64_t v) { c.audit_lease = std::chrono::seconds(v); }},
+      {"HERALD_DRAIN_SECONDS", 0, 3600, [&](int64_t v) { c.drain = std::chrono::seconds(v); }},
       {"HERALD_DB_TIMEOUT_SECONDS", 1, 3600,
        [&](int64_t v) { c.db_timeout = std::chrono::seconds(v); }},
       {"HERALD_EVENT_RETENTION", 1, 10000000,

@@ -92,6 +92,10 @@ struct Config {
   // Events kept per job for Last-Event-ID replay. Env: HERALD_EVENT_RETENTION.
   int event_retention = 1000;
   std::string log_level = "info";   // Env: HERALD_LOG_LEVEL.
+  // On SIGTERM, open streams are closed at random moments spread over this
+  // long (their clients reconnect elsewhere gradually, not all at once),
+  // then the process exits 0. 0: all at once. Env: HERALD_DRAIN_SECONDS.
+  std::chrono::seconds drain{10};
 };
 
 // Reads a variable; returns nullopt when unset. Tests pass a map-backed one.

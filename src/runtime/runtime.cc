@@ -7,7 +7,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -42,7 +44,7 @@ namespace {
 
 // Blocking SQLite calls run here, never on an I/O thread.
 constexpr int kBlockingThreads = 2;
-// Shutdown waits at most this long for streams to close.
+// After the drain, shutdown waits at most this long for streams to close.
 constexpr auto kDrainTimeout = std::chrono::seconds(2);
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -267,12 +269,41 @@ class Runtime::Impl {
     signals_.cancel(ignored);
     server_->StopAccepting();
     sweep_.cancel();
-    hub_->StopAll();
-    drain_deadline_ = std::chrono::steady_clock::now() + kDrainTimeout;
+    // Each open stream ends at a random moment of the drain, so its client's
+    // reconnect (to another instance) is not part of one synchronized storm.
+    draining_ = hub_->All();
+    std::shuffle(draining_.begin(), draining_.end(), std::mt19937_64{std::random_device{}()});
+    drain_started_ = std::chrono::steady_clock::now();
+    drain_deadline_ = drain_started_ + config_.drain + kDrainTimeout;
+    if (!draining_.empty()) {
+      log::Info("draining {} streams over {} s", draining_.size(), config_.drain.count());
+    }
     WaitForDrain();
   }
 
+  // Stops the streams whose moment has come: after a fraction f of the
+  // drain, the first f of the shuffled list. At its end, every stream
+  // joined meanwhile too.
+  void StopDueStreams() {
+    const auto elapsed = std::chrono::steady_clock::now() - drain_started_;
+    std::size_t due = draining_.size();
+    if (elapsed < config_.drain) {
+      due = static_cast<std::size_t>(static_cast<double>(draining_.size()) *
+                                     std::chrono::duration<double>(elapsed) /
+                                     std::chrono::duration<double>(config_.drain));
+    }
+    for (; drained_count_ < due; ++drained_count_) {
+      draining_[drained_count_]->Stop();
+      draining_[drained_count_].reset();
+    }
+    if (elapsed >= config_.drain && !stopped_all_) {
+      stopped_all_ = true;
+      hub_->StopAll();
+    }
+  }
+
   void WaitForDrain() {
+    StopDueStreams();
     bool drained = metrics_.streams_open.load() == 0 &&
                    metrics_.notify_streams_open.load() == 0 && !server_->listening();
     if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
@@ -298,6 +329,10 @@ class Runtime::Impl {
   asio::steady_timer drain_;
   asio::steady_timer sweep_;  // ends the windows of jobs nobody watches
   std::chrono::steady_clock::time_point drain_deadline_;
+  std::chrono::steady_clock::time_point drain_started_;
+  std::vector<std::shared_ptr<sse::Subscriber>> draining_;  // shuffled; stopped in order
+  std::size_t drained_count_ = 0;
+  bool stopped_all_ = false;
   bool stopping_ = false;  // only touched on the io_context
 
   std::shared_ptr<const auth::TokenVerifier> verifier_;

@@ -350,18 +350,20 @@ void Hub::OnFeedMessage(std::string_view payload) {
   if (!entry->notice) DeliverAll(feed_admins_, shared);
 }
 
-void Hub::StopAll() {
+std::vector<std::shared_ptr<Subscriber>> Hub::All() {
   std::vector<std::shared_ptr<Subscriber>> all;
-  {
-    std::lock_guard lock(mu_);
-    auto collect = [&](const Members& members) {
-      for (const auto& [raw, weak] : members)
-        if (auto s = weak.lock()) all.push_back(std::move(s));
-    };
-    for (const auto& [channel, members] : channels_) collect(members);
-    for (const auto& [user, members] : feed_by_user_) collect(members);
-  }
-  for (const auto& s : all) s->Stop();
+  std::lock_guard lock(mu_);
+  auto collect = [&](const Members& members) {
+    for (const auto& [raw, weak] : members)
+      if (auto s = weak.lock()) all.push_back(std::move(s));
+  };
+  for (const auto& [channel, members] : channels_) collect(members);
+  for (const auto& [user, members] : feed_by_user_) collect(members);
+  return all;
+}
+
+void Hub::StopAll() {
+  for (const auto& s : All()) s->Stop();
 }
 
 size_t Hub::SubscriberCountForTest(const std::string& channel) {

@@ -122,6 +122,8 @@ class Hub {
   // The bus handler.
   void OnMessage(std::string_view channel, std::string_view payload);
 
+  // Every stream joined now (progress and notification).
+  std::vector<std::shared_ptr<Subscriber>> All();
   // Stops every stream that is joined (server shutdown).
   void StopAll();
 

@@ -81,6 +81,7 @@ export class Herald {
         HERALD_WORKERS: '2',
         HERALD_AUDIT_LEASE_SECONDS: '2',
         SSE_RETRY_MS: '1000',
+        HERALD_DRAIN_SECONDS: '1',
         HERALD_LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

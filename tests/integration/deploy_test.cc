@@ -301,6 +301,7 @@ class DeployTest : public ::testing::Test {
             {"SSE_HEARTBEAT_SECONDS", "1"},
             {"HERALD_WORKERS", "0"},
             {"HERALD_THREADS", "2"},
+            {"HERALD_DRAIN_SECONDS", "1"},
             {"HERALD_LOG_LEVEL", "info"}};
   }
 

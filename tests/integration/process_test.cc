@@ -61,7 +61,8 @@ class ProcessTest : public ::testing::Test {
     return {{"JWT_SECRET", secret_},
             {"HERALD_LISTEN", "127.0.0.1:" + std::to_string(port)},
             {"DATABASE_URL", "sqlite://" + dir_ + "/h.db"},
-            {"HERALD_LOG_LEVEL", "info"}};
+            {"HERALD_LOG_LEVEL", "info"},
+            {"HERALD_DRAIN_SECONDS", "1"}};
   }
 
   Child& Start(const std::vector<std::string>& args, const Env& env) {
@@ -197,6 +198,57 @@ TEST_F(ProcessTest, SigtermEndsStreamsExitsZeroAndRestartResumes) {
       EXPECT_EQ(log.find(token.substr(token.rfind('.') + 1)), std::string::npos) << log;
     }
   }
+}
+
+// SIGTERM does not end every stream at once (their clients would all
+// reconnect elsewhere in the same instant): the ends are spread over
+// HERALD_DRAIN_SECONDS, no new connection is accepted meanwhile, and the
+// process exits 0 once the last stream is gone.
+TEST_F(ProcessTest, SigtermSpreadsTheEndOfStreamsOverTheDrainThenExitsZero) {
+  uint16_t port = FreePort();
+  Env env = ServeEnv(port);
+  for (auto& [k, v] : env)
+    if (k == "HERALD_DRAIN_SECONDS") v = "2";
+  Child& server = Start({"serve"}, env);
+  ASSERT_TRUE(WaitHealthy(server, port)) << server.Stderr();
+  std::string alice = Mint("alice");
+  auto created = Request(port, "POST", "/api/v1/jobs", {{"Authorization", "Bearer " + alice}},
+                         R"({"type":"export"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string path =
+      "/api/v1/sse/jobs/" + std::to_string(json::parse(created.body).at("id").as_int64()) +
+      "/progress?token=" + alice;
+  constexpr int kStreams = 20;
+  std::vector<std::unique_ptr<SseClient>> streams;
+  for (int i = 0; i < kStreams; ++i) {
+    streams.push_back(SseClient::Open(port, path));
+    ASSERT_EQ(streams.back()->status(), 200);
+    ASSERT_TRUE(streams.back()->NextEvent(2s));
+  }
+
+  const auto term_at = SteadyClock::now();
+  server.Signal(SIGTERM);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(Request(port, "GET", "/healthz", {}, "", 500ms).status, 0)
+      << "a new connection was accepted while draining";
+  std::vector<std::optional<SteadyClock::duration>> closed_after(kStreams);
+  int open = kStreams;
+  while (open > 0 && SteadyClock::now() - term_at < 8s) {
+    for (int i = 0; i < kStreams; ++i) {
+      if (closed_after[i] || !streams[i]->WaitClosed(5ms)) continue;
+      closed_after[i] = SteadyClock::now() - term_at;
+      --open;
+    }
+  }
+  ASSERT_EQ(open, 0) << "streams still open 8 s after SIGTERM";
+  auto [first, last] = std::minmax_element(closed_after.begin(), closed_after.end());
+  EXPECT_GE(**last - **first, 1s) << "the ends were not spread over the drain";
+  EXPECT_LE(**last, 4500ms) << "the drain took longer than its 2 s and the 2 s grace";
+  auto code = server.Wait(5s);
+  ASSERT_TRUE(code) << "herald did not exit after the drain";
+  EXPECT_EQ(*code, 0);
+  EXPECT_NE(server.Stderr().find("draining 20 streams over 2 s"), std::string::npos)
+      << server.Stderr();
 }
 
 TEST_F(ProcessTest, TokenCommandMintsATokenTheServerAccepts) {

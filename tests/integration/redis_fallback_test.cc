@@ -278,8 +278,10 @@ TEST_F(RedisFallbackTest, HungRedisCountsAsDownStreamsPollThenPushAgain) {
   ASSERT_TRUE(WaitRedis("down", 3s)) << "a hung Redis still counted as up";
   const auto noticed = std::chrono::duration_cast<Millis>(SteadyClock::now() - paused);
   EXPECT_LE(noticed.count(), 2000) << "took " << noticed.count() << " ms to notice";
-  EXPECT_EQ(logs_.Count("SSE Redis read failed for audit " + std::to_string(id) + ": "), 1)
-      << logs_.All();
+  // The log lines follow the health change on the bus's strand: wait for them.
+  const std::string warned = "SSE Redis read failed for audit " + std::to_string(id) + ": ";
+  for (int i = 0; i < 100 && logs_.Count(warned) == 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(logs_.Count(warned), 1) << logs_.All();
   EXPECT_NE(logs_.All().find("no answer to PING within 500 ms"), std::string::npos)
       << logs_.All();
   auto metrics = Request(port(), "GET", "/metrics", As("root", auth::Role::kAdmin));

@@ -26,6 +26,7 @@ TestServer::TestServer(std::function<void(config::Config&)> tweak) {
   }
   config_.log_level = "warn";
   config_.workers = 0;  // audits stay pending unless a test runs workers
+  config_.drain = std::chrono::seconds(0);  // Stop() ends streams at once unless a test drains
   if (tweak) tweak(config_);
   auto created = runtime::Runtime::Create(config_);
   if (!created) {
