@@ -62,6 +62,7 @@ Reply MethodNotAllowed(std::string_view allow) {
 App::App(AppDeps deps)
     : d_(deps),
       limiter_(deps.config.http.rate_limit, deps.config.http.rate_burst),
+      quota_(deps.config.http.max_streams_per_user),
       progress_streams_(d_.hub, d_.bus, d_.store, d_.blocking, progress_options_, d_.metrics,
                         d_.hub.options().window_events),
       feed_streams_(d_.hub, d_.bus, d_.store, d_.blocking, notify_options_, d_.metrics) {
@@ -71,6 +72,8 @@ App::App(AppDeps deps)
     e->wire = sse::FormatComment(text);
     return e;
   };
+  progress_options_.quota = &quota_;
+  notify_options_.quota = &quota_;
   progress_options_.heartbeat = d_.config.sse.heartbeat;
   progress_options_.max_duration = d_.config.sse.max_duration;
   progress_options_.max_queued_events = d_.config.sse.max_queued_events;

@@ -13,6 +13,7 @@
 #include "http/handler.h"
 #include "sse/feed_streams.h"
 #include "sse/progress_streams.h"
+#include "sse/stream_quota.h"
 #include "sse/stream.h"
 #include "store/job_store.h"
 
@@ -103,8 +104,13 @@ class App final : public http::Handler {
   boost::asio::awaitable<Reply> Health();
   Reply Dashboard() const;
 
+  // HERALD_MAX_STREAMS_PER_USER: a place for one more stream of `p`, or
+  // 429 with Retry-After.
+  Result<std::shared_ptr<sse::StreamQuota::Hold>> HoldStreamQuota(const auth::Principal& p);
+
   AppDeps d_;
   RateLimiter limiter_;
+  sse::StreamQuota quota_;  // before the options that point to it
   sse::StreamOptions progress_options_;
   sse::StreamOptions notify_options_;
   sse::ProgressStreams progress_streams_;

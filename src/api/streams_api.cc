@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "api/app.h"
+#include "common/metrics.h"
 #include "auth/jwt.h"
 #include "config/config.h"
 #include "jobs/job.h"
@@ -20,8 +21,16 @@ using http::Request;
 
 namespace {
 
+// How long a client at its stream limit is told to wait before trying
+// again (one of its streams may have ended by then).
+constexpr int kQuotaRetrySeconds = 10;
+
 Outcome ErrorOutcome(const Error& e) {
-  return Outcome{Reply::FromError(e), {}};
+  Reply reply = Reply::FromError(e);
+  if (e.code == Errc::kRateLimited) {
+    reply.headers.emplace_back("Retry-After", std::to_string(kQuotaRetrySeconds));
+  }
+  return Outcome{std::move(reply), {}};
 }
 
 // Last-Event-ID header, or ?last_event_id= for clients that cannot set it.
@@ -49,6 +58,17 @@ std::chrono::steady_clock::time_point SteadyExpiry(const auth::Principal& p) {
 }
 
 }  // namespace
+
+Result<std::shared_ptr<sse::StreamQuota::Hold>> App::HoldStreamQuota(const auth::Principal& p) {
+  sse::StreamQuotaSlot* slot = quota_.Acquire(p.subject);
+  if (slot == nullptr) {
+    d_.metrics.refused_stream_limit.fetch_add(1, std::memory_order_relaxed);
+    return MakeError(Errc::kRateLimited,
+                     "too many open streams (HERALD_MAX_STREAMS_PER_USER is " +
+                         std::to_string(d_.config.http.max_streams_per_user) + ")");
+  }
+  return std::make_shared<sse::StreamQuota::Hold>(quota_, slot);
+}
 
 std::string App::StreamHead(const Request& r) const {
   std::string head = r.version == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
@@ -91,6 +111,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
     co_return Outcome{std::move(reply), {}};
   }
 
+  auto quota = HoldStreamQuota(p);
+  if (!quota) co_return ErrorOutcome(quota.error());
   sse::ProgressOpen open;
   open.job_id = id;
   open.audit = info->audit;
@@ -98,7 +120,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
   open.head = StreamHead(r);
   open.expires_at = SteadyExpiry(p);
   Outcome outcome;
-  outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
+  outcome.stream = [this, open = std::move(open), hold = *quota](TcpSocket socket) mutable {
+    open.quota_slot = hold->Take();
     progress_streams_.Open(std::move(socket), std::move(open));
   };
   co_return outcome;
@@ -107,6 +130,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
 asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Principal& p) {
   auto last_event_id = LastEventId(r);
   if (!last_event_id) co_return ErrorOutcome(last_event_id.error());
+  auto quota = HoldStreamQuota(p);
+  if (!quota) co_return ErrorOutcome(quota.error());
   sse::FeedOpen open;
   open.user = p.subject;
   open.admin = p.is_admin();
@@ -114,7 +139,8 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
   open.head = StreamHead(r) + ":ok\n\n";
   open.expires_at = SteadyExpiry(p);
   Outcome outcome;
-  outcome.stream = [this, open = std::move(open)](TcpSocket socket) mutable {
+  outcome.stream = [this, open = std::move(open), hold = *quota](TcpSocket socket) mutable {
+    open.quota_slot = hold->Take();
     feed_streams_.Open(std::move(socket), std::move(open));
   };
   co_return outcome;

@@ -25,6 +25,14 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
         streams_total.load());
   gauge("herald_notify_streams_open", "Notification streams currently open.", "gauge",
         notify_streams_open.load());
+  gauge("herald_http_sessions_open", "Connections open that are not streams.", "gauge",
+        http_sessions_open.load());
+  gauge("herald_refused_connection_limit_total",
+        "Connections answered 503 at HERALD_MAX_CONNECTIONS.", "counter",
+        refused_connection_limit.load());
+  gauge("herald_refused_stream_limit_total",
+        "Streams refused with 429 at HERALD_MAX_STREAMS_PER_USER.", "counter",
+        refused_stream_limit.load());
   gauge("herald_events_published_total", "Progress events and notices published.", "counter",
         events_published.load());
   gauge("herald_events_delivered_total", "Events written to stream clients.", "counter",

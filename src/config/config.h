@@ -71,6 +71,15 @@ struct HttpConfig {
   // Env: HERALD_RATE_LIMIT (with HERALD_RATE_BURST).
   double rate_limit = 0;
   double rate_burst = 0;
+  // Open connections (requests and streams) beyond which a new one is
+  // answered 503 with Retry-After instead of failing silently at accept.
+  // 0: the open-file limit less a reserve (decided at start).
+  // Env: HERALD_MAX_CONNECTIONS.
+  int64_t max_connections = 0;
+  // Streams (progress and notification) one user may hold open on this
+  // instance; the next gets 429 with Retry-After. 0: no limit.
+  // Env: HERALD_MAX_STREAMS_PER_USER.
+  int max_streams_per_user = 100;
 };
 
 struct Config {

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <random>
 
 #include "common/log.h"
 #include "common/metrics.h"
@@ -69,8 +70,12 @@ bhttp::response<bhttp::string_body> ToResponse(Reply&& reply, int version, bool 
 
 // Answers a request that could not be parsed, then the connection closes.
 asio::awaitable<void> WriteError(HttpStream& stream, int status, std::string_view msg,
-                                 Metrics& metrics) {
-  auto res = ToResponse(Reply::Error(status, msg), 11, false);
+                                 Metrics& metrics, int retry_after_seconds = 0) {
+  Reply reply = Reply::Error(status, msg);
+  if (retry_after_seconds > 0) {
+    reply.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  }
+  auto res = ToResponse(std::move(reply), 11, false);
   stream.expires_after(std::chrono::seconds(5));
   co_await bhttp::async_write(stream, res, kNoThrow);
   metrics.ObserveRequest(status, 0);
@@ -98,8 +103,31 @@ asio::awaitable<void> LingeringClose(HttpStream& stream) {
   }
 }
 
+// A client told to come back later comes back spread out, not in step.
+int JitteredRetryAfter() {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  return 1 + static_cast<int>(rng() % 5);  // 1..5 s
+}
+
+// Counts a connection that is not (yet) a stream for HERALD_MAX_CONNECTIONS.
+class SessionCount {
+ public:
+  explicit SessionCount(Metrics& metrics) : metrics_(metrics) {
+    metrics_.http_sessions_open.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~SessionCount() { metrics_.http_sessions_open.fetch_sub(1, std::memory_order_relaxed); }
+  SessionCount(const SessionCount&) = delete;
+  SessionCount& operator=(const SessionCount&) = delete;
+
+ private:
+  Metrics& metrics_;
+};
+
+// `over_limit`: the server holds HERALD_MAX_CONNECTIONS already; the request
+// is read (closing on an unread request would reset it) and answered 503.
 asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
-                              Handler& handler, Metrics& metrics) {
+                              Handler& handler, Metrics& metrics, bool over_limit) {
+  SessionCount counted(metrics);
   boost::system::error_code ec;
   std::string remote;
   if (auto ep = socket.remote_endpoint(ec); !ec) remote = ep.address().to_string();
@@ -145,6 +173,13 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
       co_return;
     }
 
+    if (over_limit) {
+      metrics.refused_connection_limit.fetch_add(1, std::memory_order_relaxed);
+      co_await WriteError(stream, 503, "server at its connection limit", metrics,
+                          JitteredRetryAfter());
+      co_await LingeringClose(stream);
+      co_return;
+    }
     auto started = std::chrono::steady_clock::now();
     Request request = ToRequest(parser.get(), remote);
     Outcome outcome = co_await handler.Handle(request);
@@ -252,7 +287,21 @@ Result<void> Server::Listen() {
   return {};
 }
 
+// Descriptors kept back from HERALD_MAX_CONNECTIONS' default for what is
+// not a client: listeners, the database and Redis, the audit crawler, the
+// reactor's own, and the connections being refused meanwhile.
+constexpr int64_t kFileReserve = 128;
+
 void Server::Start() {
+  max_connections_ = config_.max_connections;
+  if (max_connections_ <= 0) {
+    rlimit files{};
+    max_connections_ = INT64_MAX;
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+      max_connections_ = std::max<int64_t>(16, static_cast<int64_t>(files.rlim_cur) - kFileReserve);
+    }
+  }
+  log::Info("accepting up to {} connections (HERALD_MAX_CONNECTIONS)", max_connections_);
   for (auto& acceptor : acceptors_) Accept(*acceptor);
 }
 
@@ -305,7 +354,14 @@ void Server::Serve(Socket socket) {
   // arenas), not allocated here and freed there under the arena's lock.
   asio::post(executor, [this, socket = std::move(socket)]() mutable {
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_),
+    // Sockets open now: sessions and streams (a handover is counted by
+    // both for a moment, which errs on the side of refusing).
+    const int64_t open = metrics_.http_sessions_open.load(std::memory_order_relaxed) +
+                         metrics_.streams_open.load(std::memory_order_relaxed) +
+                         metrics_.notify_streams_open.load(std::memory_order_relaxed);
+    asio::co_spawn(executor,
+                   Session(std::move(socket), config_, handler_, metrics_,
+                           open >= max_connections_),
                    LogFailure("HTTP session"));
   });
 }

@@ -58,6 +58,9 @@ class Server {
   boost::asio::io_context& ioc_;
   std::vector<boost::asio::io_context*> connections_;
   std::size_t next_context_ = 0;  // on ioc_ only
+  // HERALD_MAX_CONNECTIONS, or the open-file limit less a reserve; set by
+  // Start() (after the runtime raised the limit), read by the sessions.
+  int64_t max_connections_ = INT64_MAX;
   const config::HttpConfig& config_;
   Handler& handler_;
   Metrics& metrics_;

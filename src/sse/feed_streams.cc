@@ -46,6 +46,7 @@ void FeedStreams::Open(TcpSocket socket, FeedOpen request) {
   if (request.expires_at != std::chrono::steady_clock::time_point::max()) {
     stream->EndWhenCredentialsExpire(request.expires_at);
   }
+  stream->HoldQuota(request.quota_slot);
   metrics_.notify_streams_open.fetch_add(1, std::memory_order_relaxed);
   hub_.JoinFeed(request.user, request.admin, stream);
   log::Info("SSE connection established for {}", stream->label());

@@ -39,6 +39,9 @@ struct FeedOpen {
   std::string head;               // response header, retry and ":ok", written first
   // When the caller's credentials expire: the stream ends then.
   std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
+  // The user's stream quota slot (StreamOptions::quota), given back when
+  // the stream ends.
+  StreamQuotaSlot* quota_slot = nullptr;
 };
 
 class FeedStreams final : public StreamOwner {

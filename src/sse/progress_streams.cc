@@ -44,6 +44,7 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   if (request.expires_at != std::chrono::steady_clock::time_point::max()) {
     stream->EndWhenCredentialsExpire(request.expires_at);
   }
+  stream->HoldQuota(request.quota_slot);
   metrics_.streams_open.fetch_add(1, std::memory_order_relaxed);
   log::Info("SSE connection established for {}", stream->label());
   const std::string channel = ChannelOf(request.job_id, request.audit);

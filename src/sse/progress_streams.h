@@ -48,6 +48,9 @@ struct ProgressOpen {
   std::string head;     // response header and retry, written first
   // When the caller's credentials expire: the stream ends then.
   std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
+  // The user's stream quota slot (StreamOptions::quota), given back when
+  // the stream ends.
+  StreamQuotaSlot* quota_slot = nullptr;
 };
 
 class ProgressStreams final : public StreamOwner {

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "sse/event_format.h"
+#include "sse/stream_quota.h"
 #include "sse/stream_shard.h"
 
 namespace herald::sse {
@@ -331,6 +332,7 @@ void Stream::Close(std::string_view reason, bool client_gone) {
   } else {
     log::Info("SSE stream ended for {}: {}", label_, reason);
   }
+  if (options_.quota != nullptr) options_.quota->Release(std::exchange(quota_slot_, nullptr));
   if (auto* owner = std::exchange(owner_, nullptr)) owner->Closed(*this);
 }
 

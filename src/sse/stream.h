@@ -27,6 +27,8 @@ namespace herald::sse {
 
 class StreamShard;
 class Stream;
+class StreamQuota;
+struct StreamQuotaSlot;
 
 struct StreamOptions {
   std::chrono::milliseconds heartbeat{30000};
@@ -36,6 +38,9 @@ struct StreamOptions {
   // intermediate steps and holds bounded memory.
   std::size_t max_queued_events = 64;
   EventPtr heartbeat_frame;  // ": heartbeat" or ":keepalive"
+  // HERALD_MAX_STREAMS_PER_USER: a stream given a slot (HoldQuota) gives it
+  // back here when it ends. Null: streams are not counted.
+  StreamQuota* quota = nullptr;
 };
 
 // Who a stream reports to. Called on the stream's thread.
@@ -76,6 +81,9 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   // `event: error` {"error": "Token expired"}, if that comes before its
   // maximum duration.
   void EndWhenCredentialsExpire(std::chrono::steady_clock::time_point at);
+  // Before Start: the user's place in StreamOptions::quota, released once
+  // the stream ends.
+  void HoldQuota(StreamQuotaSlot* slot) { quota_slot_ = slot; }
   void Deliver(EventPtr event) override;
   StreamShard* shard() override { return &shard_; }
   // Ends the stream without writing more (server shutdown).
@@ -104,6 +112,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   const StreamOptions& options_;
   Metrics& metrics_;
   StreamOwner* owner_;  // null once Closed was called
+  StreamQuotaSlot* quota_slot_ = nullptr;
   std::string label_;
   int64_t job_id_;
   std::unique_ptr<std::string> head_;  // until written
