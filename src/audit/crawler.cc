@@ -400,6 +400,10 @@ class Fetcher {
     CURL* e = easy.get();
     curl_easy_setopt(e, CURLOPT_URL, page.url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    // No proxy, whatever http_proxy/ALL_PROXY say: through a proxy the
+    // connect-time address check (OnOpenSocket) would see the proxy's
+    // address, not the target's, and the SSRF guard would be bypassed.
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, detail);
 #if LIBCURL_VERSION_NUM >= 0x075500  // 7.85: the string forms; the bitmasks are deprecated
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");

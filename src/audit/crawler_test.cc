@@ -119,6 +119,21 @@ TEST(CrawlerTest, SkipsPagesRobotsTxtDisallows) {
   }
 }
 
+// A proxy from the environment would connect to the proxy's address, not
+// the target's, and so slip past the connect-time SSRF check: the crawler
+// never uses one. (Here the "proxy" is a closed port: honoured, it would
+// fail every fetch.)
+TEST(CrawlerTest, IgnoresProxyVariablesFromTheEnvironment) {
+  test::FixtureSite site(FixtureDir());
+  const char* names[] = {"http_proxy", "HTTP_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"};
+  for (const char* name : names) ::setenv(name, "http://127.0.0.1:9", 1);
+  auto result = Crawl(site.url("/"), LocalOptions(), {});
+  for (const char* name : names) ::unsetenv(name);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  ASSERT_FALSE(result->pages.empty());
+  EXPECT_EQ(result->pages.front().status, 200) << result->pages.front().error;
+}
+
 TEST(CrawlerTest, StopsAtMaxPages) {
   test::FixtureSite site(FixtureDir());
   CrawlOptions options = LocalOptions();

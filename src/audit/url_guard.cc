@@ -85,6 +85,7 @@ bool IsPrivateAddressText(std::string_view text) {
 Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   if (url.empty()) return Bad("url is required");
   if (url.size() > 2048) return Bad("url is longer than 2048 bytes");
+  std::string idn_host;  // the decoded name when it is not ASCII
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return Bad("url is not an absolute URL");
   std::string scheme(parsed->scheme());
@@ -92,8 +93,25 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   if (scheme != "http" && scheme != "https") return Bad("url must be http:// or https://");
   std::string host(parsed->encoded_host());
   if (host.empty()) return Bad("url has no host");
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (parsed->has_userinfo()) return Bad("url must not contain credentials");
+  // A registered name is checked (and crawled) decoded: "%31%32%37.0.0.1"
+  // is 127.0.0.1 to every resolver, and must be to the guard too.
+  if (parsed->host_type() == boost::urls::host_type::name) {
+    std::string decoded = parsed->host();
+    bool ascii = true;
+    for (unsigned char c : decoded) {
+      if (c < 0x21 || c == 0x7f || std::string_view("/?#@[]\\%:").find(static_cast<char>(c)) !=
+                                        std::string_view::npos) {
+        return Bad("url host is not a valid host name");
+      }
+      ascii = ascii && c < 0x80;
+    }
+    // Non-ASCII (an internationalized name) stays encoded in the URL; the
+    // resolver below converts it (AI_IDN), as libcurl does when crawling.
+    if (ascii) host = decoded;
+    else idn_host = decoded;
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 
   // Rebuilt by hand rather than with url::set_*: Boost.URL 1.81 turns an
   // empty path set to "/" into "/./" (boostorg/url#674, fixed in 1.82).
@@ -106,7 +124,7 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   if (parsed->has_query()) target.url += "?" + std::string(parsed->encoded_query());
   if (allow_private) return target;
 
-  std::string bare = host;
+  std::string bare = idn_host.empty() ? host : idn_host;
   if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
     bare = bare.substr(1, bare.size() - 2);
   while (!bare.empty() && bare.back() == '.') bare.pop_back();  // "localhost." is localhost
@@ -114,6 +132,7 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
     return Bad("url points to a loopback address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_IDN;
   addrinfo* results = nullptr;
   if (getaddrinfo(bare.c_str(), nullptr, &hints, &results) != 0) return target;  // fails later
   bool private_address = false;

@@ -188,5 +188,24 @@ TEST(UrlGuardTest, KeepsThePort) {
   EXPECT_EQ(t.host, "example.com");
 }
 
+// The guard sees the host every resolver sees: percent-encoded names and
+// the numeric forms inet_aton accepts are loopback too.
+TEST(UrlGuardTest, RefusesLoopbackHiddenByEncodingOrNumericForms) {
+  for (const char* url : {"http://%31%32%37.0.0.1/", "http://%6c%6f%63%61%6c%68%6f%73%74/",
+                          "http://2130706433/", "http://0x7f.1/", "http://017700000001/",
+                          "http://127.1/", "http://[::ffff:127.0.0.1]/"}) {
+    ExpectRefused(url, false, "");
+  }
+}
+
+TEST(UrlGuardTest, AnEncodedHostIsCrawledDecodedAndBadBytesAreRefused) {
+  AuditTarget t = ExpectAccepted("http://%31%32%37.0.0.1:8080/a?b", true);
+  EXPECT_EQ(t.host, "127.0.0.1");
+  EXPECT_EQ(t.url, "http://127.0.0.1:8080/a?b");
+  ExpectRefused("http://exa%2fmple.com/", true, "not a valid host name");
+  ExpectRefused("http://exa%00mple.com/", true, "not a valid host name");
+  ExpectRefused("http://exa%40mple.com/", true, "not a valid host name");
+}
+
 }  // namespace
 }  // namespace herald::audit

@@ -1,6 +1,7 @@
 #include "http/request.h"
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 
 #include <boost/json.hpp>
@@ -77,6 +78,36 @@ Reply Reply::FromError(const herald::Error& error) {
     }
   }
   return Error(HttpStatus(error.code), error.message);
+}
+
+std::string FramingProblem(int version, bool has_host,
+                           std::optional<std::string_view> transfer_encoding,
+                           bool has_content_length) {
+  if (version >= 11 && !has_host) return "HTTP/1.1 request without a Host header";
+  if (!transfer_encoding) return {};
+  std::string_view te = *transfer_encoding;
+  while (!te.empty() && (te.front() == ' ' || te.front() == '\t')) te.remove_prefix(1);
+  while (!te.empty() && (te.back() == ' ' || te.back() == '\t')) te.remove_suffix(1);
+  std::string lower(te);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "chunked") return "unsupported Transfer-Encoding (only chunked)";
+  if (has_content_length) return "both Transfer-Encoding and Content-Length";
+  return {};
+}
+
+std::string OriginForm(std::string_view target) {
+  std::string_view rest;
+  if (target.starts_with("http://")) {
+    rest = target.substr(7);
+  } else if (target.starts_with("https://")) {
+    rest = target.substr(8);
+  } else {
+    return std::string(target);
+  }
+  const auto end = rest.find_first_of("/?");
+  if (end == std::string_view::npos) return "/";
+  if (rest[end] == '?') return "/" + std::string(rest.substr(end));
+  return std::string(rest.substr(end));
 }
 
 std::string PercentDecode(std::string_view text, bool plus_is_space) {

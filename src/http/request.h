@@ -44,6 +44,17 @@ struct Reply {
   static Reply FromError(const herald::Error& error);
 };
 
+// RFC 9112 on a parsed request head: why it must be refused with 400, or
+// empty. HTTP/1.1 needs a Host; a Transfer-Encoding other than exactly
+// "chunked" (read by length instead, it would desynchronize a proxy in
+// front of us: request smuggling), or next to a Content-Length, is refused.
+std::string FramingProblem(int version, bool has_host, std::optional<std::string_view> transfer_encoding,
+                           bool has_content_length);
+
+// The origin-form of a request target: "http://host/a?b" (absolute-form,
+// which RFC 9112 3.2.2 says servers must accept) becomes "/a?b".
+std::string OriginForm(std::string_view target);
+
 // Splits "a=1&b=%20x" into decoded pairs ('+' is a space).
 std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view query);
 std::string PercentDecode(std::string_view text, bool plus_is_space);

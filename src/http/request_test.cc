@@ -187,5 +187,30 @@ TEST(RequestTest, ReplyErrorEscapesTheMessageAsJson) {
   EXPECT_EQ(r.body.find('\n'), std::string::npos) << r.body;
 }
 
+TEST(FramingTest, Http11NeedsAHost) {
+  EXPECT_EQ(FramingProblem(11, false, std::nullopt, false), "HTTP/1.1 request without a Host header");
+  EXPECT_EQ(FramingProblem(11, true, std::nullopt, false), "");
+  EXPECT_EQ(FramingProblem(10, false, std::nullopt, false), "") << "HTTP/1.0 has no Host";
+}
+
+TEST(FramingTest, OnlyChunkedIsATransferEncodingAndNeverBesideAContentLength) {
+  EXPECT_EQ(FramingProblem(11, true, "chunked", false), "");
+  EXPECT_EQ(FramingProblem(11, true, " Chunked ", false), "");
+  EXPECT_NE(FramingProblem(11, true, "xchunked", true), "");
+  EXPECT_NE(FramingProblem(11, true, "xchunked", false), "");
+  EXPECT_NE(FramingProblem(11, true, "gzip, chunked", false), "");
+  EXPECT_NE(FramingProblem(11, true, "", false), "");
+  EXPECT_EQ(FramingProblem(11, true, "chunked", true), "both Transfer-Encoding and Content-Length");
+}
+
+TEST(FramingTest, AnAbsoluteFormTargetBecomesItsOriginForm) {
+  EXPECT_EQ(OriginForm("/api/v1/jobs?limit=2"), "/api/v1/jobs?limit=2");
+  EXPECT_EQ(OriginForm("http://127.0.0.1:8000/healthz"), "/healthz");
+  EXPECT_EQ(OriginForm("https://example.com/a/b?c=d"), "/a/b?c=d");
+  EXPECT_EQ(OriginForm("http://example.com"), "/");
+  EXPECT_EQ(OriginForm("http://example.com?x=1"), "/?x=1");
+  EXPECT_EQ(OriginForm("*"), "*");
+}
+
 }  // namespace
 }  // namespace herald::http

@@ -43,7 +43,7 @@ std::string Lower(std::string_view s) {
 Request ToRequest(const bhttp::request<bhttp::string_body>& req, const std::string& remote) {
   Request r;
   r.method = std::string(req.method_string());
-  r.target = std::string(req.target());
+  r.target = OriginForm(req.target());
   std::string_view target = r.target;
   size_t q = target.find('?');
   r.path = PercentDecode(target.substr(0, q), false);
@@ -173,6 +173,19 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
       co_return;
     }
 
+    {
+      const auto& head = parser.get();
+      auto te = head.find(bhttp::field::transfer_encoding);
+      std::string problem = FramingProblem(
+          static_cast<int>(head.version()), head.find(bhttp::field::host) != head.end(),
+          te != head.end() ? std::optional<std::string_view>(te->value()) : std::nullopt,
+          head.find(bhttp::field::content_length) != head.end());
+      if (!problem.empty()) {
+        co_await WriteError(stream, 400, problem, metrics);
+        co_await LingeringClose(stream);
+        co_return;
+      }
+    }
     if (over_limit) {
       metrics.refused_connection_limit.fetch_add(1, std::memory_order_relaxed);
       co_await WriteError(stream, 503, "server at its connection limit", metrics,

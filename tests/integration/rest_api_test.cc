@@ -152,6 +152,8 @@ const std::vector<std::string>& PrivateUrls() {
       "http://169.254.169.254/", "http://localhost/",       "http://LOCALHOST:3000/",
       "http://10.0.0.1/",        "http://192.168.1.1/",     "http://172.16.0.1/",
       "http://0.0.0.0/",         "http://[::ffff:127.0.0.1]/",
+      // The same hidden by percent-encoding or inet_aton's numeric forms.
+      "http://%31%32%37.0.0.1/", "http://2130706433/",      "http://0x7f.1/",
   };
   return urls;
 }
@@ -948,6 +950,36 @@ TEST(RestApiTest, BatchProgressAnswersEveryItemInOrder) {
   ExpectError(Request(server.port(), "POST", "/api/v1/progress", worker, R"({"job_id":1})"), 400,
               "not an array");
   EXPECT_EQ(Request(server.port(), "GET", "/api/v1/progress", worker).status, 405);
+}
+
+// RFC 9112 framing: what a proxy in front of Herald might read differently
+// is refused (request smuggling), and absolute-form targets are accepted.
+TEST(RestApiTest, AmbiguousFramingIs400AndAbsoluteFormIsServed) {
+  TestServer server;
+  auto exchange = [&](const std::string& request) {
+    int fd = RawConnect(server.port());
+    EXPECT_GE(fd, 0);
+    std::string buffer;
+    EXPECT_TRUE(RawSend(fd, request));
+    std::string response = ReadOneResponse(fd, buffer, 3s);
+    ::close(fd);
+    return response;
+  };
+  const std::string token = TestServer::Token("w", auth::Role::kWorker);
+  std::string smuggled = exchange(
+      "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+      "\r\nContent-Type: application/json\r\nTransfer-Encoding: xchunked\r\n"
+      "Content-Length: 17\r\n\r\n{\"type\":\"export\"}");
+  EXPECT_EQ(smuggled.rfind("HTTP/1.1 400", 0), 0u) << smuggled;
+  EXPECT_NE(smuggled.find("Transfer-Encoding"), std::string::npos) << smuggled;
+  std::string no_host = exchange("GET /healthz HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(no_host.rfind("HTTP/1.1 400", 0), 0u) << no_host;
+  EXPECT_NE(no_host.find("Host"), std::string::npos) << no_host;
+  std::string absolute = exchange("GET http://127.0.0.1:" + std::to_string(server.port()) +
+                                  "/healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  EXPECT_EQ(absolute.rfind("HTTP/1.1 200", 0), 0u) << absolute;
+  std::string http10 = exchange("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http10.rfind("HTTP/1.0 200", 0), 0u) << http10;
 }
 
 }  // namespace
