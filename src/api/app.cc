@@ -10,6 +10,7 @@
 
 #include "api/blocking.h"
 #include "api/dashboard_page.h"
+#include "api/page_policy.h"
 #include "auth/jwt.h"
 #include "bus/bus.h"
 #include "common/clock.h"
@@ -109,8 +110,9 @@ asio::awaitable<Outcome> App::Handle(Request& request) {
   co_return outcome;
 }
 
-Result<auth::Principal> App::Authenticate(const Request& request) const {
+Result<auth::Principal> App::Authenticate(const Request& request, bool* from_cookie) const {
   std::string token;
+  *from_cookie = false;
   if (auto h = request.Header("authorization")) {
     std::string_view v = *h;
     if (v.size() > 7 && (v.substr(0, 7) == "Bearer " || v.substr(0, 7) == "bearer "))
@@ -119,11 +121,37 @@ Result<auth::Principal> App::Authenticate(const Request& request) const {
       return MakeError(Errc::kUnauthorized, "Authorization header is not a Bearer token");
   } else if (auto c = request.Cookie("auth_token")) {
     token = *c;
+    *from_cookie = true;
   } else if (auto q = request.Query("token")) {
     token = std::string(*q);
   }
   if (token.empty()) return MakeError(Errc::kUnauthorized, "missing token");
   return d_.verifier.Verify(token, d_.clock.Now());
+}
+
+bool App::SameOrAllowedOrigin(const Request& request) const {
+  // The page's origin: Origin, or for older browsers the Referer's.
+  std::string_view origin;
+  if (auto o = request.Header("origin")) {
+    origin = *o;
+  } else if (auto referer = request.Header("referer")) {
+    origin = *referer;
+    const auto scheme = origin.find("://");
+    if (scheme != std::string_view::npos) {
+      const auto path = origin.find('/', scheme + 3);
+      if (path != std::string_view::npos) origin = origin.substr(0, path);
+    }
+  }
+  if (origin.empty() || origin == "null") return false;
+  for (const auto& allowed : d_.config.http.cors_allowed_origins) {
+    if (origin == allowed) return true;
+  }
+  // Same origin: its host[:port] is the Host this request was sent to (the
+  // scheme is not compared: behind a TLS proxy Herald itself sees http).
+  const auto scheme = origin.find("://");
+  if (scheme == std::string_view::npos) return false;
+  auto host = request.Header("host");
+  return host && origin.substr(scheme + 3) == *host;
 }
 
 asio::awaitable<Outcome> App::Route(Request& r) {
@@ -180,7 +208,12 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     }
     principal = co_await RedeemTicket(*ticket, stream_target);
   } else {
-    principal = Authenticate(r);
+    bool from_cookie = false;
+    principal = Authenticate(r, &from_cookie);
+    if (principal && from_cookie && m == "POST" && !SameOrAllowedOrigin(r)) {
+      co_return ReplyOutcome(
+          Reply::Error(403, "cross-origin request with the auth_token cookie refused"));
+    }
   }
   if (!principal) co_return ReplyOutcome(Reply::FromError(principal.error()));
   if (double wait = limiter_.Acquire(principal->subject); wait > 0) {
@@ -306,6 +339,9 @@ Reply App::Dashboard() const {
     }
   }
   reply.headers.emplace_back("Cache-Control", "no-cache");
+  reply.headers.emplace_back("Content-Security-Policy", ContentSecurityPolicy(reply.body));
+  reply.headers.emplace_back("X-Frame-Options", "DENY");  // frame-ancestors for old browsers
+  reply.headers.emplace_back("Referrer-Policy", "no-referrer");
   return reply;
 }
 

@@ -62,7 +62,11 @@ class App final : public http::Handler {
  private:
 
   boost::asio::awaitable<Outcome> Route(Request& request);
-  Result<auth::Principal> Authenticate(const Request& request) const;
+  // `from_cookie`: set when the token came from the auth_token cookie.
+  Result<auth::Principal> Authenticate(const Request& request, bool* from_cookie) const;
+  // A cookie-authenticated POST must come from this origin or an allowed
+  // one (CSRF): the browser sends the cookie on a foreign page's form too.
+  bool SameOrAllowedOrigin(const Request& request) const;
   void AddCors(const Request& request, std::vector<std::pair<std::string, std::string>>& headers) const;
 
   // REST (jobs_api.cc).

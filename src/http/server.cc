@@ -59,6 +59,8 @@ Request ToRequest(const bhttp::request<bhttp::string_body>& req, const std::stri
 bhttp::response<bhttp::string_body> ToResponse(Reply&& reply, int version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), version};
   res.set(bhttp::field::server, "herald/" HERALD_VERSION);
+  // Every answer is what its Content-Type says: never sniffed into HTML.
+  res.set("X-Content-Type-Options", "nosniff");
   if (!reply.body.empty() || reply.status != 204)
     res.set(bhttp::field::content_type, reply.content_type);
   for (auto& [k, v] : reply.headers) res.insert(k, v);

@@ -479,5 +479,49 @@ TEST(AuthTest, StreamsEndWhenTheirTokenExpires) {
   EXPECT_FALSE(lasting->closed());
 }
 
+// CSRF: the browser sends the auth_token cookie with a foreign page's POST
+// too, so such a POST must come from this origin or an allowed one.
+TEST(AuthTest, CookieAuthenticatedPostsFromAForeignOriginAre403) {
+  TestServer server([](config::Config& c) {
+    c.http.cors_allowed_origins = {"https://app.example"};
+  });
+  const std::string token = TestServer::Token("alice");
+  const std::string body = R"({"type":"export"})";
+  auto post = [&](Headers headers) {
+    headers.emplace_back("Cookie", "auth_token=" + token);
+    return Request(server.port(), "POST", "/api/v1/jobs", headers, body).status;
+  };
+  EXPECT_EQ(post({{"Origin", "https://evil.example"}}), 403);
+  EXPECT_EQ(post({{"Referer", "https://evil.example/page"}}), 403);
+  EXPECT_EQ(post({}), 403) << "no Origin or Referer: nothing says it is our page";
+  EXPECT_EQ(post({{"Origin", "null"}}), 403);
+  // The test client sends Host: 127.0.0.1; the same origin has that authority.
+  EXPECT_EQ(post({{"Origin", "http://127.0.0.1"}}), 201);
+  EXPECT_EQ(post({{"Referer", "http://127.0.0.1/"}}), 201);
+  EXPECT_EQ(post({{"Origin", "https://app.example"}}), 201);
+  // Reads with the cookie, and a bearer token from anywhere, are not CSRF.
+  EXPECT_EQ(Request(server.port(), "GET", "/api/v1/jobs",
+                    {{"Cookie", "auth_token=" + token}, {"Origin", "https://evil.example"}})
+                .status,
+            200);
+  Headers bearer = TestServer::Bearer(token);
+  bearer.emplace_back("Origin", "https://evil.example");
+  EXPECT_EQ(Request(server.port(), "POST", "/api/v1/jobs", bearer, body).status, 201);
+}
+
+TEST(AuthTest, TheDashboardIsServedWithItsSecurityHeaders) {
+  TestServer server;
+  auto page = Request(server.port(), "GET", "/");
+  ASSERT_EQ(page.status, 200);
+  const std::string csp = page.Header("content-security-policy");
+  EXPECT_NE(csp.find("script-src 'sha256-"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(page.Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(page.Header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+  EXPECT_EQ(Request(server.port(), "GET", "/healthz").Header("x-content-type-options"), "nosniff");
+}
+
 }  // namespace
 }  // namespace herald::test
