@@ -85,18 +85,30 @@ bool StreamReaches(SseClient& sse, int want, Millis limit) {
   return false;
 }
 
+// A server on `database_url` (1 s database timeout) with one job of
+// alice's and a stream open on it.
+struct Watched {
+  explicit Watched(const std::string& database_url)
+      : server([&](config::Config& c) {
+          c.database_url = database_url;
+          c.db_timeout = 1s;
+        }),
+        port(server.port()),
+        id(server.CreateJob("alice")) {
+    EXPECT_GT(id, 0);
+    sse = SseClient::Open(port, "/api/v1/sse/jobs/" + std::to_string(id) + "/progress", Alice());
+    EXPECT_EQ(sse->status(), 200);
+  }
+  TestServer server;
+  uint16_t port;
+  int64_t id;
+  std::unique_ptr<SseClient> sse;
+};
+
 TEST(DbFaultTest, HungPostgresFailsEachCallWithinTheTimeoutAndRecovers) {
   PostgresServer pg;  // its own: this test stops it
-  const std::string url = pg.CreateDatabase("hung");
-  TestServer server([&](config::Config& c) {
-    c.database_url = url;
-    c.db_timeout = 1s;
-  });
-  const uint16_t port = server.port();
-  const int64_t id = server.CreateJob("alice");
-  ASSERT_GT(id, 0);
-  auto sse = SseClient::Open(port, "/api/v1/sse/jobs/" + std::to_string(id) + "/progress", Alice());
-  ASSERT_EQ(sse->status(), 200);
+  Watched w(pg.CreateDatabase("hung"));
+  auto& [server, port, id, sse] = w;
   ASSERT_EQ(server.Publish(id, Progress(10)), 202);
   ASSERT_TRUE(StreamReaches(*sse, 10, 5s));
 
@@ -161,15 +173,8 @@ class SmallDisk {
 TEST(DbFaultTest, FullSqliteDiskAnswers503LosesNothingAndRecovers) {
   SmallDisk disk("8m");
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
-  TestServer server([&](config::Config& c) {
-    c.database_url = "sqlite://" + disk.dir() + "/herald.db";
-    c.db_timeout = 1s;
-  });
-  const uint16_t port = server.port();
-  const int64_t id = server.CreateJob("alice");
-  ASSERT_GT(id, 0);
-  auto sse = SseClient::Open(port, "/api/v1/sse/jobs/" + std::to_string(id) + "/progress", Alice());
-  ASSERT_EQ(sse->status(), 200);
+  Watched w("sqlite://" + disk.dir() + "/herald.db");
+  auto& [server, port, id, sse] = w;
 
   disk.Fill();
   // Updates that still fit (in space SQLite had already) are accepted; the
