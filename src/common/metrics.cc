@@ -33,6 +33,9 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
   gauge("herald_refused_stream_limit_total",
         "Streams refused with 429 at HERALD_MAX_STREAMS_PER_USER.", "counter",
         refused_stream_limit.load());
+  gauge("herald_refused_accept_rate_total",
+        "Connections answered 503 beyond HERALD_ACCEPT_RATE.", "counter",
+        refused_accept_rate.load());
   gauge("herald_events_published_total", "Progress events and notices published.", "counter",
         events_published.load());
   gauge("herald_events_delivered_total", "Events written to stream clients.", "counter",

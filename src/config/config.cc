@@ -171,6 +171,11 @@ Result<Config> LoadConfig(const EnvLookup& env) {
     c.http.rate_limit = *d;
     c.http.rate_burst = std::max(1.0, *d * 2);
   }
+  if (auto v = get("HERALD_ACCEPT_RATE")) {
+    auto d = ParseDouble("HERALD_ACCEPT_RATE", *v);
+    if (!d) return d.error();
+    c.http.accept_rate = *d;
+  }
   if (auto v = get("HERALD_RATE_BURST")) {
     auto d = ParseDouble("HERALD_RATE_BURST", *v);
     if (!d) return d.error();

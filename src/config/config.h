@@ -80,6 +80,12 @@ struct HttpConfig {
   // instance; the next gets 429 with Retry-After. 0: no limit.
   // Env: HERALD_MAX_STREAMS_PER_USER.
   int max_streams_per_user = 100;
+  // New connections per second (bursts of one second's worth) beyond which
+  // one is answered 503 with a jittered Retry-After: flattens a reconnect
+  // storm for clients that honour it. 0: no limit (the default: a browser's
+  // plain EventSource treats a 503 as final and does not retry).
+  // Env: HERALD_ACCEPT_RATE.
+  double accept_rate = 0;
 };
 
 struct Config {

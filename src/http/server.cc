@@ -125,10 +125,16 @@ class SessionCount {
   Metrics& metrics_;
 };
 
-// `over_limit`: the server holds HERALD_MAX_CONNECTIONS already; the request
-// is read (closing on an unread request would reset it) and answered 503.
+// Why a new connection is turned away: its request is read (closing on an
+// unread request would reset it) and answered 503 with Retry-After.
+enum class Refusal {
+  kNone,
+  kConnectionLimit,  // the server holds HERALD_MAX_CONNECTIONS already
+  kAcceptRate,       // more new connections per second than HERALD_ACCEPT_RATE
+};
+
 asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
-                              Handler& handler, Metrics& metrics, bool over_limit) {
+                              Handler& handler, Metrics& metrics, Refusal refusal) {
   SessionCount counted(metrics);
   boost::system::error_code ec;
   std::string remote;
@@ -188,10 +194,14 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
         co_return;
       }
     }
-    if (over_limit) {
-      metrics.refused_connection_limit.fetch_add(1, std::memory_order_relaxed);
-      co_await WriteError(stream, 503, "server at its connection limit", metrics,
-                          JitteredRetryAfter());
+    if (refusal != Refusal::kNone) {
+      const bool full = refusal == Refusal::kConnectionLimit;
+      (full ? metrics.refused_connection_limit : metrics.refused_accept_rate)
+          .fetch_add(1, std::memory_order_relaxed);
+      co_await WriteError(stream, 503,
+                          full ? "server at its connection limit"
+                               : "too many new connections; retry later",
+                          metrics, JitteredRetryAfter());
       co_await LingeringClose(stream);
       co_return;
     }
@@ -360,23 +370,41 @@ asio::io_context& Server::NextContext() {
   return context;
 }
 
+// On the control thread (every acceptor runs there): a token bucket of
+// HERALD_ACCEPT_RATE new connections per second, bursts of one second's.
+bool Server::TakeAcceptToken() {
+  if (config_.accept_rate <= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  const double burst = config_.accept_rate;
+  if (accept_refilled_ == std::chrono::steady_clock::time_point{}) accept_tokens_ = burst;
+  accept_tokens_ = std::min(
+      burst, accept_tokens_ +
+                 std::chrono::duration<double>(now - accept_refilled_).count() * config_.accept_rate);
+  accept_refilled_ = now;
+  if (accept_tokens_ < 1) return false;
+  accept_tokens_ -= 1;
+  return true;
+}
+
 void Server::Serve(Socket socket) {
   boost::system::error_code ec;
   socket.set_option(tcp::no_delay(config_.tcp_nodelay), ec);
+  const bool rate_ok = TakeAcceptToken();
   auto executor = socket.get_executor();
   // The session's coroutine frame is made on the connection's own thread:
   // memory is then allocated and freed by one thread (glibc's per-thread
   // arenas), not allocated here and freed there under the arena's lock.
-  asio::post(executor, [this, socket = std::move(socket)]() mutable {
+  asio::post(executor, [this, rate_ok, socket = std::move(socket)]() mutable {
     auto executor = socket.get_executor();
     // Sockets open now: sessions and streams (a handover is counted by
     // both for a moment, which errs on the side of refusing).
     const int64_t open = metrics_.http_sessions_open.load(std::memory_order_relaxed) +
                          metrics_.streams_open.load(std::memory_order_relaxed) +
                          metrics_.notify_streams_open.load(std::memory_order_relaxed);
-    asio::co_spawn(executor,
-                   Session(std::move(socket), config_, handler_, metrics_,
-                           open >= max_connections_),
+    const Refusal refusal = open >= max_connections_ ? Refusal::kConnectionLimit
+                            : !rate_ok                 ? Refusal::kAcceptRate
+                                                       : Refusal::kNone;
+    asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_, refusal),
                    LogFailure("HTTP session"));
   });
 }

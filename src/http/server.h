@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -54,6 +55,7 @@ class Server {
   void Accept(boost::asio::ip::tcp::acceptor& acceptor);
   boost::asio::io_context& NextContext();  // on ioc_ only
   void Serve(TcpSocket socket);
+  bool TakeAcceptToken();  // on ioc_ only
 
   boost::asio::io_context& ioc_;
   std::vector<boost::asio::io_context*> connections_;
@@ -61,6 +63,9 @@ class Server {
   // HERALD_MAX_CONNECTIONS, or the open-file limit less a reserve; set by
   // Start() (after the runtime raised the limit), read by the sessions.
   int64_t max_connections_ = INT64_MAX;
+  // HERALD_ACCEPT_RATE's bucket; on ioc_ only.
+  double accept_tokens_ = 0;
+  std::chrono::steady_clock::time_point accept_refilled_{};
   const config::HttpConfig& config_;
   Handler& handler_;
   Metrics& metrics_;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -84,6 +85,46 @@ TEST(LimitsTest, BeyondMaxConnectionsANewConnectionGets503WithRetryAfter) {
   }
   EXPECT_TRUE(served) << "a freed connection's place never came back";
   for (auto& s : open) EXPECT_FALSE(s->closed()) << "open streams are not touched";
+}
+
+// HERALD_ACCEPT_RATE: a burst of new connections beyond the rate is told to
+// come back later, each after its own 1-5 s; the rate refills.
+TEST(LimitsTest, NewConnectionsBeyondTheAcceptRateGet503WithAJitteredRetryAfter) {
+  TestServer server([](config::Config& c) { c.http.accept_rate = 5; });
+  const uint16_t port = server.port();
+  int served = 0, refused = 0;
+  std::set<std::string> waits;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 200 && refused < 10; ++i) {
+    auto res = Request(port, "GET", "/healthz");
+    if (res.status == 200) {
+      ++served;
+    } else {
+      EXPECT_EQ(res.status, 503) << res.body;
+      EXPECT_NE(res.body.find("too many new connections"), std::string::npos) << res.body;
+      const std::string wait = res.Header("retry-after");
+      EXPECT_TRUE(wait.size() == 1 && wait >= "1" && wait <= "5") << wait;
+      waits.insert(wait);
+      ++refused;
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(refused, 10) << "connections beyond the rate were all served";
+  EXPECT_GT(waits.size(), 1u) << "every refusal said the same Retry-After: not jittered";
+  // A burst of 5, then 5 a second (however slow this machine is).
+  EXPECT_GE(served, 5);
+  EXPECT_LE(served, 5 + static_cast<int>(seconds * 5) + 1) << seconds << " s";
+  std::this_thread::sleep_for(1200ms);
+  EXPECT_EQ(Request(port, "GET", "/healthz").status, 200) << "the rate refills";
+  auto metrics = Request(port, "GET", "/metrics");
+  EXPECT_NE(metrics.body.find("herald_refused_accept_rate_total " + std::to_string(refused)),
+            std::string::npos);
+}
+
+TEST(LimitsTest, NoAcceptRateLimitByDefault) {
+  TestServer server;
+  for (int i = 0; i < 50; ++i) ASSERT_EQ(Request(server.port(), "GET", "/healthz").status, 200);
 }
 
 }  // namespace
