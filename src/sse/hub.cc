@@ -238,6 +238,11 @@ void Hub::DeliverAll(const Members& members, const EventPtr& event) {
   // Grouped by shard (a handful: one per connection thread), so a job with
   // 10,000 streams costs each shard one lock and one wakeup, and its drain
   // starts with the whole batch rather than racing the walk.
+  // One member (a job with one stream, the common case): no batching.
+  if (members.size() == 1) {
+    if (auto subscriber = members.begin()->second.lock()) subscriber->Deliver(event);
+    return;
+  }
   struct Batch {
     StreamShard* shard;
     std::vector<std::shared_ptr<Subscriber>> subscribers;

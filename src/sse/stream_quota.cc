@@ -7,7 +7,7 @@ StreamQuotaSlot* StreamQuota::Acquire(const std::string& user) {
   auto [it, added] = open_.try_emplace(user);
   if (max_ > 0 && it->second.open >= max_) return nullptr;
   ++it->second.open;
-  if (added) owner_.emplace(&it->second, user);
+  if (added) it->second.user = &it->first;
   return &it->second;
 }
 
@@ -15,10 +15,7 @@ void StreamQuota::Release(StreamQuotaSlot* slot) {
   if (slot == nullptr) return;
   std::lock_guard lock(mu_);
   if (--slot->open > 0) return;
-  auto owner = owner_.find(slot);
-  if (owner == owner_.end()) return;
-  open_.erase(owner->second);
-  owner_.erase(owner);
+  open_.erase(open_.find(*slot->user));  // by iterator: the key lives in the node
 }
 
 int StreamQuota::OpenFor(const std::string& user) {

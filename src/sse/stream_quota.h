@@ -14,6 +14,7 @@ namespace herald::sse {
 // One user's count; its address is stable while the user has open streams.
 struct StreamQuotaSlot {
   int open = 0;
+  const std::string* user = nullptr;  // its key in StreamQuota::open_
 };
 
 class StreamQuota {
@@ -47,7 +48,6 @@ class StreamQuota {
   std::mutex mu_;
   // Node-based: a slot's address survives rehashing; erased at zero.
   std::unordered_map<std::string, StreamQuotaSlot> open_;  // guarded by mu_
-  std::unordered_map<const StreamQuotaSlot*, std::string> owner_;  // guarded by mu_
 };
 
 }  // namespace herald::sse
