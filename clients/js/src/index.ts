@@ -9,10 +9,12 @@ export type {
   ProgressMeta,
   ProgressPayload,
   ResponseLike,
+  StreamAuth,
   TokenSource,
 } from './types.js';
 export { HeraldError } from './errors.js';
 export { backoffDelay, DEFAULT_RETRY_MS, type BackoffOptions } from './backoff.js';
+export { requestStreamTicket, type TicketAnswer, type TicketTarget } from './tickets.js';
 export { buildStatusUrl, buildStreamUrl, buildNotifyUrl, type StreamUrlOptions } from './urls.js';
 export {
   watchJob,

@@ -1,6 +1,14 @@
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { HeraldError } from './errors.js';
-import type { EventSourceConstructorLike, EventSourceLike, ProgressPayload, TokenSource } from './types.js';
+import { requestStreamTicket } from './tickets.js';
+import type {
+  EventSourceConstructorLike,
+  EventSourceLike,
+  FetchLike,
+  ProgressPayload,
+  StreamAuth,
+  TokenSource,
+} from './types.js';
 import { buildNotifyUrl } from './urls.js';
 
 /** A notice posted to `POST /api/v1/notifications`. */
@@ -14,8 +22,12 @@ export interface Notice<D = unknown> {
 /** Options of {@link watchNotifications}. */
 export interface WatchNotificationsOptions {
   baseUrl?: string;
-  /** See `WatchJobOptions.token`: sent as `?token=`; leave out to use the `auth_token` cookie. */
+  /** See `WatchJobOptions.token`: buys a stream ticket per connection; leave out to use the `auth_token` cookie. */
   token?: TokenSource;
+  /** See `WatchJobOptions.streamAuth` (default `'ticket'`). */
+  streamAuth?: StreamAuth;
+  /** The fetch function for tickets. Default: `globalThis.fetch`. */
+  fetchImpl?: FetchLike | null;
   withCredentials?: boolean;
   /**
    * Notice types to listen for (EventSource delivers named events only to
@@ -52,8 +64,15 @@ export function watchNotifications(
   options: WatchNotificationsOptions,
   listener: NotificationListener,
 ): NotificationSubscription {
-  const g = globalThis as { EventSource?: EventSourceConstructorLike };
+  const g = globalThis as { EventSource?: EventSourceConstructorLike; fetch?: FetchLike };
   const ES = options.eventSourceImpl === undefined ? (g.EventSource ?? null) : options.eventSourceImpl;
+  const fetchFn =
+    options.fetchImpl === undefined
+      ? typeof g.fetch === 'function'
+        ? g.fetch.bind(globalThis)
+        : null
+      : options.fetchImpl;
+  let ticketsUnsupported = false;
   const random = options.random ?? Math.random;
   let state: NotificationSubscription['state'] = 'connecting';
   let closed = false;
@@ -103,10 +122,16 @@ export function watchNotifications(
     }, backoffDelay(failures, options.backoff, random));
   };
 
-  const open = (token: string | null) => {
+  const open = (auth: { token?: string | null; ticket?: string }) => {
     if (closed || !ES) return;
     drop();
-    const url = buildNotifyUrl({ baseUrl: options.baseUrl, token, lastEventId: lastId });
+    const url = buildNotifyUrl({
+      baseUrl: options.baseUrl,
+      token: auth.token ?? null,
+      ticket: auth.ticket ?? null,
+      lastEventId: lastId,
+    });
+    const withTicket = auth.ticket !== undefined;
     const source = options.withCredentials ? new ES(url, { withCredentials: true }) : new ES(url);
     es = source;
     const on = (type: string, fn: (ev: any) => void) => {
@@ -142,7 +167,8 @@ export function watchNotifications(
         return;
       }
       failures++;
-      if (source.readyState === 2 || failures > 1) {
+      // A ticket is single use: EventSource's own retry would show it again.
+      if (source.readyState === 2 || failures > 1 || withTicket) {
         drop();
         scheduleReconnect();
       } else {
@@ -151,11 +177,58 @@ export function watchNotifications(
     });
   };
 
+  const fail = (e: HeraldError) => {
+    if (closed) return;
+    listener.onError?.(e);
+    closed = true;
+    gen++;
+    drop();
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    state = 'closed';
+    listener.onState?.('closed');
+  };
+  const withTicket = (token: string) => {
+    const mine = gen;
+    requestStreamTicket({
+      baseUrl: options.baseUrl,
+      token,
+      target: { stream: 'notify' },
+      fetchImpl: fetchFn!,
+      withCredentials: options.withCredentials,
+    }).then(
+      (answer) => {
+        if (closed || mine !== gen) return;
+        if ('ticket' in answer) {
+          open({ ticket: answer.ticket });
+          return;
+        }
+        ticketsUnsupported = true;
+        report(new HeraldError('This server has no stream tickets: the token goes in the stream URL', { phase: 'stream' }));
+        open({ token });
+      },
+      (error: HeraldError) => {
+        if (closed || mine !== gen) return;
+        if (error.fatal) {
+          fail(error); // a refused token: retrying cannot help
+          return;
+        }
+        report(error);
+        failures++;
+        scheduleReconnect();
+      },
+    );
+  };
+  const start = (token: string | null) => {
+    if (token && fetchFn && !ticketsUnsupported && (options.streamAuth ?? 'ticket') === 'ticket') withTicket(token);
+    else open({ token });
+  };
+
   const connect = () => {
     if (closed) return;
     const t = options.token;
     if (typeof t !== 'function') {
-      open(t ?? null);
+      start(t ?? null);
       return;
     }
     const mine = gen;
@@ -163,7 +236,7 @@ export function watchNotifications(
       .then(() => t())
       .then(
         (token) => {
-          if (!closed && mine === gen) open(token ?? null);
+          if (!closed && mine === gen) start(token ?? null);
         },
         (cause) => {
           if (closed || mine !== gen) return;

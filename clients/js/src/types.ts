@@ -89,6 +89,7 @@ export type FetchLike = (
   init?: {
     method?: string;
     headers?: Record<string, string>;
+    body?: string;
     credentials?: 'include' | 'same-origin' | 'omit';
     signal?: AbortSignal;
     cache?: 'no-store' | 'default' | 'no-cache' | 'reload' | 'force-cache' | 'only-if-cached';
@@ -101,3 +102,16 @@ export type TokenSource =
   | null
   | undefined
   | (() => string | null | undefined | Promise<string | null | undefined>);
+
+/**
+ * How a stream is authenticated when a token is given.
+ *
+ * - `ticket` (default): before each connection the token is traded, in an
+ *   `Authorization` header, for a single-use 60-second stream ticket
+ *   (`POST /api/v1/sse/tickets`); the stream URL carries only `?ticket=`.
+ * - `token`: the token itself goes in the stream URL as `?token=` (where
+ *   proxies and access logs may keep it). For servers without tickets.
+ *
+ * Without a token the `auth_token` cookie authenticates and neither is used.
+ */
+export type StreamAuth = 'ticket' | 'token';

@@ -22,16 +22,18 @@ export interface StreamUrlOptions {
   baseUrl?: string;
   kind?: JobKind;
   id: number | string;
-  /** Sent as `?token=` (EventSource cannot set headers). */
+  /** Sent as `?token=` (EventSource cannot set headers). Prefer `ticket`. */
   token?: string | null;
+  /** A stream ticket (`POST /api/v1/sse/tickets`), sent as `?ticket=`. */
+  ticket?: string | null;
   /** Sent as `?last_event_id=` to resume after this event. */
   lastEventId?: number | null;
 }
 
-/** `{baseUrl}/api/v1/sse/{audits|jobs}/{id}/progress[?token=…&last_event_id=…]` */
+/** `{baseUrl}/api/v1/sse/{audits|jobs}/{id}/progress[?ticket=…|?token=…][&last_event_id=…]` */
 export function buildStreamUrl(o: StreamUrlOptions): string {
   const path = `${trimBase(o.baseUrl)}/api/v1/sse/${plural(o.kind ?? 'job')}/${encodeURIComponent(String(o.id))}/progress`;
-  return withQuery(path, { token: o.token, last_event_id: o.lastEventId });
+  return withQuery(path, { ticket: o.ticket, token: o.ticket ? null : o.token, last_event_id: o.lastEventId });
 }
 
 /** `{baseUrl}/api/v1/{audits|jobs}/{id}/status` (the polling fallback). */
@@ -39,7 +41,16 @@ export function buildStatusUrl(o: { baseUrl?: string; kind?: JobKind; id: number
   return `${trimBase(o.baseUrl)}/api/v1/${plural(o.kind ?? 'job')}/${encodeURIComponent(String(o.id))}/status`;
 }
 
-/** `{baseUrl}/notify/events[?token=…]` (the caller's notification stream). */
-export function buildNotifyUrl(o: { baseUrl?: string; token?: string | null; lastEventId?: number | null }): string {
-  return withQuery(`${trimBase(o.baseUrl)}/notify/events`, { token: o.token, last_event_id: o.lastEventId });
+/** `{baseUrl}/notify/events[?ticket=…|?token=…]` (the caller's notification stream). */
+export function buildNotifyUrl(o: {
+  baseUrl?: string;
+  token?: string | null;
+  ticket?: string | null;
+  lastEventId?: number | null;
+}): string {
+  return withQuery(`${trimBase(o.baseUrl)}/notify/events`, {
+    ticket: o.ticket,
+    token: o.ticket ? null : o.token,
+    last_event_id: o.lastEventId,
+  });
 }

@@ -9,8 +9,10 @@ import type {
   JobKind,
   ProgressMeta,
   ProgressPayload,
+  StreamAuth,
   TokenSource,
 } from './types.js';
+import { requestStreamTicket } from './tickets.js';
 import { buildStatusUrl, buildStreamUrl } from './urls.js';
 
 /** Options of {@link watchJob}. */
@@ -24,11 +26,17 @@ export interface WatchJobOptions {
   /**
    * A JWT, or a function returning the current one (called before each new
    * connection and each poll, so it may refresh an expiring token).
-   * The stream gets it as `?token=` (EventSource cannot set headers: such a
-   * URL can end up in proxy and server access logs); polling sends it as
-   * `Authorization: Bearer`. Leave it out to rely on the `auth_token` cookie.
+   * It travels only in `Authorization: Bearer` headers: each stream is opened
+   * with a single-use ticket bought with it (see `streamAuth`), and polling
+   * sends the header. Leave it out to rely on the `auth_token` cookie.
    */
   token?: TokenSource;
+  /**
+   * `'ticket'` (default): open each stream with a fresh stream ticket, so the
+   * token never sits in a URL. `'token'`: put the token in the stream URL as
+   * `?token=` (older servers). Tickets need fetch; without one the token is used.
+   */
+  streamAuth?: StreamAuth;
   /**
    * Send cookies cross-origin: EventSource `withCredentials: true` and fetch
    * `credentials: 'include'`. Same-origin requests send cookies anyway.
@@ -139,6 +147,8 @@ interface Connection {
   expectEnd: boolean;
   /** The server said `Internal server error` (or another error). */
   serverFault: boolean;
+  /** Opened with a single-use ticket: EventSource's own retry would reuse it. */
+  ticket: boolean;
   timer: ReturnType<typeof setTimeout> | null;
   listeners: Array<[string, (event: any) => void]>;
 }
@@ -166,6 +176,8 @@ class JobWatcher<T> implements JobSubscription<T> {
   private readonly aborts = new Set<AbortController>();
   private polling = false;
   private pollInFlight = false;
+  /** The server has no stream tickets: the token goes in the URL. */
+  private ticketsUnsupported = false;
   /** Bumped on every teardown; async work from an older generation is dropped. */
   private generation = 0;
 
@@ -332,10 +344,63 @@ class JobWatcher<T> implements JobSubscription<T> {
 
   private connect(probe: boolean): void {
     if (this.closed || !this.ES) return;
-    this.withToken((token) => this.open(token, probe));
+    this.withToken((token) => {
+      if (token && this.fetchFn && !this.ticketsUnsupported && (this.opts.streamAuth ?? 'ticket') === 'ticket')
+        this.openWithTicket(token, probe);
+      else this.open({ token }, probe);
+    });
   }
 
-  private open(token: string | null, probe: boolean): void {
+  /** Buys a stream ticket with the token, then opens the stream with it. */
+  private openWithTicket(token: string, probe: boolean): void {
+    const fetchFn = this.fetchFn!;
+    const gen = this.generation;
+    const alive = () => !this.closed && gen === this.generation;
+    const controller = typeof AbortController === 'function' ? new AbortController() : null;
+    if (controller) this.aborts.add(controller);
+    const target = this.opts.kind === 'audit' ? { audit_id: this.opts.id } : { job_id: this.opts.id };
+    requestStreamTicket({
+      baseUrl: this.opts.baseUrl,
+      token,
+      target,
+      fetchImpl: fetchFn,
+      withCredentials: this.opts.withCredentials,
+      ...(controller ? { signal: controller.signal } : {}),
+    })
+      .then(
+        (answer) => {
+          if (!alive() || controller?.signal.aborted) return;
+          if ('ticket' in answer) {
+            this.open({ ticket: answer.ticket }, probe);
+            return;
+          }
+          this.ticketsUnsupported = true;
+          this.report(
+            new HeraldError('This server has no stream tickets: the token goes in the stream URL', { phase: 'stream' }),
+          );
+          this.open({ token }, probe);
+        },
+        (error: HeraldError) => {
+          if (!alive() || controller?.signal.aborted) return;
+          if (error.fatal) {
+            this.fail(error);
+            return;
+          }
+          if (probe) {
+            this.scheduleProbe();
+            return;
+          }
+          this.failures++;
+          this.report(error);
+          this.scheduleReconnect();
+        },
+      )
+      .finally(() => {
+        if (controller) this.aborts.delete(controller);
+      });
+  }
+
+  private open(auth: { token?: string | null; ticket?: string }, probe: boolean): void {
     if (this.closed || !this.ES) return;
     if (!probe && this.conn) this.dropConnection();
     if (probe && this.conn) return; // a probe is already out
@@ -343,7 +408,8 @@ class JobWatcher<T> implements JobSubscription<T> {
       baseUrl: this.opts.baseUrl,
       kind: this.opts.kind,
       id: this.opts.id,
-      token,
+      token: auth.token ?? null,
+      ticket: auth.ticket ?? null,
       lastEventId: this._lastId,
     });
     let es: EventSourceLike;
@@ -361,6 +427,7 @@ class JobWatcher<T> implements JobSubscription<T> {
       openedAt: null,
       expectEnd: false,
       serverFault: false,
+      ticket: auth.ticket !== undefined,
       timer: null,
       listeners: [],
     };
@@ -490,7 +557,12 @@ class JobWatcher<T> implements JobSubscription<T> {
       return;
     }
     const limit = Math.max(1, this.opts.maxFailuresBeforePolling ?? 3);
-    if (conn.es.readyState === CONNECTING && this.failures <= 1 && (this.failures < limit || !this.fetchFn)) {
+    if (
+      conn.es.readyState === CONNECTING &&
+      !conn.ticket && // its retry would show the used ticket again: reconnect with a new one instead
+      this.failures <= 1 &&
+      (this.failures < limit || !this.fetchFn)
+    ) {
       // EventSource reconnects by itself after the server's `retry:`, sending
       // Last-Event-ID: let it, once.
       conn.gotMessage = false;

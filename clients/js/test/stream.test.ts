@@ -34,6 +34,8 @@ function setup(opts: Partial<WatchJobOptions> = {}, ...replies: FakeReply[]) {
   return { sub, fetch, delivered, states, errors, seqs };
 }
 
+const ticket = (value: string): FakeReply => ({ status: 201, body: { ticket: value, expires_in: 60 } });
+
 beforeEach(() => {
   FakeEventSource.reset();
   vi.useFakeTimers();
@@ -43,16 +45,41 @@ afterEach(() => {
 });
 
 describe('connecting', () => {
-  it('opens the job stream with the token in the query and goes live', () => {
-    const t = setup({ token: 'tok' });
+  it('opens the job stream with a single-use ticket bought with the token, never the token itself', async () => {
+    const t = setup({ token: 'tok' }, ticket('tk1'));
+    expect(FakeEventSource.instances).toHaveLength(0); // the ticket first
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.fetch.calls).toHaveLength(1);
+    const call = t.fetch.calls[0]!;
+    expect(call.url).toBe('http://herald.test/api/v1/sse/tickets');
+    expect(call.init?.method).toBe('POST');
+    expect(call.init?.headers?.Authorization).toBe('Bearer tok');
+    expect(JSON.parse(call.init!.body!)).toEqual({ job_id: 7 });
     expect(FakeEventSource.instances).toHaveLength(1);
-    expect(FakeEventSource.last.url).toBe('http://herald.test/api/v1/sse/jobs/7/progress?token=tok');
+    expect(FakeEventSource.last.url).toBe('http://herald.test/api/v1/sse/jobs/7/progress?ticket=tk1');
     expect(FakeEventSource.last.withCredentials).toBe(false);
     expect(t.sub.state).toBe('connecting');
     FakeEventSource.last.open();
     expect(t.sub.state).toBe('live');
     expect(t.states).toEqual(['live']);
     t.sub.close();
+  });
+
+  it("with streamAuth: 'token' the token goes in the stream URL", () => {
+    const t = setup({ token: 'tok', streamAuth: 'token' });
+    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(FakeEventSource.last.url).toBe('http://herald.test/api/v1/sse/jobs/7/progress?token=tok');
+    expect(t.fetch.calls).toHaveLength(0);
+    t.sub.close();
+  });
+
+  it('an audit ticket names the audit', async () => {
+    const fetch = fakeFetch(ticket('a1'));
+    const sub = watchAudit(12, { baseUrl: 'http://h', token: 'tok', eventSourceImpl: FakeEventSource, fetchImpl: fetch }, () => {});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(JSON.parse(fetch.calls[0]!.init!.body!)).toEqual({ audit_id: 12 });
+    expect(FakeEventSource.last.url).toBe('http://h/api/v1/sse/audits/12/progress?ticket=a1');
+    sub.close();
   });
 
   it('uses cookies with withCredentials and no token in the URL', () => {
@@ -73,7 +100,7 @@ describe('connecting', () => {
 
   it('asks a token function before each connection', async () => {
     let n = 0;
-    const t = setup({ token: async () => `t${++n}` });
+    const t = setup({ token: async () => `t${++n}`, streamAuth: 'token' });
     expect(FakeEventSource.instances).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(0);
     expect(FakeEventSource.last.query.get('token')).toBe('t1');
@@ -83,6 +110,92 @@ describe('connecting', () => {
     expect(FakeEventSource.instances).toHaveLength(2);
     expect(FakeEventSource.last.query.get('token')).toBe('t2');
     t.sub.close();
+  });
+});
+
+describe('stream tickets', () => {
+  it('after a drop it reconnects itself with a new ticket and last_event_id, never reusing the old one', async () => {
+    let n = 0;
+    const t = setup({ token: async () => `t${++n}` }, ticket('tk1'), ticket('tk2'));
+    await vi.advanceTimersByTimeAsync(0);
+    const first = FakeEventSource.last;
+    expect(first.query.get('ticket')).toBe('tk1');
+    first.open();
+    first.message(3, running(3, 30));
+    first.drop(); // EventSource would retry with the used ticket: closed instead
+    expect(first.closeCalls).toBe(1);
+    expect(t.sub.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(7_500);
+    expect(FakeEventSource.instances).toHaveLength(2);
+    expect(t.fetch.calls[1]!.init?.headers?.Authorization).toBe('Bearer t2');
+    expect(FakeEventSource.last.query.get('ticket')).toBe('tk2');
+    expect(FakeEventSource.last.query.get('last_event_id')).toBe('3');
+    expect(FakeEventSource.last.query.get('token')).toBeNull();
+    FakeEventSource.last.message(4, running(4, 40));
+    expect(t.seqs()).toEqual([3, 4]);
+    t.sub.close();
+  });
+
+  it('a refused ticket (401: the token is bad or expired) ends the watch', async () => {
+    const t = setup({ token: 'old' }, { status: 401, body: { error: 'token expired' } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeEventSource.instances).toHaveLength(0);
+    expect(t.sub.state).toBe('closed');
+    expect(t.sub.closeReason).toBe('error');
+    expect(t.sub.error?.status).toBe(401);
+    expect(t.sub.error?.fatal).toBe(true);
+    expect(t.sub.error?.message).toContain('token expired');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a ticket that cannot be had now (503) counts as a failed connection: backoff, then polling', async () => {
+    const t = setup(
+      { token: 'tok', maxFailuresBeforePolling: 2 },
+      { status: 503, body: { error: 'database unavailable' } },
+      { status: 503, body: { error: 'database unavailable' } },
+      { body: running(5, 50) },
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.sub.state).toBe('reconnecting');
+    expect(t.errors[0]?.status).toBe(503);
+    expect(t.errors[0]?.fatal).toBe(false);
+    await vi.advanceTimersByTimeAsync(7_500);
+    expect(t.sub.state).toBe('polling');
+    expect(t.fetch.calls[2]!.url).toBe('http://herald.test/api/v1/jobs/7/status');
+    expect(t.seqs()).toEqual([5]);
+    expect(t.delivered[0]!.payload.progress).toBe(50);
+    expect(FakeEventSource.instances).toHaveLength(0);
+    t.sub.close();
+  });
+
+  it('a server without tickets (404 no such endpoint): the token goes in the URL, said once', async () => {
+    const t = setup({ token: 'tok' }, { status: 404, body: { error: 'no such endpoint' } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeEventSource.last.url).toBe('http://herald.test/api/v1/sse/jobs/7/progress?token=tok');
+    expect(t.errors.map((e) => e.message)).toEqual([
+      'This server has no stream tickets: the token goes in the stream URL',
+    ]);
+    FakeEventSource.last.fail();
+    t.fetch.reply({ body: running(2, 20) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(t.fetch.calls.filter((c) => c.url.endsWith('/tickets'))).toHaveLength(1);
+    t.sub.close();
+  });
+
+  it('a job the caller may not watch (404 no such job) ends the watch', async () => {
+    const t = setup({ token: 'tok' }, { status: 404, body: { error: 'no such job' } });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.sub.state).toBe('closed');
+    expect(t.sub.error?.status).toBe(404);
+    expect(FakeEventSource.instances).toHaveLength(0);
+  });
+
+  it('close() during the ticket request opens nothing', async () => {
+    const t = setup({ token: 'tok' }, 'hang');
+    t.sub.close();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeEventSource.instances).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
@@ -270,12 +383,13 @@ describe('reconnection', () => {
 
 describe('EventSource gave up (readyState CLOSED)', () => {
   it('a 204 at the terminal event: /status confirms the end, nothing is delivered twice', async () => {
-    const t = setup({ lastEventId: 5, token: 'tok' }, { body: completed(5) });
+    const t = setup({ lastEventId: 5, token: 'tok' }, ticket('tk'), { body: completed(5) });
+    await vi.advanceTimersByTimeAsync(0);
     FakeEventSource.last.fail();
     expect(t.sub.state).toBe('reconnecting');
     await vi.advanceTimersByTimeAsync(0);
-    expect(t.fetch.calls[0]!.url).toBe('http://herald.test/api/v1/jobs/7/status');
-    expect(t.fetch.calls[0]!.init?.headers?.Authorization).toBe('Bearer tok');
+    expect(t.fetch.calls[1]!.url).toBe('http://herald.test/api/v1/jobs/7/status');
+    expect(t.fetch.calls[1]!.init?.headers?.Authorization).toBe('Bearer tok');
     expect(t.sub.state).toBe('closed');
     expect(t.sub.closeReason).toBe('terminal');
     expect(t.delivered).toEqual([]);
