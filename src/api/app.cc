@@ -161,7 +161,7 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   if (m == "OPTIONS") {
     Reply reply;
     reply.status = 204;
-    reply.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+    reply.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     reply.headers.emplace_back("Access-Control-Allow-Headers",
                                "Authorization, Content-Type, Last-Event-ID");
     reply.headers.emplace_back("Access-Control-Max-Age", "600");
@@ -189,6 +189,9 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   bool notify = seg.size() == 2 && seg[0] == "notify" && seg[1] == "events";
   bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
   if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+  const bool session = api && seg.size() == 3 && seg[2] == "session";
+  // Signing out needs no valid credentials: an expired cookie is cleared too.
+  if (session && m == "DELETE") co_return ReplyOutcome(EndSession(r));
 
   // A stream ticket stands for a token on the stream it was issued for, and
   // for nothing else.
@@ -210,7 +213,7 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   } else {
     bool from_cookie = false;
     principal = Authenticate(r, &from_cookie);
-    if (principal && from_cookie && m == "POST" && !SameOrAllowedOrigin(r)) {
+    if (principal && from_cookie && m != "GET" && m != "HEAD" && !SameOrAllowedOrigin(r)) {
       co_return ReplyOutcome(
           Reply::Error(403, "cross-origin request with the auth_token cookie refused"));
     }
@@ -227,6 +230,12 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
     Outcome stream = co_await OpenNotifyStream(r, p);
     co_return stream;
+  }
+
+  if (session) {
+    if (m == "POST") co_return ReplyOutcome(CreateSession(r, p));
+    if (m == "GET") co_return ReplyOutcome(DescribeSession(p));
+    co_return ReplyOutcome(MethodNotAllowed("GET, POST, DELETE"));
   }
 
   if (seg[2] == "sse" && seg.size() == 4 && seg[3] == "tickets") {

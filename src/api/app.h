@@ -104,6 +104,12 @@ class App final : public http::Handler {
                                                                const std::string& target);
   static std::string TicketTarget(Kind kind, int64_t id);
 
+  // Browser sessions (session_api.cc): the token exchanged for an HttpOnly
+  // cookie, who the cookie stands for, and the cookie cleared.
+  Reply CreateSession(const Request& r, const auth::Principal& p) const;
+  Reply DescribeSession(const auth::Principal& p) const;
+  Reply EndSession(const Request& r) const;
+
   // Operations (app.cc).
   boost::asio::awaitable<Reply> Health();
   Reply Dashboard() const;
