@@ -25,6 +25,14 @@ async function signIn(page, base) {
   await page.goto(`${base}/#token=${token('e2e')}`);
   await page.getByTestId('start-audit').waitFor({ timeout: 10000 });
   assert.ok(!page.url().includes('token='), 'the token is removed from the address bar');
+  // The token now lives only in an HttpOnly, SameSite=Strict cookie: no
+  // script on the page can read it.
+  const readable = await page.evaluate(() => document.cookie + JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.ok(!readable.includes('auth_token') && !readable.includes('eyJ'), `script-readable: ${readable}`);
+  const [cookie] = (await page.context().cookies()).filter((c) => c.name === 'auth_token');
+  assert.ok(cookie, 'the session cookie is set');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
 }
 
 async function startAudit(page) {
@@ -81,6 +89,20 @@ test('sign in, start an audit, watch the bar reach 100% and read the report', as
     const ids = await logIds(page);
     assert.ok(ids.length > 3, 'the log shows the steps');
     assert.equal(new Set(ids).size, ids.length, `duplicate log lines: ${ids.join(',')}`);
+
+    // A reload keeps the session (the cookie), and signing out ends it.
+    await page.reload();
+    await page.getByTestId('report').waitFor({ timeout: 10000 });
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('token-input').waitFor({ timeout: 10000 });
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 401; i++) {
+      status = await page.evaluate(async () => (await fetch('/api/v1/session')).status);
+      if (status !== 401) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 401, 'signed out: the cookie is gone');
+    await page.reload();
+    await page.getByTestId('token-input').waitFor({ timeout: 10000 });
   } finally {
     await page.close();
     await herald.dispose();
