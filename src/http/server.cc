@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/metrics.h"
+#include "http/beast_request.h"
 #include "http/handler.h"
 
 namespace herald::http {
@@ -33,28 +34,6 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 using HttpStream = beast::basic_stream<tcp, asio::io_context::executor_type>;
 constexpr int kAcceptBatch = 256;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-Request ToRequest(const bhttp::request<bhttp::string_body>& req, const std::string& remote) {
-  Request r;
-  r.method = std::string(req.method_string());
-  r.target = OriginForm(req.target());
-  std::string_view target = r.target;
-  size_t q = target.find('?');
-  r.path = PercentDecode(target.substr(0, q), false);
-  if (q != std::string_view::npos) r.query = ParseQuery(target.substr(q + 1));
-  for (const auto& field : req) r.headers.emplace_back(Lower(field.name_string()), field.value());
-  r.body = req.body();
-  r.version = req.version();
-  r.keep_alive = req.keep_alive();
-  r.remote_address = remote;
-  return r;
-}
 
 bhttp::response<bhttp::string_body> ToResponse(Reply&& reply, int version, bool keep_alive) {
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(reply.status), version};
@@ -145,8 +124,7 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
 
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(config.max_header_bytes));
-    parser.body_limit(config.max_body_bytes);
+    ApplyLimits(parser, config);
     if (!first && buffer.size() == 0) {
       // Idle keep-alive: wait for the first bytes of the next request under
       // the idle timeout...
@@ -165,34 +143,16 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
         rec == asio::error::operation_aborted) {
       break;
     }
-    if (rec == bhttp::error::body_limit) {
-      co_await WriteError(stream, 413, "request body too large", metrics);
-      co_await LingeringClose(stream);
-      co_return;
-    }
-    if (rec == bhttp::error::header_limit) {
-      co_await WriteError(stream, 431, "request headers too large", metrics);
-      co_await LingeringClose(stream);
-      co_return;
-    }
     if (rec) {
-      co_await WriteError(stream, 400, "malformed HTTP request: " + rec.message(), metrics);
+      auto [status, message] = ReadProblem(rec);
+      co_await WriteError(stream, status, message, metrics);
       co_await LingeringClose(stream);
       co_return;
     }
-
-    {
-      const auto& head = parser.get();
-      auto te = head.find(bhttp::field::transfer_encoding);
-      std::string problem = FramingProblem(
-          static_cast<int>(head.version()), head.find(bhttp::field::host) != head.end(),
-          te != head.end() ? std::optional<std::string_view>(te->value()) : std::nullopt,
-          head.find(bhttp::field::content_length) != head.end());
-      if (!problem.empty()) {
-        co_await WriteError(stream, 400, problem, metrics);
-        co_await LingeringClose(stream);
-        co_return;
-      }
+    if (std::string problem = HeadProblem(parser.get()); !problem.empty()) {
+      co_await WriteError(stream, 400, problem, metrics);
+      co_await LingeringClose(stream);
+      co_return;
     }
     if (refusal != Refusal::kNone) {
       const bool full = refusal == Refusal::kConnectionLimit;

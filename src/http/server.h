@@ -16,6 +16,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/errors.h"
@@ -29,6 +32,20 @@ struct Metrics;
 namespace herald::http {
 
 class Handler;
+struct Request;
+
+// What the server makes of the bytes of one request, without a socket: the
+// Request its handler would get, or the error status it answers instead
+// (400 malformed or badly framed, 413 body too large, 431 head too large);
+// `complete` is false when the bytes end before the request does. Serve
+// uses the same steps; tests and the fuzzer (tests/fuzz) call this.
+struct ParsedRequest {
+  std::shared_ptr<Request> request;  // set when the request is accepted
+  int status = 0;                    // else the refusal's status (0: incomplete)
+  std::string error;
+  bool complete = false;
+};
+ParsedRequest ParseRequest(std::string_view bytes, const config::HttpConfig& limits);
 
 class Server {
  public:
