@@ -7,6 +7,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <cctype>
 #include <cstring>
 
 namespace herald::audit {
@@ -53,6 +54,11 @@ bool IsPrivateV6(const in6_addr& a) {
 
 Error Bad(std::string msg) { return MakeError(Errc::kBadRequest, std::move(msg)); }
 
+bool IsIpLiteral(const std::string& text) {
+  in6_addr scratch{};
+  return inet_pton(AF_INET, text.c_str(), &scratch) == 1 || inet_pton(AF_INET6, text.c_str(), &scratch) == 1;
+}
+
 }  // namespace
 
 bool IsPrivateAddress(const sockaddr* address) {
@@ -83,6 +89,32 @@ bool IsPrivateAddressText(std::string_view text) {
 }
 
 Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
+  return ValidateAuditUrl(url, allow_private, SystemAddressLookup);
+}
+
+std::vector<std::string> SystemAddressLookup(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_IDN;
+  addrinfo* results = nullptr;
+  std::vector<std::string> out;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &results) != 0) return out;
+  for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = nullptr;
+    if (ai->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
+    if (ai->ai_family == AF_INET6) raw = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+    // Anything else is not an IP address, never a valid target: "" is
+    // treated as private below.
+    if (raw == nullptr || inet_ntop(ai->ai_family, raw, text, sizeof text) == nullptr) out.emplace_back();
+    else out.emplace_back(text);
+  }
+  freeaddrinfo(results);
+  return out;
+}
+
+Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
+                                     const AddressLookup& lookup) {
   if (url.empty()) return Bad("url is required");
   if (url.size() > 2048) return Bad("url is longer than 2048 bytes");
   std::string idn_host;  // the decoded name when it is not ASCII
@@ -93,17 +125,24 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   if (scheme != "http" && scheme != "https") return Bad("url must be http:// or https://");
   std::string host(parsed->encoded_host());
   if (host.empty()) return Bad("url has no host");
+  // After an authority the path is empty or starts with '/'. Boost.URL 1.81
+  // reads "http://8.8.8.8.evil.example/" as host 8.8.8.8 and path
+  // ".evil.example/": the guard would judge 8.8.8.8 while the crawler
+  // resolves the whole name. Such a URL is refused.
+  if (const std::string_view p = parsed->encoded_path(); !p.empty() && p.front() != '/')
+    return Bad("url host is not a valid host name");
   if (parsed->has_userinfo()) return Bad("url must not contain credentials");
   // A registered name is checked (and crawled) decoded: "%31%32%37.0.0.1"
   // is 127.0.0.1 to every resolver, and must be to the guard too.
   if (parsed->host_type() == boost::urls::host_type::name) {
     std::string decoded = parsed->host();
     bool ascii = true;
+    // ASCII in a host name is letters, digits, '-', '.', '_' (and '~',
+    // which URLs allow): anything else (a space, '`', '/', '@', '%', ...)
+    // names no host, and the URL rebuilt with it would not parse again.
     for (unsigned char c : decoded) {
-      if (c < 0x21 || c == 0x7f || std::string_view("/?#@[]\\%:").find(static_cast<char>(c)) !=
-                                        std::string_view::npos) {
-        return Bad("url host is not a valid host name");
-      }
+      const bool name_char = std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+      if (c < 0x80 && !name_char) return Bad("url host is not a valid host name");
       ascii = ascii && c < 0x80;
     }
     // Non-ASCII (an internationalized name) stays encoded in the URL; the
@@ -122,23 +161,33 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private) {
   std::string path(parsed->encoded_path());
   target.url += path.empty() ? "/" : path;
   if (parsed->has_query()) target.url += "?" + std::string(parsed->encoded_query());
+  // The URL the crawler gets must name the host that was judged: a decoded
+  // name such as "127.0.0.1m" (from "%31%32%37.0.0.1m") would be read back
+  // by Boost.URL 1.81 as 127.0.0.1 and a path "m/".
+  if (auto again = boost::urls::parse_uri(target.url);
+      !again || again->encoded_host() != host || again->encoded_path().empty() ||
+      again->encoded_path().front() != '/') {
+    return Bad("url host is not a valid host name");
+  }
   if (allow_private) return target;
 
   std::string bare = idn_host.empty() ? host : idn_host;
+  // Names compare case-insensitively (an IDN name too: "xn.LocalHost").
+  for (char& c : bare) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
     bare = bare.substr(1, bare.size() - 2);
   while (!bare.empty() && bare.back() == '.') bare.pop_back();  // "localhost." is localhost
   if (bare == "localhost" || bare.ends_with(".localhost"))
     return Bad("url points to a loopback address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_IDN;
-  addrinfo* results = nullptr;
-  if (getaddrinfo(bare.c_str(), nullptr, &hints, &results) != 0) return target;  // fails later
-  bool private_address = false;
-  for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next)
-    private_address = private_address || IsPrivateAddress(ai->ai_addr);
-  freeaddrinfo(results);
+  // An IP address (also one spelled as a name: "%31%32%37.0.0.1.") is
+  // judged as written, whatever a resolver makes of it. A name that does
+  // not resolve is accepted: the audit fails later with a DNS error (and
+  // the crawler checks every address it connects to).
+  bool private_address = IsPrivateAddressText(bare);
+  for (const std::string& address : lookup(bare)) {
+    private_address = private_address || address.empty() || IsPrivateAddressText(address) ||
+                      !IsIpLiteral(address);
+  }
   if (private_address)
     return Bad("url resolves to a loopback or private address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
   return target;

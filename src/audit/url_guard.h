@@ -2,8 +2,10 @@
 // Which audit targets Herald accepts. Used when an audit is created and,
 // later, for every address the crawler connects to (SSRF guard).
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/errors.h"
 
@@ -28,5 +30,14 @@ struct AuditTarget {
 // that does not resolve at all is accepted (the audit fails later with a DNS
 // error). Blocking: resolves the host. Errors are kBadRequest.
 Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private);
+
+// The addresses `host` resolves to, as text ("93.184.216.34", "::1"); empty
+// when it does not resolve. ValidateAuditUrl uses the system's resolver
+// (getaddrinfo with AI_IDN); tests and the fuzzer give their own, so that
+// no query leaves the machine.
+using AddressLookup = std::function<std::vector<std::string>(const std::string& host)>;
+std::vector<std::string> SystemAddressLookup(const std::string& host);
+Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
+                                     const AddressLookup& lookup);
 
 }  // namespace herald::audit

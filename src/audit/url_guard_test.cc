@@ -205,6 +205,51 @@ TEST(UrlGuardTest, AnEncodedHostIsCrawledDecodedAndBadBytesAreRefused) {
   ExpectRefused("http://exa%2fmple.com/", true, "not a valid host name");
   ExpectRefused("http://exa%00mple.com/", true, "not a valid host name");
   ExpectRefused("http://exa%40mple.com/", true, "not a valid host name");
+  // Found by tests/fuzz/url_guard (corpus: host-backtick): a decoded name
+  // with a character no host has was accepted, and the URL rebuilt with it
+  // did not parse again.
+  ExpectRefused("http://%60/", true, "not a valid host name");
+  ExpectRefused("http://exa%20mple.com/", true, "not a valid host name");
+  ExpectRefused("http://exa!mple.com/", true, "not a valid host name");
+  // Also found by the fuzzer (corpus: ipv4-prefixed-name): Boost.URL 1.81
+  // parses an IPv4 address followed by more name as that address, the rest
+  // as a path. The guard judged 8.8.8.8; the crawler would resolve the name.
+  ExpectRefused("http://8.8.8.8.evil.example/", false, "not a valid host name");
+  ExpectRefused("http://%31%32%37.0.0.1m", true, "not a valid host name");
+  ExpectRefused("http://1.2.3.4x:80/", true, "not a valid host name");
+  ExpectRefused("http://[::1]x/", true, "not a valid host name");
+  // And (corpus: idn-localhost-case): an internationalized name under
+  // localhost escaped the loopback check when not written in lower case.
+  ExpectRefused("http://0x7%f0h.localhOst", false, "loopback");
+  ExpectRefused("http://b%C3%BCcher.LOCALHOST/", false, "loopback");
+}
+
+// ---------------------------------------------------------------------------
+// The resolver's answer decides (a given lookup: no DNS query leaves the machine)
+
+TEST(UrlGuardTest, ANameIsJudgedByEveryAddressItResolvesTo) {
+  std::vector<std::string> asked;
+  auto answer = [&](std::vector<std::string> addresses) {
+    return [&asked, addresses](const std::string& host) {
+      asked.push_back(host);
+      return addresses;
+    };
+  };
+  EXPECT_TRUE(ValidateAuditUrl("https://site.example/", false, answer({"93.184.216.34"})));
+  EXPECT_EQ(asked.back(), "site.example");
+  auto one_private = ValidateAuditUrl("https://site.example/", false, answer({"93.184.216.34", "10.0.0.7"}));
+  ASSERT_FALSE(one_private);
+  EXPECT_NE(one_private.error().message.find("private"), std::string::npos) << one_private.error().message;
+  EXPECT_FALSE(ValidateAuditUrl("https://site.example/", false, answer({"::ffff:127.0.0.1"})));
+  EXPECT_FALSE(ValidateAuditUrl("https://site.example/", false, answer({""})))
+      << "an address that is not IP is never a target";
+  EXPECT_TRUE(ValidateAuditUrl("https://nowhere.example/", false, answer({})))
+      << "a name that does not resolve fails later, at the crawl";
+  // The percent-decoded, dot-trimmed name is what is looked up.
+  EXPECT_FALSE(ValidateAuditUrl("http://%31%32%37.0.0.1./", false, answer({})));
+  asked.clear();
+  EXPECT_TRUE(ValidateAuditUrl("https://site.example/", true, answer({"10.0.0.7"})));
+  EXPECT_TRUE(asked.empty()) << "AUDIT_ALLOW_PRIVATE: nothing to look up";
 }
 
 }  // namespace

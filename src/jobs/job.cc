@@ -1,5 +1,7 @@
 #include "jobs/job.h"
 
+#include <cmath>
+
 #include <boost/json.hpp>
 
 #include "common/clock.h"
@@ -49,8 +51,10 @@ Result<std::optional<int64_t>> OptInt(const json::object& o, std::string_view ke
   if (v.is_uint64() && v.get_uint64() <= INT64_MAX)
     return std::optional<int64_t>{static_cast<int64_t>(v.get_uint64())};
   if (v.is_double()) {
-    double d = v.get_double();
-    if (d == static_cast<double>(static_cast<int64_t>(d)))
+    // Within int64's range first (2^63 itself is not): converting 1e308
+    // or NaN is undefined behaviour, and read garbage as a number.
+    const double d = v.get_double();
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d)
       return std::optional<int64_t>{static_cast<int64_t>(d)};
   }
   return Bad(std::string(key) + " must be an integer");

@@ -229,6 +229,16 @@ TEST(JobTest, ParseProgressUpdateRefusesFractionalCounts) {
   ExpectBadRequest(R"({"low_issues": "3"})", "low_issues");
 }
 
+// Found by tests/fuzz/progress_payload (corpus: ub-huge-float): a whole
+// float beyond int64 was converted anyway (undefined behaviour; in a release
+// build some arbitrary count was stored).
+TEST(JobTest, ParseProgressUpdateRefusesWholeFloatsBeyondInt64) {
+  ExpectBadRequest(R"({"progress": 1e308})", "progress");
+  ExpectBadRequest(R"({"total_pages": 9223372036854775808.0})", "total_pages");
+  ExpectBadRequest(R"({"low_issues": -1e19})", "low_issues");
+  EXPECT_EQ(ParseOk(R"({"total_pages": 4611686018427387904.0})").total_pages, 4611686018427387904LL);
+}
+
 TEST(JobTest, ParseProgressUpdateChecksTheGeoScoreRange) {
   EXPECT_EQ(ParseOk(R"({"geo_score": 0})").geo_score, 0.0);
   EXPECT_EQ(ParseOk(R"({"geo_score": 100})").geo_score, 100.0);
