@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test test-fast test-asan test-tsan bench clean
+.PHONY: all deps build run test test-fast test-asan test-tsan bench fuzz clean
 
 all: build
 
@@ -34,5 +34,11 @@ test-fast: build
 bench: build
 	bench/run-scenarios.sh
 
+# Each libFuzzer target for FUZZ_SECONDS (60) beyond its corpus; findings
+# land in build-fuzz/fuzz-findings/<target>/ (see tests/fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
