@@ -140,9 +140,13 @@ export async function fixtureSite() {
 // 503 on the SSE paths: a network where event streams do not get through
 // (some corporate proxies). `files` maps paths to files it serves itself,
 // same-origin with Herald (a web app's own pages).
+// A front for Herald on another port: serves `files` itself, passes the rest
+// through. `requests` lists what passed through ("GET /api/v1/...").
 export async function proxy(target, { blockStreams = false, files = {} } = {}) {
+  const requests = [];
   const server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (!files[path]) requests.push(`${req.method} ${req.url}`);
     if (files[path]) {
       const type = path.endsWith('.html') ? 'text/html' : 'text/javascript';
       res.writeHead(200, { 'content-type': type }).end(readFileSync(files[path]));
@@ -164,7 +168,7 @@ export async function proxy(target, { blockStreams = false, files = {} } = {}) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   const port = server.address().port;
-  return { port, url: (p = '/') => `http://127.0.0.1:${port}${p}`, close: () => server.close() };
+  return { port, requests, url: (p = '/') => `http://127.0.0.1:${port}${p}`, close: () => server.close() };
 }
 
 export const streamBlockingProxy = (target) => proxy(target, { blockStreams: true });
