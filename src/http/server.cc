@@ -295,7 +295,10 @@ void Server::Accept(tcp::acceptor& acceptor) {
       acceptor.get_executor(),
       [this, &acceptor]() -> asio::awaitable<void> {
         asio::steady_timer backoff(acceptor.get_executor());
-        bool warned = false;
+        // One warning a second at most, with how many failed meanwhile: a
+        // storm past the open-file limit would otherwise log thousands.
+        auto last_warned = std::chrono::steady_clock::time_point{};
+        int64_t unreported = 0;
         for (;;) {
           auto [ec, socket] = co_await acceptor.async_accept(NextContext(), kNoThrow);
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
@@ -304,13 +307,17 @@ void Server::Accept(tcp::acceptor& acceptor) {
             // rather than spin; the connection stays in the backlog. In a
             // reconnect storm the old sockets are closing meanwhile, so
             // the wait is short.
-            if (!warned) log::Warn("accept failed: {}; backing off", ec.message());
-            warned = true;
+            ++unreported;
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_warned >= std::chrono::seconds(1)) {
+              log::Warn("accept failed {} time(s): {}; backing off", unreported, ec.message());
+              last_warned = now;
+              unreported = 0;
+            }
             backoff.expires_after(std::chrono::milliseconds(5));
             co_await backoff.async_wait(kNoThrow);
             continue;
           }
-          warned = false;
           Serve(std::move(socket));
           // Whatever else is queued is taken now, not one per wakeup: a
           // storm fills the queue faster than the reactor turns round.
