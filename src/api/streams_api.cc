@@ -34,15 +34,20 @@ Outcome ErrorOutcome(const Error& e) {
 }
 
 // Last-Event-ID header, or ?last_event_id= for clients that cannot set it.
-Result<std::optional<int64_t>> LastEventId(const Request& r) {
-  std::optional<std::string_view> text = r.Header("last-event-id");
-  if (!text || text->empty()) text = r.Query("last_event_id");
-  if (!text || text->empty()) return std::optional<int64_t>{};
+// One that is not a non-negative integer (another server's id, "abc") is
+// treated as absent: the client gets the current state. A 400 would make
+// EventSource give up for good.
+std::optional<int64_t> ParseEventId(std::optional<std::string_view> text) {
+  if (!text || text->empty()) return std::nullopt;
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
-  if (ec != std::errc() || p != text->data() + text->size() || v < 0)
-    return MakeError(Errc::kBadRequest, "Last-Event-ID must be a non-negative integer");
-  return std::optional<int64_t>{v};
+  if (ec != std::errc() || p != text->data() + text->size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> LastEventId(const Request& r) {
+  if (auto header = ParseEventId(r.Header("last-event-id"))) return header;
+  return ParseEventId(r.Query("last_event_id"));
 }
 
 // The principal's expiry on the streams' clock (steady: a wall-clock jump
@@ -81,20 +86,18 @@ std::string App::StreamHead(const Request& r) const {
   AddCors(r, cors);
   for (const auto& [k, v] : cors) head += k + ": " + v + "\r\n";
   head += "\r\n";
-  head += sse::FormatRetry(d_.config.sse.retry.count());
   return head;
 }
 
 asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
                                                  const auth::Principal& p, Kind kind) {
-  auto last_event_id = LastEventId(r);
-  if (!last_event_id) co_return ErrorOutcome(last_event_id.error());
+  const std::optional<int64_t> last_event_id = LastEventId(r);
   // Admission from the job's live window when there is one (a reconnect
   // storm reads no database), else from the store.
   std::optional<sse::JobInfo> info = d_.hub.Info(id);
   // A client that saw a later event than the window (another instance's,
   // not yet polled here) is answered from the store.
-  if (info && *last_event_id && **last_event_id > info->last_seq) info.reset();
+  if (info && last_event_id && *last_event_id > info->last_seq) info.reset();
   if (!info) {
     auto job = co_await LoadVisible(id, p, kind);
     if (!job) co_return ErrorOutcome(job.error());
@@ -104,7 +107,7 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
     co_return ErrorOutcome(visible.error());
   }
   // Already told the client the end: 204 makes EventSource stop reconnecting.
-  if (info->terminal && *last_event_id && **last_event_id >= info->last_seq) {
+  if (info->terminal && last_event_id && *last_event_id >= info->last_seq) {
     Reply reply;
     reply.status = 204;
     reply.content_type.clear();
@@ -116,8 +119,9 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
   sse::ProgressOpen open;
   open.job_id = id;
   open.audit = info->audit;
-  open.resume = *last_event_id;
-  open.head = StreamHead(r);
+  open.resume = last_event_id;
+  // retry: joins the first event's block (see FormatRetry).
+  open.head = StreamHead(r) + sse::FormatRetry(d_.config.sse.retry.count());
   open.expires_at = SteadyExpiry(p);
   Outcome outcome;
   outcome.stream = [this, open = std::move(open), hold = *quota](TcpSocket socket) mutable {
@@ -128,15 +132,16 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
 }
 
 asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Principal& p) {
-  auto last_event_id = LastEventId(r);
-  if (!last_event_id) co_return ErrorOutcome(last_event_id.error());
+  const std::optional<int64_t> last_event_id = LastEventId(r);
   auto quota = HoldStreamQuota(p);
   if (!quota) co_return ErrorOutcome(quota.error());
   sse::FeedOpen open;
   open.user = p.subject;
   open.admin = p.is_admin();
-  open.resume = *last_event_id;
-  open.head = StreamHead(r) + ":ok\n\n";
+  open.resume = last_event_id;
+  // The contract (seed 004): ":ok" and a blank line are the very first
+  // bytes, then retry:, which joins the next block.
+  open.head = StreamHead(r) + ":ok\n\n" + sse::FormatRetry(d_.config.sse.retry.count());
   open.expires_at = SteadyExpiry(p);
   Outcome outcome;
   outcome.stream = [this, open = std::move(open), hold = *quota](TcpSocket socket) mutable {

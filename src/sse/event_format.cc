@@ -49,7 +49,7 @@ std::string FormatComment(std::string_view text) {
 }
 
 std::string FormatRetry(int64_t milliseconds) {
-  return "retry: " + std::to_string(milliseconds) + "\n\n";
+  return "retry: " + std::to_string(milliseconds) + "\n";
 }
 
 EventPtr MakeProgressEvent(std::string_view payload) {

@@ -23,7 +23,10 @@ std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
 // ": <text>\n\n" (text must be one line).
 std::string FormatComment(std::string_view text);
 
-// "retry: <ms>\n\n".
+// "retry: <ms>\n": one line, no blank line after it, so that it joins the
+// block of whatever is written next (the first event). A block of its own
+// is handed to the application as an empty message by some clients
+// (@microsoft/fetch-event-source), whose JSON.parse then throws.
 std::string FormatRetry(int64_t milliseconds);
 
 // The progress stream's frame for a progress payload: reads `seq` (the SSE id)

@@ -224,13 +224,13 @@ TEST(EventFormatTest, FormatCommentDropsLineBreaksSoNoEventIsForged) {
 
 TEST(EventFormatTest, FormatRetryWritesTheRetryFieldAndNoEvent) {
   std::string frame = FormatRetry(5000);
-  EXPECT_EQ(frame, "retry: 5000\n\n");
+  EXPECT_EQ(frame, "retry: 5000\n");  // joins the next block
   ParsedStream parsed = ParseSse(frame);
   EXPECT_TRUE(parsed.events.empty());
   EXPECT_EQ(parsed.retry, 5000);
 }
 
-TEST(EventFormatTest, FormatRetryOfZero) { EXPECT_EQ(FormatRetry(0), "retry: 0\n\n"); }
+TEST(EventFormatTest, FormatRetryOfZero) { EXPECT_EQ(FormatRetry(0), "retry: 0\n"); }
 
 // ---------------------------------------------------------------------------
 // MakeProgressEvent

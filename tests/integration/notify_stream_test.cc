@@ -36,17 +36,17 @@ json::object Data(const SseEvent& e) {
   return v.as_object();
 }
 
-// Opens the caller's notification stream and reads past `retry:` and `:ok`.
+// Opens the caller's notification stream and reads past `:ok` and `retry:`.
 std::unique_ptr<SseClient> OpenNotify(const TestServer& server, const std::string& sub,
                                       Role role = Role::kUser, Headers extra = {}) {
   Headers headers = As(sub, role);
   headers.insert(headers.end(), extra.begin(), extra.end());
   auto sse = SseClient::Open(server.port(), kNotify, headers);
   EXPECT_EQ(sse->status(), 200) << sub;
-  auto retry = sse->Next(2s);
-  EXPECT_TRUE(retry && retry->retry) << sub << ": retry line first";
   auto ok = sse->Next(2s);
-  EXPECT_TRUE(ok && ok->comment && ok->data == "ok") << sub << ": :ok comment second";
+  EXPECT_TRUE(ok && ok->comment && ok->data == "ok") << sub << ": :ok comment first";
+  auto retry = sse->Next(2s);
+  EXPECT_TRUE(retry && retry->retry) << sub << ": retry line second";
   return sse;
 }
 
@@ -83,15 +83,17 @@ TEST(NotifyStreamTest, ConnectWrites200RetryAndOk) {
   ASSERT_EQ(sse->status(), 200);
   EXPECT_EQ(sse->Header("content-type").rfind("text/event-stream", 0), 0u) << sse->Header("content-type");
   EXPECT_EQ(sse->Header("cache-control"), "no-cache, no-transform");
-  auto retry = sse->Next(2s);
-  ASSERT_TRUE(retry);
-  EXPECT_TRUE(retry->retry);
-  EXPECT_EQ(retry->data, "5000");
+  // The contract (seed 004): ":ok" and a blank line are the very first
+  // bytes; then retry:, which joins the next block.
   auto ok = sse->Next(2s);
   ASSERT_TRUE(ok);
   EXPECT_TRUE(ok->comment);
   EXPECT_EQ(ok->data, "ok");
-  EXPECT_NE(sse->raw_body().find(":ok\n"), std::string::npos) << sse->raw_body();
+  auto retry = sse->Next(2s);
+  ASSERT_TRUE(retry);
+  EXPECT_TRUE(retry->retry);
+  EXPECT_EQ(retry->data, "5000");
+  EXPECT_EQ(sse->raw_body().rfind(":ok\n\nretry: 5000\n", 0), 0u) << sse->raw_body();
   // Nothing else until something happens.
   EXPECT_FALSE(sse->Next(300ms));
   EXPECT_FALSE(sse->closed());
