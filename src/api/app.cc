@@ -14,6 +14,7 @@
 #include "auth/jwt.h"
 #include "bus/bus.h"
 #include "common/clock.h"
+#include "common/json_text.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "config/config.h"
@@ -326,7 +327,7 @@ asio::awaitable<Reply> App::Health() {
   o["sse_source"] = config::ToString(d_.config.sse_source);
   o["redis"] = d_.bus.RedisHealth();
   o["db"] = ping ? "up" : "down";
-  co_return Reply::Json(ping ? 200 : 503, boost::json::serialize(o));
+  co_return Reply::Json(ping ? 200 : 503, JsonText(o));
 }
 
 Reply App::Dashboard() const {

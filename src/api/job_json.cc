@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "common/json_text.h"
 #include "http/request.h"
 
 namespace herald::api {
@@ -28,7 +29,7 @@ std::string JobToJson(const jobs::Job& job) {
   out["created_at"] = FormatIso8601(job.created_at_ms);
   if (job.is_audit() && job.report_json) out["report"] = ParseOrNull(job.report_json);
   if (job.error_message) out["error_message"] = *job.error_message;
-  return json::serialize(out);
+  return JsonText(out);
 }
 
 Result<json::object> ParseBody(const http::Request& r) {

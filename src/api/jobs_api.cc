@@ -9,6 +9,7 @@
 #include "api/job_json.h"
 #include "audit/url_guard.h"
 #include "auth/jwt.h"
+#include "common/json_text.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "publish/publisher.h"
@@ -240,7 +241,7 @@ asio::awaitable<Reply> App::PostProgress(const Request& r, int64_t id, const aut
   if (!outcomes) co_return Reply::FromError(outcomes.error());
   const auto& applied = outcomes->front();
   if (!applied) co_return Reply::FromError(applied.error());
-  co_return Reply::Json(202, json::serialize(AcceptedJson(*applied)));
+  co_return Reply::Json(202, JsonText(AcceptedJson(*applied)));
 }
 
 asio::awaitable<Reply> App::PostProgressBatch(const Request& r, const auth::Principal& p) {
@@ -273,7 +274,7 @@ asio::awaitable<Reply> App::PostProgressBatch(const Request& r, const auth::Prin
     }
     results.push_back(json::object{{"error", error->message}, {"status", HttpStatus(error->code)}});
   }
-  co_return Reply::Json(202, json::serialize(results));
+  co_return Reply::Json(202, JsonText(results));
 }
 
 asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Principal& p) {
@@ -291,7 +292,7 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   notice.user = std::string(user->get_string());
   notice.type = std::string(type->get_string());
   const json::value* data = body->if_contains("data");
-  notice.data_json = data ? json::serialize(*data) : "null";
+  notice.data_json = data ? JsonText(*data) : "null";
   auto entry = co_await AwaitCallback<Result<store::FeedEntry>>(
       [&](publish::Publisher::NoticeDone done) {
         d_.publisher.SubmitNotice(std::move(notice), std::move(done));
@@ -299,7 +300,7 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   if (!entry) co_return Reply::FromError(entry.error());
   json::object o;
   o["id"] = entry->id;
-  co_return Reply::Json(202, json::serialize(o));
+  co_return Reply::Json(202, JsonText(o));
 }
 
 }  // namespace herald::api

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "audit/robots.h"
+#include "common/json_text.h"
 
 namespace herald::audit {
 namespace {
@@ -865,7 +866,7 @@ std::string BuildReport(const CrawlResult& crawl, const std::vector<PageFacts>& 
       {"sitemap", crawl.sitemap_xml.status},     {"ai_crawlers", std::move(crawlers)},
       {"skipped_by_robots", std::move(skipped)},
   };
-  return json::serialize(report);
+  return JsonText(report);
 }
 
 }  // namespace herald::audit

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "common/json_text.h"
+
 namespace herald::bus {
 namespace json = boost::json;
 
@@ -14,7 +16,7 @@ std::string EncodeFeedMessage(const store::FeedEntry& e) {
   o["event"] = e.event;
   o["job_id"] = e.job_id;
   o["seq"] = e.seq;
-  std::string head = json::serialize(o);
+  std::string head = JsonText(o);
   head.pop_back();  // drop '}'
   head += ",\"data\":";
   head += e.data;
@@ -41,7 +43,7 @@ std::optional<store::FeedEntry> DecodeFeedMessage(std::string_view text) {
   if (const json::value* n = o.if_contains("notice"); n && n->is_bool()) e.notice = n->get_bool();
   if (const json::value* j = o.if_contains("job_id"); j && j->is_int64()) e.job_id = j->get_int64();
   if (const json::value* s = o.if_contains("seq"); s && s->is_int64()) e.seq = s->get_int64();
-  e.data = json::serialize(*data);
+  e.data = JsonText(*data);
   return e;
 }
 

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "cli/progress_view.h"
+#include "common/json_text.h"
 
 namespace herald::cli {
 namespace json = boost::json;
@@ -160,7 +161,7 @@ int RunAudit(const ClientOptions& options, const std::string& url, int max_pages
   json::object body;
   body["url"] = url;
   body["max_pages"] = max_pages;
-  auto res = http.Post("/api/v1/audits", json::serialize(body));
+  auto res = http.Post("/api/v1/audits", JsonText(body));
   if (!res) {
     c.err << "herald: " << res.error().message << "\n";
     return 1;

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "common/clock.h"
+#include "common/json_text.h"
 
 namespace herald::jobs {
 namespace json = boost::json;
@@ -73,7 +74,7 @@ Result<std::optional<std::string>> OptObjectText(const json::object& o,
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
   if (!it->value().is_object()) return Bad(std::string(key) + " must be a JSON object");
-  return std::optional<std::string>{json::serialize(it->value())};
+  return std::optional<std::string>{JsonText(it->value())};
 }
 
 constexpr std::string_view kKnownFields[] = {
@@ -267,7 +268,7 @@ std::string BuildPayload(const Job& job) {
   }
   o["seq"] = job.last_seq;
   o["updated_at"] = FormatIso8601(job.updated_at_ms);
-  return json::serialize(o);
+  return JsonText(o);
 }
 
 std::string ChannelFor(std::string_view type, int64_t id) {

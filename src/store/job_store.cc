@@ -1,9 +1,28 @@
 #include "store/job_store.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/clock.h"
+#include "common/json_text.h"
+
 namespace herald::store {
+
+Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
+  boost::json::value data;  // An empty data_json is taken as null rather than refused.
+  if (!notice.data_json.empty()) {
+    boost::system::error_code ec;
+    data = boost::json::parse(notice.data_json, ec);
+    if (ec) return MakeError(Errc::kBadRequest, "notice data is not valid JSON: " + ec.message());
+  }
+  boost::json::object o;
+  o["type"] = notice.type;
+  o["data"] = std::move(data);
+  o["created_at"] = FormatIso8601(now_ms);
+  return JsonText(o);
+}
 
 jobs::Job NewPendingJob(const NewJob& in, int64_t now_ms) {
   jobs::Job job;

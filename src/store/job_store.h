@@ -109,6 +109,9 @@ jobs::Job NewPendingJob(const NewJob& in, int64_t now_ms);
 // A job's latest state as its event `job.last_seq` and feed entry (id 0:
 // the backend assigns it).
 Applied AppliedFor(const jobs::Job& job, int64_t now_ms);
+// The notice object of the contract, {"type", "data", "created_at"}, as
+// JSON text; kBadRequest when `data_json` is not JSON (empty is null).
+Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms);
 
 // The row operations a backend supplies for UpdateJobs, all inside its one
 // open write transaction. Each takes the whole batch, so a backend that

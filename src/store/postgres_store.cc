@@ -869,20 +869,6 @@ class PgBatchRows final : public BatchRows {
   Connection& conn_;
 };
 
-// The notice object of the contract: {"type", "data", "created_at"}.
-Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
-  json::value data;  // An empty data_json is taken as null rather than refused.
-  if (!notice.data_json.empty()) {
-    boost::system::error_code ec;
-    data = json::parse(notice.data_json, ec);
-    if (ec) return MakeError(Errc::kBadRequest, "notice data is not valid JSON: " + ec.message());
-  }
-  json::object o;
-  o["type"] = notice.type;
-  o["data"] = std::move(data);
-  o["created_at"] = FormatIso8601(now_ms);
-  return json::serialize(o);
-}
 
 // ---------------------------------------------------------------------------
 // Opening.

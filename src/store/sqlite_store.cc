@@ -456,20 +456,6 @@ Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
   return stmt->Run("writing a job");
 }
 
-// The notice object of the contract: {"type", "data", "created_at"}.
-Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms) {
-  json::value data;  // An empty data_json is taken as null rather than refused.
-  if (!notice.data_json.empty()) {
-    boost::system::error_code ec;
-    data = json::parse(notice.data_json, ec);
-    if (ec) return MakeError(Errc::kBadRequest, "notice data is not valid JSON: " + ec.message());
-  }
-  json::object o;
-  o["type"] = notice.type;
-  o["data"] = std::move(data);
-  o["created_at"] = FormatIso8601(now_ms);
-  return json::serialize(o);
-}
 
 // The batch steps of ApplyUpdates on the writer connection: SQLite is in
 // process, so one cached statement per row costs no round trip.

@@ -351,6 +351,28 @@ TEST(SseStreamTest, UnparseableLastEventIdGetsTheCurrentState) {
   EXPECT_EQ(e->id, "3");
 }
 
+// The contract: numbers as people write them (78.5), never 7.85E1, in the
+// stream, in /status and in notices.
+TEST(SseStreamTest, NumbersAreWrittenPlainEverywhere) {
+  TestServer server;
+  int64_t id = server.CreateJob("alice");
+  ASSERT_EQ(server.Publish(id, R"({"status":"running","progress":40,"geo_score":79.4,)"
+                               R"("data":{"ratio":0.25,"big":1e21,"whole":52.0}})"),
+            202);
+  const auto as = TestServer::Bearer(TestServer::Token("alice"));
+  auto status = Request(server.port(), "GET", "/api/v1/jobs/" + std::to_string(id) + "/status", as);
+  ASSERT_EQ(status.status, 200);
+  auto stream = Request(server.port(), "GET", StreamPath(id) + "?last_event_id=1", as, "", 1s);
+  for (const std::string& text : {status.body, stream.body}) {
+    EXPECT_NE(text.find(R"("geo_score":79.4)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("ratio":0.25)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("big":1000000000000000000000)"), std::string::npos) << text;
+    EXPECT_NE(text.find(R"("whole":52)"), std::string::npos) << text;
+    EXPECT_EQ(text.find("E+"), std::string::npos) << text;
+    EXPECT_EQ(text.find("E1"), std::string::npos) << text;
+  }
+}
+
 // retry: travels in the first event's block: a client that hands every
 // block to the application (fetch-event-source) gets no empty message.
 TEST(SseStreamTest, RetryJoinsTheFirstEventsBlock) {
