@@ -219,8 +219,15 @@ Result<void> ApplyUpdate(Job& job, const ProgressUpdate& u, int64_t now_ms) {
   job.status = next;
   if (next == JobStatus::kCompleted) job.progress = 100;
 
-  if (u.message) job.message = u.message;
-  if (u.step) job.step = u.step;
+  if (IsTerminal(next)) {
+    // The contract: a terminal update carries only the message and step it
+    // was sent with, so a finished job never shows a stale "Page 4/10".
+    job.message = u.message;
+    job.step = u.step;
+  } else {
+    if (u.message) job.message = u.message;
+    if (u.step) job.step = u.step;
+  }
   if (u.total_pages) job.total_pages = u.total_pages;
   if (u.geo_score) job.geo_score = u.geo_score;
   if (u.critical_issues) job.critical_issues = u.critical_issues;

@@ -90,7 +90,8 @@ Result<std::vector<BatchItem>> ParseProgressBatch(std::string_view body, std::si
 //  - progress stays within 0-100 (kBadRequest) and never decreases (kConflict);
 //  - status moves forward only: pending -> running -> completed/failed;
 //  - `completed` sets progress to 100; `failed` needs no progress;
-//  - `failed` without error_message gets "failed".
+//  - `failed` without error_message gets "failed";
+//  - a terminal update's message and step replace the job's, absent or not.
 // On success bumps last_seq and sets updated_at_ms = now_ms.
 Result<void> ApplyUpdate(Job& job, const ProgressUpdate& update, int64_t now_ms);
 

@@ -229,6 +229,42 @@ TEST(JobTest, ParseProgressUpdateRefusesFractionalCounts) {
   ExpectBadRequest(R"({"low_issues": "3"})", "low_issues");
 }
 
+TEST(JobTest, ATerminalUpdateCarriesOnlyItsOwnMessageAndStep) {
+  Job job;
+  job.status = JobStatus::kRunning;
+  ProgressUpdate mid;
+  mid.progress = 40;
+  mid.message = "Page 4/10";
+  mid.step = "translate";
+  ASSERT_TRUE(ApplyUpdate(job, mid, 1));
+  ProgressUpdate done;
+  done.status = JobStatus::kCompleted;
+  ASSERT_TRUE(ApplyUpdate(job, done, 2));
+  EXPECT_FALSE(job.message);
+  EXPECT_FALSE(job.step);
+  EXPECT_EQ(BuildPayload(job).find("Page 4/10"), std::string::npos) << BuildPayload(job);
+
+  Job other;
+  other.status = JobStatus::kRunning;
+  ASSERT_TRUE(ApplyUpdate(other, mid, 1));
+  ProgressUpdate failed;
+  failed.status = JobStatus::kFailed;
+  failed.message = "Gave up";
+  failed.error_message = "upstream timeout";
+  ASSERT_TRUE(ApplyUpdate(other, failed, 2));
+  EXPECT_EQ(other.message, "Gave up");
+  EXPECT_FALSE(other.step);
+  // A running update without them keeps the last ones.
+  Job running;
+  running.status = JobStatus::kRunning;
+  ASSERT_TRUE(ApplyUpdate(running, mid, 1));
+  ProgressUpdate more;
+  more.progress = 50;
+  ASSERT_TRUE(ApplyUpdate(running, more, 2));
+  EXPECT_EQ(running.message, "Page 4/10");
+  EXPECT_EQ(running.step, "translate");
+}
+
 // Found by tests/fuzz/progress_payload (corpus: ub-huge-float): a whole
 // float beyond int64 was converted anyway (undefined behaviour; in a release
 // build some arbitrary count was stored).
