@@ -75,7 +75,10 @@ Result<store::Applied> Publisher::Create(const store::NewJob& job) {
 
 Result<store::Applied> Publisher::Update(int64_t job_id, const jobs::ProgressUpdate& update) {
   auto outcomes = Wait<Result<std::vector<store::UpdateOutcome>>>([&](UpdatesDone done) {
-    SubmitUpdates({store::JobUpdate{job_id, update, false}}, std::move(done));
+    // Herald's own updates (the audit runner, a worker giving up): never
+    // refused for a progress an outside post raised meanwhile.
+    SubmitUpdates({store::JobUpdate{job_id, update, false, false, /*raise_progress=*/true}},
+                  std::move(done));
   });
   if (!outcomes) return outcomes.error();
   return std::move(outcomes->front());

@@ -78,6 +78,8 @@ class Publisher {
 
   // Blocking forms of the above.
   Result<store::Applied> Create(const store::NewJob& job);
+  // Update is Herald's own (the audit runner, a worker giving up): a
+  // progress below the job's is raised to it, never refused.
   Result<store::Applied> Update(int64_t job_id, const jobs::ProgressUpdate& update);
   Result<store::FeedEntry> Notify(const store::NewNotice& notice);
 

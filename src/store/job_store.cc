@@ -73,9 +73,27 @@ Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
           std::string(u.audit_only ? "audit " : "job ") + std::to_string(u.job_id) + " not found"));
       continue;
     }
+    if (u.external && it->second->is_audit()) {
+      auto holder = rows.AuditLeaseHolder(u.job_id, now_ms);
+      if (!holder) return holder.error();
+      if (*holder) {
+        outcomes.emplace_back(MakeError(
+            Errc::kConflict, "audit " + std::to_string(u.job_id) +
+                                 " is being run by Herald, which reports its progress itself"));
+        continue;
+      }
+    }
     // Applied to a copy: a refused update leaves the job as it was.
     jobs::Job next = *it->second;
-    if (auto r = jobs::ApplyUpdate(next, u.update, now_ms); !r) {
+    const jobs::ProgressUpdate* update = &u.update;
+    jobs::ProgressUpdate raised;
+    if (u.raise_progress && u.update.progress && *u.update.progress >= 0 &&
+        *u.update.progress < next.progress) {
+      raised = u.update;
+      raised.progress = next.progress;
+      update = &raised;
+    }
+    if (auto r = jobs::ApplyUpdate(next, *update, now_ms); !r) {
       outcomes.emplace_back(r.error());
       continue;
     }

@@ -73,6 +73,14 @@ struct JobUpdate {
   jobs::ProgressUpdate update;
   // Set for /audits/{id}/progress: a job that is not an audit is kNotFound.
   bool audit_only = false;
+  // Progress a worker token posted (POST .../progress). Refused (kConflict)
+  // for an audit a Herald worker holds: it reports that audit's progress
+  // itself, and updates from two sources would fight (the contract's 409).
+  bool external = false;
+  // The audit runner's own update: a progress below the job's (an outside
+  // post got there before the runner claimed it) is raised to the job's
+  // rather than refused, so the runner's updates are never lost.
+  bool raise_progress = false;
 };
 
 // What one update of a batch came to: applied, or refused on its own
@@ -128,6 +136,9 @@ class BatchRows {
   virtual Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) = 0;
   // Appends the events in order and sets each one's feed.id.
   virtual Result<void> AppendEvents(std::span<Applied* const> events) = 0;
+  // The worker holding a live lease on audit `job_id` (pending or running,
+  // lease not yet expired at `now_ms`), if any.
+  virtual Result<std::optional<std::string>> AuditLeaseHolder(int64_t job_id, int64_t now_ms) = 0;
   // A job state this backend cannot store refuses its one update (e.g. a
   // NUL character for PostgreSQL) instead of failing the whole batch.
   virtual Result<void> CheckStorable(const jobs::Job& job) const {

@@ -805,6 +805,15 @@ class PgBatchRows final : public BatchRows {
   // 100 rows, and against 10,000 jobs that makes a hash join over a
   // sequential scan of the whole table (4 ms a batch) look cheaper than an
   // index probe per row. PQexecParams plans with the actual values.
+  Result<std::optional<std::string>> AuditLeaseHolder(int64_t job_id, int64_t now_ms) override {
+    auto rows = conn_.Exec(
+        "SELECT lease_owner FROM jobs WHERE id = $1 AND status IN ('pending', 'running') AND "
+        "lease_owner IS NOT NULL AND COALESCE(lease_expires_at, 0) >= $2",
+        Params().Int(job_id).Int(now_ms), "reading an audit's lease");
+    if (!rows) return rows.error();
+    if (rows->size() == 0) return std::optional<std::string>{};
+    return std::optional<std::string>{rows->Text(0, 0)};
+  }
   Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
     json::array rows;
     for (const auto& [job_id, cutoff] : cutoffs) rows.push_back(json::object{{"j", job_id}, {"c", cutoff}});

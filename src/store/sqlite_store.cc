@@ -481,6 +481,17 @@ class SqliteBatchRows final : public BatchRows {
       if (auto r = WriteJobState(conn_, *job); !r) return r.error();
     return {};
   }
+  Result<std::optional<std::string>> AuditLeaseHolder(int64_t job_id, int64_t now_ms) override {
+    auto stmt = conn_.Prepare(
+        "SELECT lease_owner FROM jobs WHERE id = ?1 AND status IN ('pending', 'running') AND "
+        "lease_owner IS NOT NULL AND COALESCE(lease_expires_at, 0) >= ?2");
+    if (!stmt) return stmt.error();
+    stmt->Int(1, job_id).Int(2, now_ms);
+    auto row = stmt->Step("reading an audit's lease");
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::string>{};
+    return std::optional<std::string>{stmt->ColText(0)};
+  }
   Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
     auto stmt = conn_.Prepare("DELETE FROM events WHERE job_id = ?1 AND seq <= ?2");
     if (!stmt) return stmt.error();

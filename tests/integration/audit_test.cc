@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "integration/test_server.h"
+#include "jobs/job.h"
+#include "publish/publisher.h"
 #include "support/child_process.h"
 #include "support/fixture_site.h"
 #include "support/http_client.h"
@@ -398,6 +400,61 @@ TEST(AuditTest, CancelMidFetchStopsTheWorkerWithinASecond) {
   EXPECT_EQ(Str(final_status, "status"), "failed");
   EXPECT_EQ(Str(final_status, "error_message"), "cancelled");
   EXPECT_EQ(Str(WaitTerminal(server, next, 10s), "status"), "completed");
+}
+
+// The contract: 409 for progress posted to an audit Herald itself is
+// running (make run's old hint did this: the runner's finish was then lost
+// and the audit sat at 40% until a lease takeover); the runner finishes
+// unhindered. Before a worker claims it, an outside post is accepted, and
+// the runner's own later updates still apply (never refused for a lower
+// progress).
+TEST(AuditTest, ProgressPostedToAnAuditHeraldRunsIs409AndTheRunnerFinishes) {
+  FixtureSite site(kSiteRoot);
+  TestServer server(OneWorker);
+  const auto worker = TestServer::Bearer(TestServer::Token("w1", auth::Role::kWorker));
+  int64_t id = CreateAudit(server, site.url("/slow"), 3);
+  ASSERT_GT(id, 0);
+  auto deadline = SteadyClock::now() + 5s;
+  auto asked = [&] {
+    auto t = site.RequestedTargetsForTest();
+    return std::find(t.begin(), t.end(), "/slow") != t.end();
+  };
+  while (!asked() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(asked()) << "the crawler never fetched /slow";
+  const std::string path = "/api/v1/audits/" + std::to_string(id) + "/progress";
+  auto res = Request(server.port(), "POST", path, worker, R"({"progress":40,"message":"from outside"})");
+  EXPECT_EQ(res.status, 409) << res.body;
+  EXPECT_NE(res.body.find("run by Herald"), std::string::npos) << res.body;
+  auto batch = Request(server.port(), "POST", "/api/v1/progress", worker,
+                       R"([{"audit_id":)" + std::to_string(id) + R"(,"progress":41}])");
+  EXPECT_EQ(batch.status, 202) << batch.body;
+  EXPECT_NE(batch.body.find("409"), std::string::npos) << batch.body;
+  auto done = WaitTerminal(server, id, 20s);
+  EXPECT_EQ(Str(done, "status"), "completed") << json::serialize(done);
+  EXPECT_NE(Str(done, "message"), "from outside");
+}
+
+TEST(AuditTest, AnOutsidePostBeforeTheClaimDoesNotStopTheRunner) {
+  FixtureSite site(kSiteRoot);
+  // No worker yet: the audit waits, and an outside worker reports on it.
+  TestServer idle([](config::Config& c) {
+    c.workers = 0;
+    c.audit_allow_private = true;
+  });
+  int64_t id = CreateAudit(idle, site.url("/"), 2);
+  ASSERT_GT(id, 0);
+  const auto worker = TestServer::Bearer(TestServer::Token("w1", auth::Role::kWorker));
+  auto res = Request(idle.port(), "POST", "/api/v1/audits/" + std::to_string(id) + "/progress",
+                     worker, R"({"status":"running","progress":60})");
+  EXPECT_EQ(res.status, 202) << res.body;
+  // The runner's own updates start below 60: raised, not refused.
+  jobs::ProgressUpdate mine;
+  mine.progress = 10;
+  mine.message = "Starting";
+  auto applied = idle.runtime().publisher().Update(id, mine);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ(applied->job.progress, 60);
+  EXPECT_EQ(applied->job.message, "Starting");
 }
 
 // ------------------------------------------------------------ failures
