@@ -3,18 +3,34 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <string_view>
 
 #include "auth/jwt.h"
 #include "cli/commands.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "config/variables.h"
 #include "runtime/runtime.h"
 
 namespace herald {
 namespace {
 
 constexpr int kExitUsage = 2;
+
+// The environment variables with their defaults, for `herald serve --help`.
+std::string EnvironmentHelp() {
+  std::size_t width = 0;
+  for (const auto& v : config::Variables()) width = std::max(width, std::string_view(v.name).size());
+  std::string out = "Environment (default in brackets):\n";
+  for (const auto& v : config::Variables()) {
+    std::string name(v.name);
+    out += "  " + name + std::string(width - name.size() + 2, ' ') + v.meaning + " [" +
+           v.default_value + "]\n";
+  }
+  return out;
+}
 
 [[noreturn]] void Fail(const std::string& message, int code = 1) {
   std::cerr << "herald: " << message << "\n";
@@ -62,6 +78,7 @@ int main(int argc, char** argv) {
   std::string listen;
   auto* serve = cli.add_subcommand("serve", "Serve the API, the streams and the dashboard");
   serve->add_option("--listen", listen, "host:port (overrides HERALD_LISTEN)");
+  serve->footer(EnvironmentHelp());
 
   auto* worker = cli.add_subcommand("worker", "Run queued audits (HERALD_WORKERS threads) until stopped");
 
