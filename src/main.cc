@@ -101,7 +101,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   add_client_flags(audit);
   auto* watch = cli.add_subcommand("watch", "Show the live progress of job ID");
-  watch->add_option("id", watch_id, "job or audit id")->required()->check(CLI::PositiveNumber);
+  watch->add_option("id", watch_id, "job or audit id")
+      ->required()
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            // Checked as text: CLI11's own message for "abc" quotes the
+            // whole int64 range.
+            const bool digits = !text.empty() && text.size() <= 18 &&
+                                text.find_first_not_of("0123456789") == std::string::npos &&
+                                text != "0" && text[0] != '0';
+            return digits ? "" : "a job id is a positive whole number, not '" + text + "'";
+          },
+          "ID"));
   add_client_flags(watch);
 
   std::string sub, role = "user";

@@ -79,11 +79,19 @@ std::string StatusOf(const json::object& o) {
   return s && s->is_string() ? std::string(s->as_string()) : std::string();
 }
 
-// "herald: Herald answered 401: ..." plus a hint where one helps.
-void PrintHttpError(Console& c, const ClientOptions& options, const HttpResponse& r) {
+// "herald: Herald answered 401: ..." plus a hint where one helps; returns
+// the exit code for it.
+int PrintHttpError(Console& c, const ClientOptions& options, const HttpResponse& r) {
   c.err << "herald: Herald answered " << r.status << ": " << ServerError(r);
   if (r.status == 401 && options.token.empty()) c.err << " (no token given; mint one with `herald token`)";
   c.err << "\n";
+  return ExitCodeFor(r.status);
+}
+
+// A transport error (refused, timed out, DNS): one line, exit 5.
+int PrintUnreachable(Console& c, const Error& error) {
+  c.err << "herald: " << error.message << "\n";
+  return kExitUnavailable;
 }
 
 std::string Kind(bool audit) { return audit ? "audit" : "job"; }
@@ -107,42 +115,41 @@ int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int6
   auto ended = Stream(http.Url(path), http.AuthHeaders(), on_event, c.should_stop, c.stream);
   view.Finish();
   if (!ended) {
-    c.err << "herald: " << ended.error().message << "\n";
-    return 1;
+    // The stream's own refusals carry their HTTP status in the message.
+    const std::string& m = ended.error().message;
+    c.err << "herald: " << m << "\n";
+    if (ended.error().code == Errc::kUnauthorized || ended.error().code == Errc::kForbidden)
+      return kExitAuth;
+    if (ended.error().code == Errc::kNotFound) return kExitNotFound;
+    return kExitUnavailable;
   }
   if (*ended == StreamEnd::kInterrupted) {
     c.err << "stopped watching; " << Kind(audit) << " " << id << " continues (herald watch " << id
           << ")\n";
-    return 130;
+    return kExitInterrupted;
   }
 
   // A 204 (the job ended before we reconnected) leaves the final state to
   // be fetched; so does any end without a terminal payload.
   if (!last || !IsTerminalStatus(StatusOf(*last))) {
     auto res = http.Get("/api/v1/jobs/" + std::to_string(id));
-    if (!res) {
-      c.err << "herald: " << res.error().message << "\n";
-      return 1;
-    }
-    if (res->status != 200) {
-      PrintHttpError(c, options, *res);
-      return 1;
-    }
+    if (!res) return PrintUnreachable(c, res.error());
+    if (res->status != 200) return PrintHttpError(c, options, *res);
     last = ParseObject(res->body);
     if (!last || !IsTerminalStatus(StatusOf(*last))) {
       c.err << "herald: the progress stream ended but " << Kind(audit) << " " << id
             << " has not finished (herald watch " << id << ")\n";
-      return 1;
+      return kExitUnavailable;
     }
   }
 
   if (StatusOf(*last) == "failed") {
     c.out << RenderFailure(audit, id, *last) << std::flush;
-    return 1;
+    return kExitFailed;
   }
   if (!audit) {
     c.out << RenderJobCompleted(id, *last) << std::flush;
-    return 0;
+    return kExitCompleted;
   }
   // The report is only in the job itself, not in the progress payload.
   json::object job = *last;
@@ -150,10 +157,17 @@ int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int6
     if (auto full = ParseObject(res->body)) job = std::move(*full);
   }
   c.out << RenderAuditSummary(job) << std::flush;
-  return 0;
+  return kExitCompleted;
 }
 
 }  // namespace
+
+int ExitCodeFor(long http_status) {
+  if (http_status == 400) return kExitBadInput;
+  if (http_status == 401 || http_status == 403) return kExitAuth;
+  if (http_status == 404) return kExitNotFound;
+  return kExitUnavailable;
+}
 
 int RunAudit(const ClientOptions& options, const std::string& url, int max_pages,
              Console& c) {
@@ -162,20 +176,20 @@ int RunAudit(const ClientOptions& options, const std::string& url, int max_pages
   body["url"] = url;
   body["max_pages"] = max_pages;
   auto res = http.Post("/api/v1/audits", JsonText(body));
-  if (!res) {
-    c.err << "herald: " << res.error().message << "\n";
-    return 1;
-  }
+  if (!res) return PrintUnreachable(c, res.error());
   if (res->status == 400) {
     c.err << "herald: " << ServerError(*res) << "\n";
-    return 2;
+    return kExitBadInput;
   }
   std::optional<json::object> job;
   if (res->status == 201) job = ParseObject(res->body);
   const json::value* id = job ? job->if_contains("id") : nullptr;
   if (!id || !id->is_int64()) {
-    PrintHttpError(c, options, *res);
-    return 1;
+    if (res->status == 201) {
+      c.err << "herald: Herald's answer has no audit id\n";
+      return kExitUnavailable;
+    }
+    return PrintHttpError(c, options, *res);
   }
   c.out << "Audit " << id->as_int64() << " started for " << url << "\n" << std::flush;
   return Watch(options, http, true, id->as_int64(), c);
@@ -184,15 +198,12 @@ int RunAudit(const ClientOptions& options, const std::string& url, int max_pages
 int RunWatch(const ClientOptions& options, int64_t id, Console& c) {
   if (id <= 0) {
     c.err << "herald: a job id is a positive number, not " << id << "\n";
-    return 2;
+    return kExitBadInput;
   }
   HttpClient http(options.server, options.token);
   // /jobs/{id} shows any job, audits included; its "type" picks the stream.
   auto res = http.Get("/api/v1/jobs/" + std::to_string(id));
-  if (!res) {
-    c.err << "herald: " << res.error().message << "\n";
-    return 1;
-  }
+  if (!res) return PrintUnreachable(c, res.error());
   bool audit = false;
   if (res->status == 200) {
     auto job = ParseObject(res->body);
@@ -200,14 +211,15 @@ int RunWatch(const ClientOptions& options, int64_t id, Console& c) {
     audit = type && type->is_string() && type->as_string() == "audit";
   } else if (res->status == 404) {
     auto as_audit = http.Get("/api/v1/audits/" + std::to_string(id));
-    if (!as_audit || as_audit->status != 200) {
+    if (!as_audit) return PrintUnreachable(c, as_audit.error());
+    if (as_audit->status == 404) {
       c.err << "herald: no job or audit " << id << "\n";
-      return 1;
+      return kExitNotFound;
     }
+    if (as_audit->status != 200) return PrintHttpError(c, options, *as_audit);
     audit = true;
   } else {
-    PrintHttpError(c, options, *res);
-    return 1;
+    return PrintHttpError(c, options, *res);
   }
   return Watch(options, http, audit, id, c);
 }

@@ -3,10 +3,8 @@
 // main.cc parses flags and calls RunAudit / RunWatch; everything else
 // (HTTP, the progress stream, rendering, Ctrl-C) happens here.
 //
-// Exit codes: 0 the job completed; 1 it failed, or the server could not be
-// reached or answered with an error; 2 bad input (the server answered 400,
-// e.g. an unsupported URL); 130 the user pressed Ctrl-C (the job keeps
-// running on the server; only the watching stops).
+// Exit codes, for scripts: see the constants below. Every error is one line
+// on stderr starting "herald: ".
 
 #include <cstdint>
 #include <functional>
@@ -16,6 +14,17 @@
 #include "cli/client.h"
 
 namespace herald::cli {
+
+inline constexpr int kExitCompleted = 0;    // the job completed
+inline constexpr int kExitFailed = 1;       // the job failed (or was cancelled)
+inline constexpr int kExitBadInput = 2;     // bad arguments, or the server answered 400
+inline constexpr int kExitAuth = 3;         // no valid token (401), or not allowed (403)
+inline constexpr int kExitNotFound = 4;     // no such job or audit (404)
+inline constexpr int kExitUnavailable = 5;  // Herald unreachable, or it answered 5xx/429
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C: the job goes on; only watching stopped
+
+// The exit code for an HTTP error answer.
+int ExitCodeFor(long http_status);
 
 struct ClientOptions {
   // Where Herald listens. Flag/env handling lives in main.cc.

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <sstream>
 #include <thread>
@@ -206,8 +207,24 @@ TEST(CliTest, WatchWithoutTheRightTokenExplains) {
   Captured io;
   ClientOptions options = OptionsFor(server);
   options.token.clear();
-  EXPECT_EQ(RunWatch(options, id, io.console), 1);
+  EXPECT_EQ(RunWatch(options, id, io.console), kExitAuth);
   EXPECT_TRUE(Contains(io.err.str(), "401")) << io.err.str();
+  const std::string err = io.err.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
+  // Someone else's job: 403 or 404, never 1 (which means "the job failed").
+  Captured other;
+  options.token = TestServer::Token("mallory");
+  const int rc = RunWatch(options, id, other.console);
+  EXPECT_TRUE(rc == kExitAuth || rc == kExitNotFound) << rc << " " << other.err.str();
+}
+
+TEST(CliTest, ExitCodesTellNotFoundFromFailedFromUnreachable) {
+  TestServer server;
+  Captured missing;
+  EXPECT_EQ(RunWatch(OptionsFor(server), 999, missing.console), kExitNotFound);
+  EXPECT_EQ(missing.err.str(), "herald: no job or audit 999\n");
+  Captured bad;
+  EXPECT_EQ(RunAudit(OptionsFor(server), "ftp://example.com/", 5, bad.console), kExitBadInput);
 }
 
 TEST(CliTest, UnreachableServerGivesAReadableMessage) {
@@ -222,11 +239,11 @@ TEST(CliTest, UnreachableServerGivesAReadableMessage) {
   ClientOptions options;
   options.server = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   Captured io;
-  EXPECT_NE(RunWatch(options, 7, io.console), 0);
+  EXPECT_EQ(RunWatch(options, 7, io.console), kExitUnavailable);
   EXPECT_EQ(io.err.str(), "herald: cannot reach Herald at " + options.server +
                               " (is `herald serve` running?)\n");
   Captured io2;
-  EXPECT_NE(RunAudit(options, "https://example.com", 5, io2.console), 0);
+  EXPECT_EQ(RunAudit(options, "https://example.com", 5, io2.console), kExitUnavailable);
   EXPECT_TRUE(Contains(io2.err.str(), "cannot reach Herald at")) << io2.err.str();
 }
 
