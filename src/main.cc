@@ -40,6 +40,7 @@ std::string EnvironmentHelp() {
 int Serve(const config::Config& config) {
   log::Level level;
   if (log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
+  if (log::Format format; log::ParseFormat(config.log_format, &format)) log::SetFormat(format);
   auto runtime = runtime::Runtime::Create(config);
   if (!runtime) Fail(runtime.error().message, runtime.error().code == Errc::kBadRequest ? kExitUsage : 1);
   (*runtime)->StopOnSignals();
@@ -78,9 +79,14 @@ int main(int argc, char** argv) {
   std::string listen;
   auto* serve = cli.add_subcommand("serve", "Serve the API, the streams and the dashboard");
   serve->add_option("--listen", listen, "host:port (overrides HERALD_LISTEN)");
+  std::string log_format;
+  serve->add_option("--log-format", log_format, "text or json (overrides HERALD_LOG_FORMAT)")
+      ->check(CLI::IsMember({"text", "json"}));
   serve->footer(EnvironmentHelp());
 
   auto* worker = cli.add_subcommand("worker", "Run queued audits (HERALD_WORKERS threads) until stopped");
+  worker->add_option("--log-format", log_format, "text or json (overrides HERALD_LOG_FORMAT)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   // Terminal client: herald audit URL, herald watch ID.
   cli::ClientOptions client;
@@ -153,6 +159,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   config::Config config = std::move(*loaded);
+  if (!log_format.empty()) config.log_format = log_format;
   if (!listen.empty()) {
     if (auto r = config::ParseListen(listen, &config.http.host, &config.http.port); !r) {
       std::cerr << "herald: --listen: " << r.error().message << "\n";

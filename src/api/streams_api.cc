@@ -6,8 +6,9 @@
 #include <charconv>
 
 #include "api/app.h"
-#include "common/metrics.h"
 #include "auth/jwt.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "config/config.h"
 #include "jobs/job.h"
 #include "sse/event_format.h"
@@ -108,6 +109,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
   }
   // Already told the client the end: 204 makes EventSource stop reconnecting.
   if (info->terminal && last_event_id && *last_event_id >= info->last_seq) {
+    log::Info("{} {} by {}: 204, the client already has the final event {}",
+              info->audit ? "audit" : "job", id, p.subject, info->last_seq);
     Reply reply;
     reply.status = 204;
     reply.content_type.clear();
@@ -116,6 +119,11 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
 
   auto quota = HoldStreamQuota(p);
   if (!quota) co_return ErrorOutcome(quota.error());
+  if (last_event_id) {
+    log::Info("{} {} by {}: stream resumed after event {} (latest {}{})", info->audit ? "audit" : "job",
+              id, p.subject, *last_event_id, info->last_seq,
+              *last_event_id >= info->last_seq ? ", nothing to replay" : "");
+  }
   sse::ProgressOpen open;
   open.job_id = id;
   open.audit = info->audit;
@@ -135,6 +143,7 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
   const std::optional<int64_t> last_event_id = LastEventId(r);
   auto quota = HoldStreamQuota(p);
   if (!quota) co_return ErrorOutcome(quota.error());
+  if (last_event_id) log::Info("notifications of {}: stream resumed after event {}", p.subject, *last_event_id);
   sse::FeedOpen open;
   open.user = p.subject;
   open.admin = p.is_admin();

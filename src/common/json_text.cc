@@ -103,6 +103,13 @@ std::string JsonText(const json::value& value) {
   return out;
 }
 
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendString(out, text);
+  return out;
+}
+
 std::string JsonText(const json::object& object) {
   std::string out;
   out.reserve(128);

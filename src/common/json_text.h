@@ -6,6 +6,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace herald {
 
@@ -16,5 +17,8 @@ namespace herald {
 std::string JsonText(const boost::json::value& value);
 std::string JsonText(const boost::json::object& object);
 std::string JsonText(const boost::json::array& array);
+
+// `text` as a JSON string literal, quotes included (escaped as above).
+std::string JsonQuote(std::string_view text);
 
 }  // namespace herald

@@ -15,6 +15,12 @@ enum class Level { kDebug, kInfo, kWarn, kError, kOff };
 void SetLevel(Level level);
 bool ParseLevel(std::string_view text, Level* out);
 
+// Lines are "2026-12-03T15:04:05.123Z info message" (UTC, always), or with
+// kJson one JSON object per line: {"time":"…Z","level":"info","msg":"…"}.
+enum class Format { kText, kJson };
+void SetFormat(Format format);
+bool ParseFormat(std::string_view text, Format* out);
+
 void Write(Level level, std::string_view message);
 
 template <class... Args>

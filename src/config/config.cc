@@ -223,6 +223,11 @@ Result<Config> LoadConfig(const EnvLookup& env) {
       return Bad("HERALD_LOG_LEVEL", "'" + *v + "' is not one of debug, info, warn, error, off");
     c.log_level = *v;
   }
+  if (auto v = get("HERALD_LOG_FORMAT"); v && !v->empty()) {
+    if (*v != "text" && *v != "json")
+      return Bad("HERALD_LOG_FORMAT", "'" + *v + "' is not one of text, json");
+    c.log_format = *v;
+  }
   return c;
 }
 

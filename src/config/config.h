@@ -107,6 +107,7 @@ struct Config {
   // Events kept per job for Last-Event-ID replay. Env: HERALD_EVENT_RETENTION.
   int event_retention = 1000;
   std::string log_level = "info";   // Env: HERALD_LOG_LEVEL.
+  std::string log_format = "text";  // Env: HERALD_LOG_FORMAT (text, json).
   // On SIGTERM, open streams are closed at random moments spread over this
   // long (their clients reconnect elsewhere gradually, not all at once),
   // then the process exits 0. 0: all at once. Env: HERALD_DRAIN_SECONDS.

@@ -74,6 +74,8 @@ std::span<const VariableDoc> Variables() {
      "serve index.html from this directory at / instead of the built-in dashboard"},
     {"CORS_ALLOWED_ORIGINS", "empty",
      "comma-separated origins allowed to call the API from a browser"},
+    {"HERALD_LOG_FORMAT", "text",
+     "text (UTC timestamps ending in Z) or json (one object per line: time, level, msg)"},
     {"HERALD_LOG_LEVEL", "info",
      "debug, info, warn, error, off"},
   };

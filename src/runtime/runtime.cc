@@ -168,6 +168,7 @@ class Runtime::Impl {
 
   Result<void> Init() {
     if (log::Level level; log::ParseLevel(config_.log_level, &level)) log::SetLevel(level);
+    if (log::Format format; log::ParseFormat(config_.log_format, &format)) log::SetFormat(format);
     auto verifier = MakeVerifier(config_);
     if (!verifier) return verifier.error();
     verifier_ = *verifier;
@@ -348,6 +349,7 @@ class Runtime::Impl {
 
 Result<void> RunWorker(const config::Config& config) {
   if (log::Level level; log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
+  if (log::Format format; log::ParseFormat(config.log_format, &format)) log::SetFormat(format);
   if (config.sse_source == config::SseSource::kMemory)
     log::Warn("herald worker: with SSE_SOURCE=memory the streams of `herald serve` only see "
               "this worker's progress when they poll; set REDIS_URL (or run serve with "

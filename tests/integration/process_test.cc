@@ -17,6 +17,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -249,6 +251,67 @@ TEST_F(ProcessTest, SigtermSpreadsTheEndOfStreamsOverTheDrainThenExitsZero) {
   EXPECT_EQ(*code, 0);
   EXPECT_NE(server.Stderr().find("draining 20 streams over 2 s"), std::string::npos)
       << server.Stderr();
+}
+
+// Logs: UTC with a Z whatever TZ says; --log-format json gives one object
+// per line; a resume and a 204 are logged (issue 11).
+TEST_F(ProcessTest, LogsAreUtcJsonOnRequestAndNameResumesAnd204s) {
+  uint16_t port = FreePort();
+  Env env = ServeEnv(port);
+  env["TZ"] = "America/New_York";
+  Child& server = Start({"serve", "--log-format", "json"}, env);
+  ASSERT_TRUE(WaitHealthy(server, port)) << server.Stderr();
+  const std::string alice = Mint("alice");
+  const std::string worker = Mint("w", auth::Role::kWorker);
+  auto created = Request(port, "POST", "/api/v1/jobs", {{"Authorization", "Bearer " + alice}},
+                         R"({"type":"export","title":"t"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string job = std::to_string(json::parse(created.body).at("id").as_int64());
+  auto sse = SseClient::Open(port, "/api/v1/sse/jobs/" + job + "/progress",
+                             {{"Authorization", "Bearer " + alice}, {"Last-Event-ID", "1"}});
+  ASSERT_EQ(sse->status(), 200);
+  ASSERT_EQ(Request(port, "POST", "/api/v1/jobs/" + job + "/progress",
+                    {{"Authorization", "Bearer " + worker}}, R"({"status":"completed"})")
+                .status,
+            202);
+  EXPECT_TRUE(sse->WaitClosed(5s));
+  auto again = Request(port, "GET", "/api/v1/sse/jobs/" + job + "/progress",
+                       {{"Authorization", "Bearer " + alice}, {"Last-Event-ID", "2"}});
+  EXPECT_EQ(again.status, 204);
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(server.Wait(5s));
+  const std::string err = server.Stderr();
+  std::istringstream lines(err);
+  int parsed = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    boost::system::error_code ec;
+    auto v = json::parse(line, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << line;
+    const auto& o = v.as_object();
+    const std::string time(o.at("time").as_string());
+    EXPECT_EQ(time.back(), 'Z') << line;
+    EXPECT_EQ(time.size(), 24u) << line;  // 2026-12-03T15:04:05.123Z
+    EXPECT_TRUE(o.contains("level") && o.contains("msg")) << line;
+    ++parsed;
+  }
+  EXPECT_GT(parsed, 2);
+  EXPECT_NE(err.find("stream resumed after event 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("204, the client already has the final event 2"), std::string::npos) << err;
+  // UTC: the hour in the log is the UTC hour (of now or a minute ago, in
+  // case the hour just turned), never New York's.
+  auto hour_of = [](std::chrono::system_clock::time_point t) {
+    const auto tt = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&tt, &utc);
+    char text[8];
+    std::snprintf(text, sizeof text, "T%02d:", utc.tm_hour);
+    return std::string(text);
+  };
+  const auto now = std::chrono::system_clock::now();
+  EXPECT_TRUE(err.find(hour_of(now)) != std::string::npos ||
+              err.find(hour_of(now - std::chrono::minutes(1))) != std::string::npos)
+      << err;
 }
 
 TEST_F(ProcessTest, TokenCommandMintsATokenTheServerAccepts) {
