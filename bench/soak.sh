@@ -49,6 +49,11 @@ bench_tmp soak
 churned=$((STREAMS * CHURN_PERCENT / 100))
 steady=$((STREAMS - churned))
 
+# Streams stay open for the whole run: SSE_MAX_DURATION (3600 s by default)
+# would end every one of them with "Stream timeout" just before the final
+# "completed" events (the first hour's run lost the terminal event of
+# 16,416 streams that way, and only that).
+HERALD_ENV="${HERALD_ENV:-} SSE_MAX_DURATION=$((DURATION + 600))"
 start_herald "soak" || die "herald did not start"
 pid=${SERVER_PIDS%%,*}
 echo "soak: herald pid $pid on port $PORT; $steady steady + $churned churned streams," \
