@@ -81,7 +81,11 @@ App::App(AppDeps deps)
   progress_options_.max_queued_events = d_.config.sse.max_queued_events;
   progress_options_.heartbeat_frame = heartbeat("heartbeat");
   notify_options_ = progress_options_;
-  notify_options_.heartbeat_frame = heartbeat("keepalive");
+  // Seed 004's keep-alive, byte for byte: ":keepalive", no space.
+  auto keepalive = std::make_shared<sse::Event>();
+  keepalive->comment = true;
+  keepalive->wire = ":keepalive\n\n";
+  notify_options_.heartbeat_frame = std::move(keepalive);
 }
 
 void App::AddCors(const Request& request,

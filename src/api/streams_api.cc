@@ -148,6 +148,7 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
   open.user = p.subject;
   open.admin = p.is_admin();
   open.resume = last_event_id;
+  open.named = r.Query("events") == "named";
   // The contract (seed 004): ":ok" and a blank line are the very first
   // bytes, then retry:, which joins the next block.
   open.head = StreamHead(r) + ":ok\n\n" + sse::FormatRetry(d_.config.sse.retry.count());

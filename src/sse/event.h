@@ -14,6 +14,10 @@ struct Event {
   bool failed = false;    // with terminal: the job failed (for the log line)
   bool comment = false;   // a heartbeat: not counted as a delivered event
   std::string wire;       // the complete frame, ending in a blank line
+  // Notification events only: the plain form (no `event:` line, the name
+  // inside the data as "event"), which the notification stream sends
+  // unless asked for named events. Empty for every other event.
+  std::string plain;
 };
 using EventPtr = std::shared_ptr<const Event>;
 

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "common/json_text.h"
 #include "common/log.h"
 
 namespace herald::sse {
@@ -37,6 +38,22 @@ std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
   } while (i <= data.size());
   out += '\n';
   return out;
+}
+
+std::string FormatFeedEvent(int64_t id, bool notice, std::string_view name, std::string_view data,
+                            bool named) {
+  if (named) return FormatEvent(id, name, data);
+  const std::string field =
+      "\"event\":" + JsonQuote(notice ? std::string_view("notice") : name);
+  std::string with;
+  if (data.size() >= 2 && data.front() == '{') {
+    // {"a":1} -> {"event":"job","a":1}; {} -> {"event":"job"}
+    const bool empty = data.find_first_not_of(" \t\r\n", 1) == data.size() - 1;
+    with = "{" + field + (empty ? "}" : "," + std::string(data.substr(1)));
+  } else {
+    with = "{" + field + ",\"data\":" + std::string(data) + "}";
+  }
+  return FormatEvent(id, "", with);
 }
 
 std::string FormatComment(std::string_view text) {

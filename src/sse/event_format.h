@@ -20,6 +20,14 @@ namespace herald::sse {
 std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
                         std::string_view data);
 
+// A notification-stream event (contract: "The notification stream"). Named:
+// `id`, `event: <name>`, `data: <data>`. Plain (the default, as seed 004's
+// onmessage consumer expects): `id` and `data` only, the name moved into
+// the data as {"event": "<audit|job|notice>", ...}; `notice` says the entry
+// is a notice (its name is its type, and its event is "notice").
+std::string FormatFeedEvent(int64_t id, bool notice, std::string_view name, std::string_view data,
+                            bool named);
+
 // ": <text>\n\n" (text must be one line).
 std::string FormatComment(std::string_view text);
 

@@ -47,6 +47,7 @@ void FeedStreams::Open(TcpSocket socket, FeedOpen request) {
     stream->EndWhenCredentialsExpire(request.expires_at);
   }
   stream->HoldQuota(request.quota_slot);
+  if (!request.named) stream->UsePlainFrames();
   metrics_.notify_streams_open.fetch_add(1, std::memory_order_relaxed);
   hub_.JoinFeed(request.user, request.admin, stream);
   log::Info("SSE connection established for {}", stream->label());
@@ -65,7 +66,7 @@ void FeedStreams::Open(TcpSocket socket, FeedOpen request) {
         auto entries = store_.FeedFor(request.user, request.admin, after, kReplayBatch);
         if (!entries) break;
         for (const auto& e : *entries) {
-          head += FormatEvent(e.id, e.event, e.data);
+          head += FormatFeedEvent(e.id, e.notice, e.event, e.data, request.named);
           after = e.id;
         }
         if (entries->size() < static_cast<size_t>(kReplayBatch)) break;

@@ -36,7 +36,8 @@ struct FeedOpen {
   std::string user;
   bool admin = false;             // sees every job's events
   std::optional<int64_t> resume;  // Last-Event-ID
-  std::string head;               // response header, retry and ":ok", written first
+  std::string head;               // response header, ":ok" and retry, written first
+  bool named = false;             // ?events=named: `event: <name>` frames
   // When the caller's credentials expire: the stream ends then.
   std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
   // The user's stream quota slot (StreamOptions::quota), given back when

@@ -337,7 +337,8 @@ void Hub::OnFeedMessage(std::string_view payload) {
   if (!entry) return;
   auto event = std::make_shared<Event>();
   event->seq = entry->id;
-  event->wire = FormatEvent(entry->id, entry->event, entry->data);
+  event->wire = FormatFeedEvent(entry->id, entry->notice, entry->event, entry->data, true);
+  event->plain = FormatFeedEvent(entry->id, entry->notice, entry->event, entry->data, false);
   EventPtr shared = std::move(event);
 
   std::lock_guard lock(mu_);

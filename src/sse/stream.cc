@@ -196,7 +196,10 @@ void Stream::Flush() {
   if (head_) add(*head_);
   // More than one sendmsg takes (a huge max_queued_events) waits its turn.
   inflight_ = static_cast<uint32_t>(std::min(queue_.size(), kMaxIov - count));
-  for (std::size_t i = 0; i < inflight_; ++i) add(queue_[i]->wire);
+  for (std::size_t i = 0; i < inflight_; ++i) {
+    const Event& e = *queue_[i];
+    add(plain_frames_ && !e.plain.empty() ? e.plain : e.wire);
+  }
   writing_ = true;
   // Try the write now: the socket buffer nearly always takes it whole, and
   // then no asynchronous operation (an allocation, a completion) is needed.

@@ -84,6 +84,9 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   // Before Start: the user's place in StreamOptions::quota, released once
   // the stream ends.
   void HoldQuota(StreamQuotaSlot* slot) { quota_slot_ = slot; }
+  // Before Start: send events' `plain` form where they have one (the
+  // notification stream without ?events=named).
+  void UsePlainFrames() { plain_frames_ = true; }
   void Deliver(EventPtr event) override;
   StreamShard* shard() override { return &shard_; }
   // Ends the stream without writing more (server shutdown).
@@ -136,6 +139,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   bool timed_out_ = false;
   bool credentials_deadline_ = false;
   bool closed_ = false;
+  bool plain_frames_ = false;  // UsePlainFrames
   bool flush_pending_ = false;  // in the shard's list of streams to write
   bool audit_;
   char peer_byte_ = 0;

@@ -667,7 +667,8 @@ TEST_F(DeployTest, NotificationStreamThroughNginx) {
   ASSERT_GT(id, 0);
   auto created = s->NextEvent(3s);
   ASSERT_TRUE(created) << "the new job did not reach /notify/events" << Diagnostics();
-  EXPECT_EQ(created->event, "job");
+  EXPECT_EQ(created->event, "") << "plain data events by default";
+  EXPECT_EQ(Data(*created).at("event").as_string(), "job");
   EXPECT_EQ(Data(*created).at("job_id").as_int64(), id);
   EXPECT_TRUE(created->has_id);
 

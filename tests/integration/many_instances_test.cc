@@ -164,8 +164,8 @@ TEST_P(ManyInstancesTest, ResumeOnTheOtherInstanceGetsExactlyWhatWasMissed) {
 }
 
 TEST_P(ManyInstancesTest, NotificationFeedIsTheSameOnBothInstancesInIdOrder) {
-  auto na = SseClient::Open(port(0), "/notify/events", As("alice"));
-  auto nb = SseClient::Open(port(1), "/notify/events", As("alice"));
+  auto na = SseClient::Open(port(0), "/notify/events?events=named", As("alice"));
+  auto nb = SseClient::Open(port(1), "/notify/events?events=named", As("alice"));
   ASSERT_EQ(na->status(), 200);
   ASSERT_EQ(nb->status(), 200);
   std::this_thread::sleep_for(200ms);  // both joined

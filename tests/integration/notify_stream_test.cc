@@ -36,12 +36,15 @@ json::object Data(const SseEvent& e) {
   return v.as_object();
 }
 
-// Opens the caller's notification stream and reads past `:ok` and `retry:`.
+// Opens the caller's notification stream with named events (?events=named:
+// `event: audit|job|<type>`, what most tests here look at) and reads past
+// `:ok` and `retry:`. The plain default is pinned by the Plain* tests.
 std::unique_ptr<SseClient> OpenNotify(const TestServer& server, const std::string& sub,
-                                      Role role = Role::kUser, Headers extra = {}) {
+                                      Role role = Role::kUser, Headers extra = {},
+                                      const std::string& query = "?events=named") {
   Headers headers = As(sub, role);
   headers.insert(headers.end(), extra.begin(), extra.end());
-  auto sse = SseClient::Open(server.port(), kNotify, headers);
+  auto sse = SseClient::Open(server.port(), std::string(kNotify) + query, headers);
   EXPECT_EQ(sse->status(), 200) << sub;
   auto ok = sse->Next(2s);
   EXPECT_TRUE(ok && ok->comment && ok->data == "ok") << sub << ": :ok comment first";
@@ -355,6 +358,42 @@ TEST(NotifyStreamTest, SendsKeepaliveWhenIdle) {
   ASSERT_TRUE(again) << "keepalives keep coming";
   EXPECT_TRUE(again->comment);
   EXPECT_EQ(again->data, "keepalive");
+  // Seed 004's bytes: ":keepalive", no space.
+  EXPECT_NE(sse->raw_body().find("\n:keepalive\n\n"), std::string::npos) << sse->raw_body();
+}
+
+// The default, as seed 004's `onmessage` consumer expects: plain `data:`
+// events (no `event:` line) carrying "event" in the data, replays too.
+TEST(NotifyStreamTest, PlainDataEventsByDefaultCarryTheirEventInTheData) {
+  TestServer server;
+  auto sse = OpenNotify(server, "alice", Role::kUser, {}, "");
+  const int64_t job = server.CreateJob("alice");
+  auto created = sse->NextEvent(2s);
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->event, "") << "no event: line";
+  auto d = Data(*created);
+  EXPECT_EQ(d.at("event").as_string(), "job");
+  EXPECT_EQ(d.at("job_id").as_int64(), job);
+  EXPECT_EQ(d.at("status").as_string(), "pending");
+  const int64_t notice = Notice(server, "alice", "i18n_debug", R"({"key":"greeting"})");
+  auto n = sse->NextEvent(2s);
+  ASSERT_TRUE(n);
+  EXPECT_EQ(n->event, "");
+  EXPECT_EQ(Id(*n), notice);
+  auto nd = Data(*n);
+  EXPECT_EQ(nd.at("event").as_string(), "notice");
+  EXPECT_EQ(nd.at("type").as_string(), "i18n_debug");
+  EXPECT_EQ(nd.at("data").at("key").as_string(), "greeting");
+  EXPECT_TRUE(nd.contains("created_at"));
+  EXPECT_EQ(sse->raw_body().find("event:"), std::string::npos) << sse->raw_body();
+
+  // A reconnect replays in the same form.
+  auto again = OpenNotify(server, "alice", Role::kUser, {{"Last-Event-ID", std::to_string(Id(*created))}}, "");
+  auto replayed = again->NextEvent(2s);
+  ASSERT_TRUE(replayed);
+  EXPECT_EQ(replayed->event, "");
+  EXPECT_EQ(Id(*replayed), notice);
+  EXPECT_EQ(Data(*replayed).at("event").as_string(), "notice");
 }
 
 TEST(NotifyStreamTest, DoesNotEndWhenAJobCompletes) {

@@ -193,7 +193,7 @@ TEST_F(RedisFallbackTest, KillRedisStreamsPollThenPushAgainAndNoStreamCloses) {
   std::vector<int64_t> ids = {CreateAudit(), CreateAudit(), CreateAudit()};
   std::vector<std::unique_ptr<SseClient>> streams;
   for (int64_t id : ids) streams.push_back(OpenStream(id));
-  auto notify = SseClient::Open(port(), "/notify/events", As("alice"));
+  auto notify = SseClient::Open(port(), "/notify/events?events=named", As("alice"));
   ASSERT_EQ(notify->status(), 200);
 
   // Push works.

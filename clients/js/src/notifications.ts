@@ -30,10 +30,18 @@ export interface WatchNotificationsOptions {
   fetchImpl?: FetchLike | null;
   withCredentials?: boolean;
   /**
-   * Notice types to listen for (EventSource delivers named events only to
-   * listeners for that name). `audit` and `job` events are always listened for.
+   * Notice types to deliver (default: every notice). With `named: true`
+   * these are also the event names listened for (EventSource delivers a
+   * named event only to a listener for that name).
    */
   types?: string[];
+  /**
+   * Ask for named events (`?events=named`: `event: audit`, `event: job`,
+   * `event: <type>`) instead of the default plain `data:` events that carry
+   * their kind as `"event"` in the data (what `EventSource.onmessage` sees).
+   * Either way the listener gets the same calls.
+   */
+  named?: boolean;
   eventSourceImpl?: EventSourceConstructorLike | null;
   backoff?: BackoffOptions;
   random?: () => number;
@@ -130,6 +138,7 @@ export function watchNotifications(
       token: auth.token ?? null,
       ticket: auth.ticket ?? null,
       lastEventId: lastId,
+      named: options.named === true,
     });
     const withTicket = auth.ticket !== undefined;
     const source = options.withCredentials ? new ES(url, { withCredentials: true }) : new ES(url);
@@ -139,25 +148,44 @@ export function watchNotifications(
       handlers.push([type, fn]);
     };
     on('open', () => setState('live'));
-    for (const kind of ['audit', 'job'] as const) {
-      on(kind, (ev: { data?: unknown; lastEventId?: unknown }) => {
-        failures = 0;
-        setState('live');
+    const wanted = (type: string) => !options.types || options.types.includes(type);
+    const job = (kind: 'audit' | 'job', payload: unknown, id: number | null) => {
+      if (payload && typeof payload === 'object') listener.onJob?.(payload as ProgressPayload, { id, event: kind });
+    };
+    const notice = (type: string, value: unknown, id: number | null) => {
+      if (value && typeof value === 'object' && wanted(type)) listener.onNotice?.(value as Notice, { id, event: type });
+    };
+    const seen = () => {
+      failures = 0;
+      setState('live');
+    };
+    if (options.named) {
+      for (const kind of ['audit', 'job'] as const) {
+        on(kind, (ev: { data?: unknown; lastEventId?: unknown }) => {
+          seen();
+          const f = fresh(ev);
+          if (f.ok) job(kind, parse(ev.data), f.id);
+        });
+      }
+      for (const type of options.types ?? []) {
+        if (type === 'audit' || type === 'job' || type === 'error' || type === 'open' || type === 'message') continue;
+        on(type, (ev: { data?: unknown; lastEventId?: unknown }) => {
+          seen();
+          const f = fresh(ev);
+          if (f.ok) notice(type, parse(ev.data), f.id);
+        });
+      }
+    } else {
+      // Plain events: the kind is in the data ("event": audit, job or notice).
+      on('message', (ev: { data?: unknown; lastEventId?: unknown }) => {
+        seen();
         const f = fresh(ev);
         if (!f.ok) return;
-        const payload = parse(ev.data);
-        if (payload && typeof payload === 'object') listener.onJob?.(payload as ProgressPayload, { id: f.id, event: kind });
-      });
-    }
-    for (const type of options.types ?? []) {
-      if (type === 'audit' || type === 'job' || type === 'error' || type === 'open') continue;
-      on(type, (ev: { data?: unknown; lastEventId?: unknown }) => {
-        failures = 0;
-        setState('live');
-        const f = fresh(ev);
-        if (!f.ok) return;
-        const notice = parse(ev.data);
-        if (notice && typeof notice === 'object') listener.onNotice?.(notice as Notice, { id: f.id, event: type });
+        const value = parse(ev.data) as { event?: unknown; type?: unknown } | undefined;
+        if (!value || typeof value !== 'object') return;
+        const { event, ...rest } = value;
+        if (event === 'audit' || event === 'job') job(event, rest, f.id);
+        else if (event === 'notice' && typeof rest.type === 'string') notice(rest.type, rest, f.id);
       });
     }
     on('error', (ev: { data?: unknown }) => {

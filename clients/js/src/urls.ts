@@ -41,14 +41,17 @@ export function buildStatusUrl(o: { baseUrl?: string; kind?: JobKind; id: number
   return `${trimBase(o.baseUrl)}/api/v1/${plural(o.kind ?? 'job')}/${encodeURIComponent(String(o.id))}/status`;
 }
 
-/** `{baseUrl}/notify/events[?ticket=…|?token=…]` (the caller's notification stream). */
+/** `{baseUrl}/notify/events[?events=named][&ticket=…|&token=…]` (the caller's notification stream). */
 export function buildNotifyUrl(o: {
   baseUrl?: string;
   token?: string | null;
   ticket?: string | null;
   lastEventId?: number | null;
+  /** `?events=named`: `event: <name>` frames instead of plain `data:` ones. */
+  named?: boolean;
 }): string {
   return withQuery(`${trimBase(o.baseUrl)}/notify/events`, {
+    events: o.named ? 'named' : null,
     ticket: o.ticket,
     token: o.ticket ? null : o.token,
     last_event_id: o.lastEventId,
