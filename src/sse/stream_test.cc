@@ -46,9 +46,21 @@ class FakeOwner final : public StreamOwner {
               std::function<void(std::vector<EventPtr>)> done) override {
     std::lock_guard lock(mu_);
     refills_.push_back(after_seq);
-    // Answered from another thread, as the store's pool does.
-    std::thread([done = std::move(done), events = refill_with_] { done(events); }).detach();
+    // Answered from another thread, as the store's pool does; joined in
+    // TearDown (JoinAll), so that the stream it holds is let go while the
+    // io_context and its StreamShard still exist (a detached thread could
+    // drop the last reference after the fixture destroyed them: ASan saw it).
+    threads_.emplace_back([done = std::move(done), events = refill_with_] { done(events); });
   }
+  void JoinAll() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard lock(mu_);
+      threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
+  }
+  ~FakeOwner() { JoinAll(); }
   int closed() {
     std::lock_guard lock(mu_);
     return closed_;
@@ -67,6 +79,7 @@ class FakeOwner final : public StreamOwner {
   int closed_ = 0;
   std::vector<int64_t> refills_;
   std::vector<EventPtr> refill_with_;
+  std::vector<std::thread> threads_;
 };
 
 class SseStreamUnitTest : public ::testing::Test {
@@ -93,6 +106,7 @@ class SseStreamUnitTest : public ::testing::Test {
   }
   void TearDown() override {
     if (client_ >= 0) ::close(client_);
+    owner_.JoinAll();
     work_.reset();
     ctx_.stop();
     if (thread_.joinable()) thread_.join();
