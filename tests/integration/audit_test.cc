@@ -166,6 +166,17 @@ bool HasFinding(const json::object& report, const std::string& check_id,
   return false;
 }
 
+// True once the crawler has asked the fixture site for `target` (at most 5 s).
+bool WaitFetched(FixtureSite& site, const std::string& target) {
+  auto deadline = SteadyClock::now() + 5s;
+  auto asked = [&] {
+    auto t = site.RequestedTargetsForTest();
+    return std::find(t.begin(), t.end(), target) != t.end();
+  };
+  while (!asked() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
+  return asked();
+}
+
 // A port nobody listens on: FreePort() binds port 0, reads it, closes it.
 uint16_t ClosedPort() { return FreePort(); }
 
@@ -364,13 +375,7 @@ TEST(AuditTest, CancelMidFetchStopsTheWorkerWithinASecond) {
   ASSERT_GT(next, 0);
 
   // Wait until the crawler has asked for /slow.
-  auto deadline = SteadyClock::now() + 5s;
-  auto asked = [&] {
-    auto t = site.RequestedTargetsForTest();
-    return std::find(t.begin(), t.end(), "/slow") != t.end();
-  };
-  while (!asked() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
-  ASSERT_TRUE(asked()) << "the crawler never fetched /slow";
+  ASSERT_TRUE(WaitFetched(site, "/slow")) << "the crawler never fetched /slow";
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(Str(Status(server, id), "status"), "running");
 
@@ -414,13 +419,7 @@ TEST(AuditTest, ProgressPostedToAnAuditHeraldRunsIs409AndTheRunnerFinishes) {
   const auto worker = TestServer::Bearer(TestServer::Token("w1", auth::Role::kWorker));
   int64_t id = CreateAudit(server, site.url("/slow"), 3);
   ASSERT_GT(id, 0);
-  auto deadline = SteadyClock::now() + 5s;
-  auto asked = [&] {
-    auto t = site.RequestedTargetsForTest();
-    return std::find(t.begin(), t.end(), "/slow") != t.end();
-  };
-  while (!asked() && SteadyClock::now() < deadline) std::this_thread::sleep_for(20ms);
-  ASSERT_TRUE(asked()) << "the crawler never fetched /slow";
+  ASSERT_TRUE(WaitFetched(site, "/slow")) << "the crawler never fetched /slow";
   const std::string path = "/api/v1/audits/" + std::to_string(id) + "/progress";
   auto res = Request(server.port(), "POST", path, worker, R"({"progress":40,"message":"from outside"})");
   EXPECT_EQ(res.status, 409) << res.body;
