@@ -125,12 +125,6 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
   if (scheme != "http" && scheme != "https") return Bad("url must be http:// or https://");
   std::string host(parsed->encoded_host());
   if (host.empty()) return Bad("url has no host");
-  // After an authority the path is empty or starts with '/'. Boost.URL 1.81
-  // reads "http://8.8.8.8.evil.example/" as host 8.8.8.8 and path
-  // ".evil.example/": the guard would judge 8.8.8.8 while the crawler
-  // resolves the whole name. Such a URL is refused.
-  if (const std::string_view p = parsed->encoded_path(); !p.empty() && p.front() != '/')
-    return Bad("url host is not a valid host name");
   if (parsed->has_userinfo()) return Bad("url must not contain credentials");
   // A registered name is checked (and crawled) decoded: "%31%32%37.0.0.1"
   // is 127.0.0.1 to every resolver, and must be to the guard too.
@@ -161,9 +155,12 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
   std::string path(parsed->encoded_path());
   target.url += path.empty() ? "/" : path;
   if (parsed->has_query()) target.url += "?" + std::string(parsed->encoded_query());
-  // The URL the crawler gets must name the host that was judged: a decoded
-  // name such as "127.0.0.1m" (from "%31%32%37.0.0.1m") would be read back
-  // by Boost.URL 1.81 as 127.0.0.1 and a path "m/".
+  // The URL the crawler gets must name the host that was judged, with a
+  // path that starts with '/'. Boost.URL 1.81 reads
+  // "http://8.8.8.8.evil.example/" as host 8.8.8.8 and path ".evil.example/"
+  // (the guard would judge 8.8.8.8 while the crawler resolves the whole
+  // name), and a decoded name such as "127.0.0.1m" (from
+  // "%31%32%37.0.0.1m") back as 127.0.0.1 and a path "m/".
   if (auto again = boost::urls::parse_uri(target.url);
       !again || again->encoded_host() != host || again->encoded_path().empty() ||
       again->encoded_path().front() != '/') {
@@ -185,8 +182,8 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
   // the crawler checks every address it connects to).
   bool private_address = IsPrivateAddressText(bare);
   for (const std::string& address : lookup(bare)) {
-    private_address = private_address || address.empty() || IsPrivateAddressText(address) ||
-                      !IsIpLiteral(address);
+    // An address that is not IP ("" from the system lookup) counts as private.
+    private_address = private_address || !IsIpLiteral(address) || IsPrivateAddressText(address);
   }
   if (private_address)
     return Bad("url resolves to a loopback or private address (set AUDIT_ALLOW_PRIVATE=1 to allow)");

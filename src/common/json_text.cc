@@ -3,8 +3,8 @@
 #include <boost/json.hpp>
 
 #include <charconv>
-#include <string_view>
 #include <cmath>
+#include <string_view>
 
 namespace herald {
 namespace {
