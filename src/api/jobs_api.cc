@@ -236,7 +236,10 @@ asio::awaitable<Reply> App::PostProgress(const Request& r, int64_t id, const aut
   auto update = jobs::ParseProgressUpdate(r.body);
   if (!update) co_return Reply::FromError(update.error());
   std::vector<store::JobUpdate> one;  // not braced in the co_await: see Cancel
-  one.push_back(store::JobUpdate{id, std::move(*update), kind == Kind::kAudits, /*external=*/true});
+  one.push_back(store::JobUpdate{.job_id = id,
+                                 .update = std::move(*update),
+                                 .audit_only = kind == Kind::kAudits,
+                                 .external = true});
   auto outcomes = co_await UpdateThroughPublisher(std::move(one));
   if (!outcomes) co_return Reply::FromError(outcomes.error());
   const auto& applied = outcomes->front();
@@ -253,7 +256,12 @@ asio::awaitable<Reply> App::PostProgressBatch(const Request& r, const auth::Prin
   // keep their place in the answer with their own error.
   std::vector<store::JobUpdate> updates;
   for (auto& item : *items)
-    if (item.update) updates.push_back({item.job_id, std::move(*item.update), item.audit, /*external=*/true});
+    if (item.update) {
+      updates.push_back({.job_id = item.job_id,
+                         .update = std::move(*item.update),
+                         .audit_only = item.audit,
+                         .external = true});
+    }
   std::vector<store::UpdateOutcome> outcomes;
   if (!updates.empty()) {
     auto committed = co_await UpdateThroughPublisher(std::move(updates));

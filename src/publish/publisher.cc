@@ -77,7 +77,7 @@ Result<store::Applied> Publisher::Update(int64_t job_id, const jobs::ProgressUpd
   auto outcomes = Wait<Result<std::vector<store::UpdateOutcome>>>([&](UpdatesDone done) {
     // Herald's own updates (the audit runner, a worker giving up): never
     // refused for a progress an outside post raised meanwhile.
-    SubmitUpdates({store::JobUpdate{job_id, update, false, false, /*raise_progress=*/true}},
+    SubmitUpdates({store::JobUpdate{.job_id = job_id, .update = update, .raise_progress = true}},
                   std::move(done));
   });
   if (!outcomes) return outcomes.error();
