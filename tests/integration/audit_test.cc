@@ -14,6 +14,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -193,6 +194,20 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
   auto audit = GetAudit(server, id);
   EXPECT_EQ(Str(audit, "status"), "completed");
   EXPECT_EQ(audit.at("progress").as_int64(), 100);
+  // The contract: numbers as people write them, in the report too (the
+  // score was "5.2E1" when Boost.JSON wrote it).
+  for (const std::string path : {"/api/v1/audits/" + std::to_string(id),
+                                 "/api/v1/audits/" + std::to_string(id) + "/status"}) {
+    const std::string raw = Request(server.port(), "GET", path, As("alice")).body;
+    for (size_t e = raw.find_first_of("eE"); e != std::string::npos; e = raw.find_first_of("eE", e + 1)) {
+      const bool exponent = e > 0 && std::isdigit(static_cast<unsigned char>(raw[e - 1])) &&
+                            e + 1 < raw.size() &&
+                            (std::isdigit(static_cast<unsigned char>(raw[e + 1])) || raw[e + 1] == '+' ||
+                             raw[e + 1] == '-');
+      EXPECT_FALSE(exponent) << path << ": a number in exponent notation near '"
+                             << raw.substr(e > 12 ? e - 12 : 0, 24) << "'";
+    }
+  }
   // The crawl: / about blog/post broken-link contact products redirect-loop
   // faq news slow-page big index.html (linked from /big). /private/secret.html
   // is skipped by robots; external, mailto:, tel: and javascript: links are
