@@ -144,9 +144,20 @@ asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p,
   auto offset = QueryInt(r, "offset", 0, 0, 1 << 30);
   if (!offset) co_return Reply::FromError(offset.error());
   store::JobQuery q;
-  q.limit = *limit;
+  // One more than asked: whether there is a next page, without a COUNT.
+  q.limit = *limit + 1;
   q.offset = *offset;
   q.audits_only = kind == Kind::kAudits;
+  if (auto text = r.Query("q")) {
+    if (text->size() > 200) co_return Reply::Error(400, "q is longer than 200 characters");
+    q.search = std::string(*text);
+  }
+  if (auto status = r.Query("status"); status && !status->empty()) {
+    q.status = jobs::ParseJobStatus(*status);
+    if (!q.status) {
+      co_return Reply::Error(400, "status must be pending, running, completed or failed");
+    }
+  }
   if (p.is_admin() || p.is_worker()) {
     if (auto owner = r.Query("owner")) q.owner = std::string(*owner);
   } else {
@@ -154,13 +165,15 @@ asio::awaitable<Reply> App::ListJobs(const Request& r, const auth::Principal& p,
   }
   auto list = co_await RunBlocking(d_.blocking, [&] { return d_.store.ListJobs(q); });
   if (!list) co_return Reply::FromError(list.error());
+  const bool has_more = list->size() > static_cast<size_t>(*limit);
+  if (has_more) list->pop_back();
   std::string body = "{\"items\":[";
   for (size_t i = 0; i < list->size(); ++i) {
     if (i) body += ',';
     body += JobToJson((*list)[i]);
   }
-  body += "],\"limit\":" + std::to_string(q.limit) + ",\"offset\":" + std::to_string(q.offset) +
-          "}";
+  body += "],\"limit\":" + std::to_string(*limit) + ",\"offset\":" + std::to_string(q.offset) +
+          ",\"has_more\":" + (has_more ? "true" : "false") + "}";
   co_return Reply::Json(200, std::move(body));
 }
 

@@ -140,4 +140,14 @@ Result<Applied> JobStore::UpdateJob(int64_t id, const jobs::ProgressUpdate& upda
   return std::move(outcomes->front());
 }
 
+std::string SearchPattern(std::string_view search) {
+  std::string pattern = "%";
+  for (char c : search) {
+    if (c == '\\' || c == '%' || c == '_') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  return pattern;
+}
+
 }  // namespace herald::store

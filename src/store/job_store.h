@@ -32,6 +32,10 @@ struct JobQuery {
   bool exclude_audits = false;       // type != "audit"
   int limit = 50;
   int offset = 0;
+  // Text a user searches for: matches (case-insensitively, as a substring)
+  // the url, title or type, or the id written out. Empty: no filter.
+  std::string search{};
+  std::optional<jobs::JobStatus> status{};  // unset: any status
 };
 
 // One entry of a job's event log. `seq` is 1, 2, 3, ... per job.
@@ -120,6 +124,9 @@ Applied AppliedFor(const jobs::Job& job, int64_t now_ms);
 // The notice object of the contract, {"type", "data", "created_at"}, as
 // JSON text; kBadRequest when `data_json` is not JSON (empty is null).
 Result<std::string> NoticePayload(const NewNotice& notice, int64_t now_ms);
+// `query.search` as a LIKE pattern, "%text%", with `\`, `%` and `_` escaped
+// by `\` (the statement says ESCAPE '\'), so they match themselves.
+std::string SearchPattern(std::string_view search);
 
 // The row operations a backend supplies for UpdateJobs, all inside its one
 // open write transaction. Each takes the whole batch, so a backend that

@@ -325,11 +325,53 @@ TEST_P(JobStoreTest, ListJobsReturnsCurrentState) {
   EXPECT_EQ(jobs[0].owner, "alice");
 }
 
-TEST_P(JobStoreTest, ListJobsClampsLimitTo500) {
+// The API pages by 500 at most and asks for one more to know whether a
+// next page exists.
+TEST_P(JobStoreTest, ListJobsClampsLimitTo501) {
   for (int i = 0; i < 505; ++i) Create("alice");
-  EXPECT_EQ(store_->ListJobs({.owner = kAnyOwner, .limit = 1000}).value().size(), 500u);
+  EXPECT_EQ(store_->ListJobs({.owner = kAnyOwner, .limit = 1000}).value().size(), 501u);
   EXPECT_EQ(store_->ListJobs({.owner = kAnyOwner, .limit = 1000, .offset = 500}).value().size(),
             5u);
+}
+
+TEST_P(JobStoreTest, ListJobsSearchesUrlTitleTypeAndIdCaseInsensitively) {
+  int64_t translation = Create("alice", "translation", "Spanish catalogue").job.id;
+  int64_t audit = store_->CreateJob(NewJob{"audit", "alice", "", "https://Example.com/shop", 5})
+                      .value()
+                      .job.id;
+  int64_t import = Create("alice", "bulk_import", "100% of users_x").job.id;
+  int64_t other = Create("bob", "translation", "Spanish menu").job.id;
+
+  EXPECT_EQ(Ids({.owner = "alice", .search = "spanish"}), (std::vector<int64_t>{translation}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "SPANISH"}),
+            (std::vector<int64_t>{other, translation}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "example.COM/sh"}), (std::vector<int64_t>{audit}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "bulk"}), (std::vector<int64_t>{import}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = std::to_string(audit)}),
+            (std::vector<int64_t>{audit}));
+  // LIKE's wildcards in the text match only themselves.
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "100%"}), (std::vector<int64_t>{import}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "%"}), (std::vector<int64_t>{import}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "s_x"}), (std::vector<int64_t>{import}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "_"}), (std::vector<int64_t>{import}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "\\"}), (std::vector<int64_t>{}));
+  EXPECT_EQ(Ids({.owner = kAnyOwner, .search = "nothing like it"}), (std::vector<int64_t>{}));
+}
+
+TEST_P(JobStoreTest, ListJobsFiltersByStatus) {
+  int64_t pending = Create("alice").job.id;
+  int64_t running = Create("alice").job.id;
+  int64_t done = Create("alice").job.id;
+  Update(running, Progress(10));
+  Update(done, Status(jobs::JobStatus::kCompleted));
+  EXPECT_EQ(Ids({.owner = "alice", .status = jobs::JobStatus::kPending}),
+            (std::vector<int64_t>{pending}));
+  EXPECT_EQ(Ids({.owner = "alice", .status = jobs::JobStatus::kRunning}),
+            (std::vector<int64_t>{running}));
+  EXPECT_EQ(Ids({.owner = "alice", .status = jobs::JobStatus::kCompleted}),
+            (std::vector<int64_t>{done}));
+  EXPECT_EQ(Ids({.owner = "alice", .search = "translation", .status = jobs::JobStatus::kFailed}),
+            (std::vector<int64_t>{}));
 }
 
 // ---------------------------------------------------------------------------

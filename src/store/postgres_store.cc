@@ -121,7 +121,7 @@ constexpr int64_t kMigrationLockKey = 0x48524C444D494752;
 constexpr int64_t kFeedLockKey = 0x48524C4446454544;
 
 // ListJobs' limit is clamped so one request cannot load the whole table.
-constexpr int kMaxListLimit = 500;
+constexpr int kMaxListLimit = 501;  // the API's 500, plus one: is there a next page?
 
 // libpq's default waits as long as the kernel keeps retrying a silent host
 // (minutes); a URL may still set its own connect_timeout.
@@ -1143,6 +1143,19 @@ Result<std::vector<jobs::Job>> PostgresStore::ListJobs(const JobQuery& query) {
   // Both flags together ask for nothing, which the two conditions express.
   if (query.audits_only) sql += " AND type = 'audit'";
   if (query.exclude_audits) sql += " AND type <> 'audit'";
+  if (query.status) {
+    p.Text(std::string(jobs::ToString(*query.status)));
+    sql += " AND status = $" + std::to_string(p.size());
+  }
+  // A search scans the caller's rows (a dashboard's list, not a hot path).
+  if (!query.search.empty()) {
+    p.Text(SearchPattern(query.search));
+    const std::string s = "$" + std::to_string(p.size());
+    p.Text(query.search);
+    sql += " AND (url ILIKE " + s + " ESCAPE '\\' OR title ILIKE " + s +
+           " ESCAPE '\\' OR type ILIKE " + s + " ESCAPE '\\' OR id::text = $" +
+           std::to_string(p.size()) + ")";
+  }
   p.Int(std::clamp(query.limit, 1, kMaxListLimit));
   sql += " ORDER BY id DESC LIMIT $" + std::to_string(p.size());
   p.Int(std::max(query.offset, 0));

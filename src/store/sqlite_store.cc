@@ -107,7 +107,7 @@ CREATE INDEX stream_tickets_expiry ON stream_tickets (expires_at);
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
 
 // ListJobs' limit is clamped so one request cannot load the whole table.
-constexpr int kMaxListLimit = 500;
+constexpr int kMaxListLimit = 501;  // the API's 500, plus one: is there a next page?
 
 constexpr std::string_view kJobColumns =
     "id, type, owner, title, url, max_pages, status, progress, message, step, "
@@ -727,6 +727,18 @@ Result<std::vector<jobs::Job>> SqliteStore::ListJobs(const JobQuery& query) {
   // Both flags together ask for nothing, which the two conditions express.
   if (query.audits_only) sql += " AND type = 'audit'";
   if (query.exclude_audits) sql += " AND type <> 'audit'";
+  const int status_param = query.status ? next_param++ : 0;
+  if (status_param) sql += " AND status = ?" + std::to_string(status_param);
+  // LIKE is case-insensitive for ASCII in SQLite. A search scans the
+  // caller's rows (a dashboard's list, not a hot path).
+  const int search_param = query.search.empty() ? 0 : next_param++;
+  const int id_param = query.search.empty() ? 0 : next_param++;
+  if (search_param) {
+    const std::string s = "?" + std::to_string(search_param);
+    sql += " AND (url LIKE " + s + " ESCAPE '\\' OR title LIKE " + s +
+           " ESCAPE '\\' OR type LIKE " + s + " ESCAPE '\\' OR CAST(id AS TEXT) = ?" +
+           std::to_string(id_param) + ")";
+  }
   const int limit_param = next_param++;
   const int offset_param = next_param++;
   sql += " ORDER BY id DESC LIMIT ?" + std::to_string(limit_param) + " OFFSET ?" +
@@ -738,6 +750,11 @@ Result<std::vector<jobs::Job>> SqliteStore::ListJobs(const JobQuery& query) {
     auto stmt = conn.Prepare(sql);
     if (!stmt) return stmt.error();
     if (owner_param) stmt->Text(owner_param, *query.owner);
+    if (status_param) stmt->Text(status_param, std::string(jobs::ToString(*query.status)));
+    if (search_param) {
+      stmt->Text(search_param, SearchPattern(query.search));
+      stmt->Text(id_param, query.search);
+    }
     stmt->Int(limit_param, limit).Int(offset_param, offset);
     std::vector<jobs::Job> out;
     for (;;) {

@@ -196,7 +196,7 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
   EXPECT_EQ(audit.at("progress").as_int64(), 100);
   // The contract: numbers as people write them, in the report too (the
   // score was "5.2E1" when Boost.JSON wrote it).
-  for (const std::string path : {"/api/v1/audits/" + std::to_string(id),
+  for (const std::string& path : {"/api/v1/audits/" + std::to_string(id),
                                  "/api/v1/audits/" + std::to_string(id) + "/status"}) {
     const std::string raw = Request(server.port(), "GET", path, As("alice")).body;
     for (size_t e = raw.find_first_of("eE"); e != std::string::npos; e = raw.find_first_of("eE", e + 1)) {

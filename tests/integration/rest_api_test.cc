@@ -208,6 +208,32 @@ TEST(RestApiTest, ListAuditsNewestFirstWithLimitAndOffset) {
   EXPECT_EQ(ListIds(page), std::vector<int64_t>{newest_first[4]});
   page = Request(server.port(), "GET", "/api/v1/audits?offset=10", As("alice"));
   EXPECT_TRUE(ListIds(page).empty());
+  // has_more says whether a next page exists (fetched one past the page).
+  EXPECT_TRUE(Obj(Request(server.port(), "GET", "/api/v1/audits?limit=4", As("alice")).body)
+                  .at("has_more")
+                  .as_bool());
+  EXPECT_FALSE(Obj(Request(server.port(), "GET", "/api/v1/audits?limit=5", As("alice")).body)
+                   .at("has_more")
+                   .as_bool());
+  EXPECT_FALSE(Obj(page.body).at("has_more").as_bool());
+  EXPECT_EQ(Obj(Request(server.port(), "GET", "/api/v1/audits?limit=4", As("alice")).body)
+                .at("limit")
+                .as_int64(),
+            4);
+  // Search (url, title, type or id; %-encoded in the query) and status.
+  auto found = Request(server.port(), "GET", "/api/v1/audits?q=216.34%2F3", As("alice"));
+  EXPECT_EQ(ListIds(found), std::vector<int64_t>{created[3]});
+  found = Request(server.port(), "GET", "/api/v1/audits?q=216.34/&status=pending&limit=1",
+                  As("alice"));
+  EXPECT_EQ(ListIds(found), std::vector<int64_t>{created[4]});
+  EXPECT_TRUE(Obj(found.body).at("has_more").as_bool());
+  EXPECT_TRUE(
+      ListIds(Request(server.port(), "GET", "/api/v1/audits?status=completed", As("alice")))
+          .empty());
+  ExpectError(Request(server.port(), "GET", "/api/v1/audits?status=done", As("alice")), 400,
+              "unknown status");
+  ExpectError(Request(server.port(), "GET", "/api/v1/jobs?q=" + std::string(201, 'x'), As("alice")),
+              400, "q too long");
   // Items are audits with their url.
   auto first = Obj(all.body).at("items").as_array().at(0).as_object();
   EXPECT_EQ(first.at("url").as_string(), "http://93.184.216.34/4");
