@@ -309,6 +309,11 @@ asio::awaitable<Outcome> App::Route(Request& r) {
         co_return ReplyOutcome(std::move(reply));
       }
     }
+    if (seg[4] == "report" && kind == Kind::kAudits) {
+      if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
+      Reply reply = co_await GetReport(r, *id, p, kind);
+      co_return ReplyOutcome(std::move(reply));
+    }
     if (seg[4] == "cancel") {
       if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
       Reply reply = co_await Cancel(*id, p, kind);

@@ -76,6 +76,9 @@ class App final : public http::Handler {
   boost::asio::awaitable<Reply> GetJob(int64_t id, const auth::Principal& p, Kind kind,
                                        bool status_only);
   boost::asio::awaitable<Reply> Cancel(int64_t id, const auth::Principal& p, Kind kind);
+  // GET /api/v1/audits/{id}/report?format=json|markdown: a download.
+  boost::asio::awaitable<Reply> GetReport(const Request& r, int64_t id, const auth::Principal& p,
+                                          Kind kind);
   boost::asio::awaitable<Reply> PostProgress(const Request& r, int64_t id,
                                              const auth::Principal& p, Kind kind);
   boost::asio::awaitable<Reply> PostProgressBatch(const Request& r, const auth::Principal& p);

@@ -7,6 +7,7 @@
 #include "api/app.h"
 #include "api/blocking.h"
 #include "api/job_json.h"
+#include "audit/report_markdown.h"
 #include "audit/url_guard.h"
 #include "auth/jwt.h"
 #include "common/json_text.h"
@@ -184,6 +185,31 @@ asio::awaitable<Reply> App::GetJob(int64_t id, const auth::Principal& p, Kind ki
   Reply reply = Reply::Json(200, status_only ? jobs::BuildPayload(*job) : JobToJson(*job));
   // The status endpoint is the client-polling fallback: never cache it.
   reply.headers.emplace_back("Cache-Control", "no-store");
+  co_return reply;
+}
+
+asio::awaitable<Reply> App::GetReport(const Request& r, int64_t id, const auth::Principal& p,
+                                      Kind kind) {
+  const std::string_view format = r.Query("format").value_or("json");
+  const bool markdown = format == "markdown" || format == "md";
+  if (!markdown && format != "json") {
+    co_return Reply::Error(400, "format must be json or markdown");
+  }
+  auto job = co_await LoadVisible(id, p, kind);
+  if (!job) co_return Reply::FromError(job.error());
+  if (job->status != jobs::JobStatus::kCompleted || !job->report_json) {
+    co_return Reply::Error(409, "audit " + std::to_string(id) + " has no report: it is " +
+                                    std::string(jobs::ToString(job->status)));
+  }
+  std::string audit = JobToJson(*job);
+  Reply reply = Reply::Json(200, audit);
+  if (markdown) {
+    reply.content_type = "text/markdown; charset=utf-8";
+    reply.body = audit::RenderReportMarkdown(json::parse(audit).as_object());
+  }
+  reply.headers.emplace_back("Content-Disposition", "attachment; filename=\"herald-audit-" +
+                                                        std::to_string(id) +
+                                                        (markdown ? ".md" : ".json") + "\"");
   co_return reply;
 }
 

@@ -294,6 +294,26 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
   // ... and it was never fetched.
   for (const auto& t : site.RequestedTargetsForTest())
     EXPECT_EQ(t.find("/private/"), std::string::npos) << "robots.txt ignored: " << t;
+
+  // The report as downloads (the dashboard's export, herald audit --report).
+  const std::string base = "/api/v1/audits/" + std::to_string(id) + "/report";
+  auto as_json = Request(server.port(), "GET", base, As("alice"));
+  ASSERT_EQ(as_json.status, 200) << as_json.body;
+  EXPECT_EQ(as_json.Header("content-disposition"),
+            "attachment; filename=\"herald-audit-" + std::to_string(id) + ".json\"");
+  EXPECT_EQ(json::parse(as_json.body).as_object().at("report"), audit.at("report"));
+  auto md = Request(server.port(), "GET", base + "?format=markdown", As("alice"));
+  ASSERT_EQ(md.status, 200) << md.body;
+  EXPECT_EQ(md.Header("content-type"), "text/markdown; charset=utf-8");
+  EXPECT_EQ(md.Header("content-disposition"),
+            "attachment; filename=\"herald-audit-" + std::to_string(id) + ".md\"");
+  EXPECT_TRUE(md.body.starts_with("# GEO audit of " + site.url("/").substr(0, 4))) << md.body;
+  EXPECT_NE(md.body.find("**GEO score: "), std::string::npos) << md.body;
+  // A check found on many pages is one entry with its pages.
+  EXPECT_NE(md.body.find("`security.no_https`, 10 pages\n"), std::string::npos) << md.body;
+  EXPECT_NE(md.body.find("- AI crawlers: "), std::string::npos) << md.body;
+  EXPECT_EQ(Request(server.port(), "GET", base + "?format=pdf", As("alice")).status, 400);
+  EXPECT_EQ(Request(server.port(), "GET", base, As("bob")).status, 403);
 }
 
 // ------------------------------------------------------------ the stream

@@ -240,6 +240,20 @@ TEST(RestApiTest, ListAuditsNewestFirstWithLimitAndOffset) {
   EXPECT_EQ(first.at("status").as_string(), "pending");
 }
 
+TEST(RestApiTest, ReportOnlyForACompletedAudit) {
+  TestServer server;
+  int64_t id = CreatedId(CreateAudit(server, R"({"url":"http://93.184.216.34/"})"));
+  auto res = Request(server.port(), "GET", "/api/v1/audits/" + std::to_string(id) + "/report",
+                     As("alice"));
+  ExpectError(res, 409, "report of an audit not completed");
+  int64_t job = server.CreateJob("alice");
+  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/" + std::to_string(job) + "/report",
+                      As("alice")),
+              404, "a generic job has no report endpoint");
+  ExpectError(Request(server.port(), "GET", "/api/v1/audits/999999/report", As("alice")), 404,
+              "no such audit");
+}
+
 TEST(RestApiTest, ListRejectsBadLimitAndOffset) {
   TestServer server;
   for (const std::string kind : {"audits", "jobs"}) {
