@@ -106,6 +106,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 500))
       ->capture_default_str();
   add_client_flags(audit);
+  audit->add_option("--report", client.report_path,
+                    "write the full report to FILE when the audit completes (.json or .md)");
   auto* watch = cli.add_subcommand("watch", "Show the live progress of job ID");
   watch->add_option("id", watch_id, "job or audit id")
       ->required()
@@ -120,6 +122,8 @@ int main(int argc, char** argv) {
           },
           "ID"));
   add_client_flags(watch);
+  watch->add_option("--report", client.report_path,
+                    "for an audit: write its full report to FILE once completed (.json or .md)");
 
   std::string sub, role = "user";
   int64_t ttl = 3600;

@@ -4,9 +4,13 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/progress_view.h"
@@ -97,6 +101,77 @@ int PrintUnreachable(Console& c, const Error& error) {
 std::string Kind(bool audit) { return audit ? "audit" : "job"; }
 
 // Streams job `id` until it ends, then prints its outcome.
+// The format --report FILE asks for by its extension: "json", "markdown",
+// or "" for one we do not write.
+std::string ReportFormat(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (ext == ".json") return "json";
+  if (ext == ".md" || ext == ".markdown") return "markdown";
+  return "";
+}
+
+// Refuses a --report FILE that could not be written, before any audit
+// starts: an unknown extension, a missing or unwritable directory, a
+// directory in its place.
+bool CheckReportPath(const ClientOptions& options, Console& c) {
+  if (options.report_path.empty()) return true;
+  namespace fs = std::filesystem;
+  const fs::path path(options.report_path);
+  if (ReportFormat(options.report_path).empty()) {
+    c.err << "herald: --report " << options.report_path
+          << ": the file name must end in .json or .md\n";
+    return false;
+  }
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    c.err << "herald: --report " << options.report_path << " is a directory\n";
+    return false;
+  }
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec) || ::access(dir.c_str(), W_OK) != 0) {
+    c.err << "herald: --report " << options.report_path << ": cannot write in " << dir.string()
+          << "\n";
+    return false;
+  }
+  return true;
+}
+
+// Downloads the completed audit's report and writes it to --report FILE
+// (through a temporary file, so a reader never sees half a report).
+int WriteReport(const ClientOptions& options, const HttpClient& http, int64_t id, Console& c) {
+  const std::string format = ReportFormat(options.report_path);
+  auto res = http.Get("/api/v1/audits/" + std::to_string(id) + "/report?format=" + format);
+  if (!res) return PrintUnreachable(c, res.error());
+  if (res->status != 200) return PrintHttpError(c, options, *res);
+  const std::string temporary = options.report_path + ".part";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << res->body;
+    out.close();
+    std::error_code ec;
+    if (!out) {
+      std::filesystem::remove(temporary, ec);
+      c.err << "herald: cannot write the report to " << options.report_path << "\n";
+      return kExitUnavailable;
+    }
+    std::filesystem::rename(temporary, options.report_path, ec);
+    if (ec) {
+      std::filesystem::remove(temporary, ec);
+      c.err << "herald: cannot write the report to " << options.report_path << ": "
+            << ec.message() << "\n";
+      return kExitUnavailable;
+    }
+  }
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(options.report_path, ec);
+  c.out << "Full report (" << (format == "json" ? "JSON" : "Markdown") << "): "
+        << (ec ? options.report_path : absolute.string()) << "\n"
+        << std::flush;
+  return kExitCompleted;
+}
+
 int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int64_t id,
           Console& c) {
   ProgressView view(c.out, c.tty, c.width);
@@ -157,6 +232,10 @@ int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int6
     if (auto full = ParseObject(res->body)) job = std::move(*full);
   }
   c.out << RenderAuditSummary(job) << std::flush;
+  if (!options.report_path.empty()) return WriteReport(options, http, id, c);
+  c.out << "Full report: herald watch " << id << " --report audit-" << id
+        << ".md (or .json)\n"
+        << std::flush;
   return kExitCompleted;
 }
 
@@ -171,6 +250,7 @@ int ExitCodeFor(long http_status) {
 
 int RunAudit(const ClientOptions& options, const std::string& url, int max_pages,
              Console& c) {
+  if (!CheckReportPath(options, c)) return kExitBadInput;
   HttpClient http(options.server, options.token);
   json::object body;
   body["url"] = url;
@@ -200,6 +280,7 @@ int RunWatch(const ClientOptions& options, int64_t id, Console& c) {
     c.err << "herald: a job id is a positive number, not " << id << "\n";
     return kExitBadInput;
   }
+  if (!CheckReportPath(options, c)) return kExitBadInput;
   HttpClient http(options.server, options.token);
   // /jobs/{id} shows any job, audits included; its "type" picks the stream.
   auto res = http.Get("/api/v1/jobs/" + std::to_string(id));
@@ -220,6 +301,10 @@ int RunWatch(const ClientOptions& options, int64_t id, Console& c) {
     audit = true;
   } else {
     return PrintHttpError(c, options, *res);
+  }
+  if (!options.report_path.empty() && !audit) {
+    c.err << "herald: --report is for audits; job " << id << " is not one\n";
+    return kExitBadInput;
   }
   return Watch(options, http, audit, id, c);
 }

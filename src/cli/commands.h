@@ -31,6 +31,9 @@ struct ClientOptions {
   std::string server = "http://127.0.0.1:8000";
   // A JWT sent as `Authorization: Bearer`; empty sends none.
   std::string token;
+  // --report FILE: where a completed audit's full report is written, as
+  // JSON (.json) or Markdown (.md, .markdown); empty: not written.
+  std::string report_path;
 };
 
 // Where a command writes and how it learns it should stop. The overloads

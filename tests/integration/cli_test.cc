@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -182,6 +185,72 @@ TEST(CliTest, AuditShowsProgressThenTheReportSummary) {
   EXPECT_TRUE(Contains(out, "GEO score 72.5 / 100\nIssues: 1 critical, 0 high, 0 medium, 2 low\n")) << out;
   EXPECT_TRUE(Contains(out, "  [critical] No llms.txt (llms_txt)\n      page: http://127.0.0.1:1/\n"
                             "      fix:  Add /llms.txt\n  [low] Short description (meta)")) << out;
+  // Where the full report is.
+  EXPECT_TRUE(out.ends_with("Full report: herald watch 1 --report audit-1.md (or .json)\n")) << out;
+}
+
+TEST(CliTest, AuditReportFileIsWrittenAndTheSummarySaysWhere) {
+  TestServer server([](config::Config& c) { c.audit_allow_private = true; });
+  std::thread worker([&] {
+    PlayWorker(server, R"js({"status":"running","progress":50})js",
+               R"js({"status":"completed","geo_score":72.5,
+                   "report":{"geo_score":72.5,"issue_counts":{"critical":1,"high":0,"medium":0,"low":0},
+                     "findings":{"critical":[{"check_id":"llms_txt","page":"http://127.0.0.1:1/",
+                       "message":"No llms.txt","fix":"Add /llms.txt"}]}}})js");
+  });
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                    ("herald-cli-report-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ClientOptions options = OptionsFor(server);
+  options.report_path = (dir / "site.md").string();
+  Captured io;
+  int rc = RunAudit(options, "http://127.0.0.1:1/", 2, io.console);
+  worker.join();
+  EXPECT_EQ(rc, 0) << io.err.str();
+  EXPECT_TRUE(Contains(io.out.str(), "Full report (Markdown): " + options.report_path + "\n"))
+      << io.out.str();
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string md = read(options.report_path);
+  EXPECT_TRUE(md.starts_with("# GEO audit of http://127.0.0.1:1/\n")) << md;
+  EXPECT_TRUE(Contains(md, "**GEO score: 72.5 / 100**")) << md;
+  EXPECT_FALSE(std::filesystem::exists(options.report_path + ".part"));
+
+  // herald watch of the finished audit writes the JSON one.
+  options.report_path = (dir / "site.JSON").string();
+  Captured again;
+  EXPECT_EQ(RunWatch(options, 1, again.console), 0) << again.err.str();
+  EXPECT_TRUE(Contains(again.out.str(), "Full report (JSON): " + options.report_path + "\n"))
+      << again.out.str();
+  auto saved = boost::json::parse(read(options.report_path)).as_object();
+  EXPECT_EQ(saved.at("id").as_int64(), 1);
+  EXPECT_EQ(saved.at("report").at("geo_score").as_double(), 72.5);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CliTest, AReportFileThatCannotBeWrittenIsRefusedBeforeTheAuditStarts) {
+  TestServer server([](config::Config& c) { c.audit_allow_private = true; });
+  for (const std::string path : {"report.pdf", "/nonexistent-dir/report.md", "/tmp"}) {
+    ClientOptions options = OptionsFor(server);
+    options.report_path = path;
+    Captured io;
+    EXPECT_EQ(RunAudit(options, "http://127.0.0.1:1/", 2, io.console), kExitBadInput) << path;
+    EXPECT_TRUE(io.err.str().starts_with("herald: --report " + path)) << io.err.str();
+    EXPECT_EQ(io.err.str().find('\n'), io.err.str().size() - 1) << "one line: " << io.err.str();
+  }
+  // Nothing was started.
+  auto list = test::Request(server.port(), "GET", "/api/v1/audits",
+                            TestServer::Bearer(TestServer::Token("alice")));
+  EXPECT_TRUE(Contains(list.body, "\"items\":[]")) << list.body;
+  // A generic job has no report.
+  int64_t job = server.CreateJob("alice");
+  ClientOptions options = OptionsFor(server);
+  options.report_path = "job.md";
+  Captured io;
+  EXPECT_EQ(RunWatch(options, job, io.console), kExitBadInput);
+  EXPECT_TRUE(Contains(io.err.str(), "--report is for audits")) << io.err.str();
 }
 
 TEST(CliTest, AuditThatFailsExitsOneWithItsError) {
