@@ -10,6 +10,7 @@
 
 #include "api/blocking.h"
 #include "api/dashboard_page.h"
+#include "api/openapi_document.h"
 #include "api/page_policy.h"
 #include "auth/jwt.h"
 #include "bus/bus.h"
@@ -194,6 +195,13 @@ asio::awaitable<Outcome> App::Route(Request& r) {
   bool notify = seg.size() == 2 && seg[0] == "notify" && seg[1] == "events";
   bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
   if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+  // The API's description is public, like /healthz: it holds no data.
+  if (api && seg.size() == 3 && seg[2] == "openapi.json") {
+    if (m != "GET" && m != "HEAD") co_return ReplyOutcome(MethodNotAllowed("GET"));
+    Reply reply = Reply::Json(200, std::string(kOpenApiDocument));
+    reply.headers.emplace_back("Cache-Control", "no-cache");
+    co_return ReplyOutcome(std::move(reply));
+  }
   const bool session = api && seg.size() == 3 && seg[2] == "session";
   // Signing out needs no valid credentials: an expired cookie is cleared too.
   if (session && m == "DELETE") co_return ReplyOutcome(EndSession(r));
