@@ -19,7 +19,14 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# Quiet: the compiler's lines go to $(BUILD)/build.log (shown on failure), so
+# what make run prints is the server's address, token and first steps.
+run: deps
+	@mkdir -p $(BUILD)
+	@test -f $(BUILD)/Makefile || { echo "make run: configuring ($(BUILD)/configure.log)"; \
+	  cmake -S . -B $(BUILD) $(CMAKE_FLAGS) > $(BUILD)/configure.log 2>&1 || { cat $(BUILD)/configure.log; exit 1; }; }
+	@echo "make run: building (log in $(BUILD)/build.log)"
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { tail -40 $(BUILD)/build.log; exit 1; }
 	@scripts/dev-run
 
 # Every suite: the JS client (vitest), the release build's unit and
