@@ -82,10 +82,11 @@ App::App(AppDeps deps)
   progress_options_.max_queued_events = d_.config.sse.max_queued_events;
   progress_options_.heartbeat_frame = heartbeat("heartbeat");
   notify_options_ = progress_options_;
-  // Seed 004's keep-alive, byte for byte: ":keepalive", no space.
+  // Seed 004's keep-alive: ":keepalive", no space; one line without a
+  // blank line after it, like the heartbeat (see sse::FormatComment).
   auto keepalive = std::make_shared<sse::Event>();
   keepalive->comment = true;
-  keepalive->wire = ":keepalive\n\n";
+  keepalive->wire = ":keepalive\n";
   notify_options_.heartbeat_frame = std::move(keepalive);
 }
 

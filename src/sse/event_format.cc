@@ -61,7 +61,7 @@ std::string FormatComment(std::string_view text) {
   if (!text.empty() && text.front() != ' ') out += ' ';
   for (char c : text)
     if (c != '\r' && c != '\n') out += c;
-  out += "\n\n";
+  out += '\n';
   return out;
 }
 

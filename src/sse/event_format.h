@@ -28,7 +28,11 @@ std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
 std::string FormatFeedEvent(int64_t id, bool notice, std::string_view name, std::string_view data,
                             bool named);
 
-// ": <text>\n\n" (text must be one line).
+// ": <text>\n": one comment line and no blank line after it. A blank line
+// would end an empty block, which @microsoft/fetch-event-source hands the
+// app as a message with empty data (JSON.parse throws); EventSource and
+// every other parser ignore the lone comment line, and it joins the block
+// of the next event harmlessly. Newlines in `text` are dropped.
 std::string FormatComment(std::string_view text);
 
 // "retry: <ms>\n": one line, no blank line after it, so that it joins the

@@ -202,21 +202,21 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------
 // FormatComment and FormatRetry
 
-TEST(EventFormatTest, FormatCommentWritesColonSpaceTextAndABlankLine) {
-  EXPECT_EQ(FormatComment("heartbeat"), ": heartbeat\n\n");
+TEST(EventFormatTest, FormatCommentWritesOneColonSpaceTextLine) {
+  EXPECT_EQ(FormatComment("heartbeat"), ": heartbeat\n");
 }
 
 TEST(EventFormatTest, FormatCommentDoesNotDoubleALeadingSpace) {
-  EXPECT_EQ(FormatComment(" ping"), ": ping\n\n");
+  EXPECT_EQ(FormatComment(" ping"), ": ping\n");
 }
 
 TEST(EventFormatTest, FormatCommentOfEmptyTextIsABareColon) {
-  EXPECT_EQ(FormatComment(""), ":\n\n");
+  EXPECT_EQ(FormatComment(""), ":\n");
 }
 
 TEST(EventFormatTest, FormatCommentDropsLineBreaksSoNoEventIsForged) {
   std::string frame = FormatComment("a\n\ndata: forged\r\n\r");
-  EXPECT_EQ(frame, ": adata: forged\n\n");
+  EXPECT_EQ(frame, ": adata: forged\n");
   ParsedStream parsed = ParseSse(frame);
   EXPECT_TRUE(parsed.events.empty());
   EXPECT_EQ(parsed.comments, 1);

@@ -205,7 +205,7 @@ TEST_F(SseStreamUnitTest, AnIdleStreamGetsAHeartbeatFromItsShard) {
   options_.heartbeat = 100ms;
   auto stream = MakeStream();
   stream->Start("HEAD\n\n", 0, false);
-  EXPECT_EQ(ReadUntil(": heartbeat\n\n"), "HEAD\n\n: heartbeat\n\n");
+  EXPECT_EQ(ReadUntil(": heartbeat\n"), "HEAD\n\n: heartbeat\n");
   EXPECT_TRUE(Eventually([&] { return metrics_.heartbeats_sent.load() >= 1; }));
 }
 
