@@ -63,7 +63,10 @@ export async function createAudit(herald, url, user = 'e2e') {
 }
 
 export class Herald {
-  constructor() {
+  // `env`: extra environment for `herald serve` (e.g. a short
+  // SSE_HEARTBEAT_SECONDS), over the defaults below.
+  constructor({ env = {} } = {}) {
+    this.extraEnv = env;
     this.dir = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
     this.child = null;
     this.log = '';
@@ -83,6 +86,7 @@ export class Herald {
         SSE_RETRY_MS: '1000',
         HERALD_DRAIN_SECONDS: '1',
         HERALD_LOG_LEVEL: 'info',
+        ...this.extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -100,7 +104,9 @@ export class Herald {
     if (!this.child || this.child.exitCode !== null) return;
     const exited = new Promise((ok) => this.child.once('exit', ok));
     this.child.kill(signal);
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    let timer;
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer); // a pending 5 s timer would hold the test process open
     this.child = null;
   }
 
@@ -163,7 +169,12 @@ export async function proxy(target, { blockStreams = false, files = {} } = {}) {
         up.pipe(res);
       },
     );
-    upstream.on('error', () => res.writeHead(502).end());
+    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    // A client that goes away (EventSource.close(), a closed page) is gone
+    // for Herald too, as without the proxy.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     req.pipe(upstream);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
