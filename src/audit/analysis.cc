@@ -813,8 +813,19 @@ std::string BuildReport(const CrawlResult& crawl, const std::vector<PageFacts>& 
   std::map<std::string, int> per_page;
   for (const auto& f : findings) {
     counts[ToString(f.severity)] = counts[ToString(f.severity)].as_int64() + 1;
-    grouped[ToString(f.severity)].as_array().push_back(json::object{
-        {"check_id", f.check_id}, {"page", f.page}, {"message", f.message}, {"fix", f.fix}});
+    json::object entry{
+        {"check_id", f.check_id}, {"page", f.page}, {"message", f.message}, {"fix", f.fix}};
+    if (!f.evidence.empty()) entry["evidence"] = f.evidence;
+    if (f.line > 0) entry["line"] = f.line;
+    if (!f.pages.empty()) {
+      json::array list;
+      for (const auto& p : f.pages) {
+        list.push_back(json::string(p));
+        ++per_page[p];
+      }
+      entry["pages"] = std::move(list);
+    }
+    grouped[ToString(f.severity)].as_array().push_back(std::move(entry));
     if (!f.page.empty()) ++per_page[f.page];
   }
   report["issue_counts"] = std::move(counts);

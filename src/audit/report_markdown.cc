@@ -145,26 +145,42 @@ void RenderFindings(const json::object& report, std::string& out) {
     title[0] = static_cast<char>(title[0] - 'a' + 'A');
     out += "\n### " + title + "\n";
     for (const CheckGroup& g : GroupByCheck(*list)) {
-      // Pages the check fired on; a site-wide finding has no page.
-      std::vector<const json::object*> pages;
+      // Pages the check fired on: each finding's page, or the pages a
+      // site-wide finding lists; a site-wide finding alone has none.
+      struct Row {
+        std::string_view page, message, evidence;
+        std::string line;
+      };
+      std::vector<Row> rows;
       bool same_message = true;
       for (const json::object* f : g.findings) {
-        if (!Str(*f, "page").empty()) pages.push_back(f);
         same_message = same_message && Str(*f, "message") == g.message;
+        const std::string line = Num(*f, "line");
+        if (!Str(*f, "page").empty() || !Str(*f, "evidence").empty())
+          rows.push_back({Str(*f, "page"), Str(*f, "message"), Str(*f, "evidence"), line});
+        if (const json::array* listed = Arr(*f, "pages")) {
+          for (const json::value& p : *listed)
+            if (p.is_string()) rows.push_back({p.get_string(), Str(*f, "message"), "", ""});
+        }
       }
+      size_t pages = 0;
+      for (const Row& r : rows) pages += !r.page.empty();
       // One message for all: it heads the group. Messages that differ by
       // page (they name what is wrong there) follow each page instead.
       out += "\n#### " + (same_message ? Inline(g.message) : Code(g.check_id)) + "\n\n";
       if (same_message) out += Code(g.check_id) + ", ";
-      out += pages.empty() ? std::string("site-wide")
-                           : Plural(static_cast<int64_t>(pages.size()), "page", "pages");
+      out += pages == 0 ? std::string("site-wide")
+                        : Plural(static_cast<int64_t>(pages), "page", "pages");
       out += "\n";
       if (!g.fix.empty()) out += "\n**Fix:** " + Inline(g.fix) + "\n";
-      if (!pages.empty()) out += "\n";
-      for (const json::object* f : pages) {
-        out += "- " + Link(Str(*f, "page"));
-        if (!same_message) out += ": " + Inline(Str(*f, "message"));
-        if (std::string_view e = Str(*f, "evidence"); !e.empty()) out += " (" + Code(e) + ")";
+      if (!rows.empty()) out += "\n";
+      for (const Row& r : rows) {
+        out += "- " + (r.page.empty() ? std::string("site") : Link(r.page));
+        if (!same_message) out += ": " + Inline(r.message);
+        if (!r.evidence.empty()) {
+          out += " (" + (r.line.empty() ? std::string() : "line " + r.line + ": ") +
+                 Code(r.evidence) + ")";
+        }
         out += "\n";
       }
     }

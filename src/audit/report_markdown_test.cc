@@ -56,6 +56,22 @@ TEST(ReportMarkdownTest, OneEntryPerCheckWithItsPages) {
   EXPECT_EQ(md.find("### High"), std::string::npos) << "empty severities are left out";
 }
 
+TEST(ReportMarkdownTest, SiteWideFindingsListTheirPagesAndEvidenceItsLine) {
+  std::string md = RenderReportMarkdown(Audit(R"({"findings": {"medium": [
+      {"check_id": "security.no_https", "page": "", "message": "Plain HTTP.", "fix": "TLS.",
+       "pages": ["http://a/", "http://a/b"]},
+      {"check_id": "robots_txt.invalid", "page": "", "message": "Bad line.", "fix": "Fix it.",
+       "evidence": "Sitemap: /sitemap.xml", "line": 4}]}})"));
+  EXPECT_NE(md.find("#### Plain HTTP.\n\n`security.no_https`, 2 pages\n\n**Fix:** TLS.\n\n"
+                    "- [http://a/](<http://a/>)\n- [http://a/b](<http://a/b>)\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("`robots_txt.invalid`, site-wide\n\n**Fix:** Fix it.\n\n"
+                    "- site (line 4: `Sitemap: /sitemap.xml`)\n"),
+            std::string::npos)
+      << md;
+}
+
 TEST(ReportMarkdownTest, TextFromTheSiteCannotInjectMarkdownOrHtml) {
   std::string md = RenderReportMarkdown(Audit(R"j({"findings": {}, "pages": [
       {"url": "http://a/x> [y](javascript:alert(1))", "status": 200,
