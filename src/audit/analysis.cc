@@ -193,9 +193,11 @@ std::optional<urls::url> NormalizedUrl(std::string_view text) {
   return u;
 }
 
+// Also folds index files into their directory, as the crawler does
+// (PageKey): a link to /index.html reaches the page crawled as /.
 std::string UrlKey(std::string_view text) {
   auto u = NormalizedUrl(text);
-  return u ? std::string(u->buffer()) : std::string(text);
+  return PageKey(u ? std::string_view(u->buffer()) : text);
 }
 
 // Resolves `href` against `base`; nullopt for hrefs that are not URLs.
@@ -663,9 +665,15 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
         "work.");
   }
   if (page.truncated || facts.bytes > 1024 * 1024) {
+    // The true size: the crawler reads a cut page to its end (or to its
+    // counting limit, "at least").
+    const std::string size = std::string(page.bytes_at_least ? "at least " : "") +
+                             std::to_string(facts.bytes / 1024) + " KB";
     add("performance.heavy", Severity::kLow,
-        "The page is " + std::to_string(facts.bytes / 1024) + " KB" +
-            (page.truncated ? " and was cut off by the crawler." : ", over 1 MB."),
+        "The page is " + size +
+            (page.truncated ? "; the audit read only its first " +
+                                  std::to_string(page.body.size() / 1024) + " KB."
+                            : ", over 1 MB."),
         "Reduce the HTML size below 1 MB: remove inlined scripts, styles and data, and paginate "
         "long lists.");
   }
@@ -877,6 +885,10 @@ std::string BuildReport(const CrawlResult& crawl, const std::vector<PageFacts>& 
       {"sitemap", crawl.sitemap_xml.status},     {"ai_crawlers", std::move(crawlers)},
       {"skipped_by_robots", std::move(skipped)},
   };
+  if (crawl.crawl_delay_seconds > 0) {
+    report["site"].as_object()["crawl_delay"] = json::object{
+        {"seconds", crawl.crawl_delay_seconds}, {"capped", crawl.crawl_delay_capped}};
+  }
   return JsonText(report);
 }
 

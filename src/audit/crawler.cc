@@ -213,7 +213,9 @@ struct Transfer {
   const CrawlCallbacks* callbacks = nullptr;
   std::string body;
   std::size_t bytes = 0;
-  bool truncated = false;         // set when the size cap stopped the transfer
+  bool truncated = false;         // the body was cut at max_page_bytes
+  bool stopped = false;           // counting stopped at max_counted_bytes
+  std::vector<std::pair<std::string, std::string>> headers;  // of the last response
   bool blocked = false;           // set when the SSRF guard refused an address
   std::string blocked_address;
   bool cancelled = false;
@@ -225,13 +227,39 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   t->bytes += length;
   size_t room = t->options->max_page_bytes - t->body.size();
   if (length > room) {
-    // Keep what fits and stop the transfer: a short count makes libcurl fail
-    // with CURLE_WRITE_ERROR, which Fetch() turns back into success.
+    // Keep what fits; read on (and drop) the rest to learn the true size,
+    // up to max_counted_bytes. Stopping is a short count, which makes
+    // libcurl fail with CURLE_WRITE_ERROR; Transfer() turns that back into
+    // success.
     t->body.append(data, room);
     t->truncated = true;
-    return room;
+    if (t->bytes >= t->options->max_counted_bytes) {
+      t->stopped = true;
+      return 0;
+    }
+    return length;
   }
   t->body.append(data, length);
+  return length;
+}
+
+// One header line of a response. A status line starts a new response (a
+// redirect's headers are not the page's), so the list holds the last one.
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t length = size * count;
+  std::string_view line(data, length);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    t->headers.clear();
+    return length;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0 || t->headers.size() >= 200) return length;
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  t->headers.emplace_back(Lower(line.substr(0, colon)), std::string(value.substr(0, 2048)));
   return length;
 }
 
@@ -421,6 +449,8 @@ class Fetcher {
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent().c_str());
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnWrite);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
     curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
@@ -448,8 +478,10 @@ class Fetcher {
     curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
     page.response_ms = static_cast<double>(total_us) / 1000.0;
     page.bytes = t.bytes;
+    page.bytes_at_least = t.stopped;
     page.truncated = t.truncated;
     page.body = std::move(t.body);
+    page.headers = std::move(t.headers);
 
     if (code == CURLE_WRITE_ERROR && t.truncated) code = CURLE_OK;  // our size cap
     if (code != CURLE_OK) DescribeFailure(code, e, t, detail, options_, &page);
@@ -543,6 +575,17 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
   if (robots->error.empty() && robots->status >= 200 && robots->status < 300) {
     rules = RobotsTxt(robots->body);
   }
+  // Crawl-delay (for our agent, else *): honoured between requests, up to
+  // max_crawl_delay so that an audit of 20 pages ends in minutes.
+  if (std::optional<double> delay = rules.CrawlDelay(kAgentToken); delay && *delay > 0) {
+    result.crawl_delay_seconds = *delay;
+    auto wanted = std::chrono::milliseconds(static_cast<int64_t>(std::min(*delay, 86400.0) * 1000));
+    result.crawl_delay_capped = wanted > options.max_crawl_delay;
+    // The fetcher holds a reference to `options` and reads this.
+    options.per_host_delay =
+        std::max(options.per_host_delay, std::min(wanted, options.max_crawl_delay));
+  }
+
   if (robots->status == 0 && !robots->error.empty()) {
     // The host is unreachable; don't spend two more timeouts on it before
     // the start page reports the same failure.
@@ -566,7 +609,8 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
 
   std::string origin = start->origin;  // becomes the start page's final origin
   std::deque<CrawlUrl> queue{*start};
-  std::unordered_set<std::string> seen{start->url};
+  // Keyed by PageKey: "/" and "/index.html" are one page, fetched once.
+  std::unordered_set<std::string> seen{PageKey(start->url)};
   auto known = [&] {
     return static_cast<int>(
         std::min<std::size_t>(result.pages.size() + queue.size(), options.max_pages));
@@ -596,7 +640,7 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
       // A start page that redirects (http → https, apex → www) moves the site.
       if (final_url) origin = final_url->origin;
     }
-    if (final_url) seen.insert(final_url->url);
+    if (final_url) seen.insert(PageKey(final_url->url));
 
     bool follow = page->error.empty() && page->status >= 200 && page->status < 300 &&
                   IsHtml(page->content_type) && final_url && final_url->origin == origin;
@@ -609,7 +653,7 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
       }
       for (const std::string& href : hrefs) {
         std::optional<CrawlUrl> link = ResolveLink(base, href);
-        if (!link || link->origin != origin || !seen.insert(link->url).second) continue;
+        if (!link || link->origin != origin || !seen.insert(PageKey(link->url)).second) continue;
         if (!rules.IsAllowed(kAgentToken, link->path_query)) {
           result.skipped_by_robots.push_back(link->url);
           continue;
@@ -623,6 +667,19 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
     }
   }
   return result;
+}
+
+std::string PageKey(std::string_view url) {
+  const size_t query = std::min(url.find('?'), url.find('#'));
+  std::string_view path = url.substr(0, query);
+  for (std::string_view index : {"/index.html", "/index.htm", "/index.php"}) {
+    if (path.size() > index.size() && path.ends_with(index) && path.find("://") != std::string_view::npos) {
+      std::string key(path.substr(0, path.size() - index.size() + 1));
+      if (query != std::string_view::npos) key += url.substr(query);
+      return key;
+    }
+  }
+  return std::string(url);
 }
 
 }  // namespace herald::audit

@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/errors.h"
@@ -28,8 +30,15 @@ struct CrawlOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};  // per request
   std::size_t max_page_bytes = 2 * 1024 * 1024;    // larger bodies are truncated
+  // A truncated page is still read (and thrown away) up to this many bytes,
+  // so the report gives its true size; beyond it the transfer stops and
+  // `bytes` says "at least".
+  std::size_t max_counted_bytes = 64 * 1024 * 1024;
   int max_redirects = 5;
   std::chrono::milliseconds per_host_delay{0};     // between requests to the host
+  // robots.txt's Crawl-delay for our agent (or *) raises per_host_delay up
+  // to this; a longer one is capped here and reported.
+  std::chrono::milliseconds max_crawl_delay{std::chrono::seconds(30)};
   // Tests only: libcurl CURLOPT_RESOLVE entries ("public.example:8080:127.0.0.1")
   // that pin a host name to an address without DNS. Empty in production. The
   // SSRF guard still checks the pinned address when connecting.
@@ -44,7 +53,12 @@ struct FetchedPage {
   std::string body;           // decompressed, at most max_page_bytes
   bool truncated = false;     // the body was larger than max_page_bytes
   double response_ms = 0;
-  std::size_t bytes = 0;      // bytes received (before truncation)
+  std::size_t bytes = 0;      // the body's true size: bytes received, or the
+                              // Content-Length when larger (a cut transfer)
+  bool bytes_at_least = false;  // the transfer stopped at max_counted_bytes
+  // The final response's headers (after redirects), names lower-case, in
+  // order; for X-Robots-Tag, Last-Modified, Link and the like.
+  std::vector<std::pair<std::string, std::string>> headers;
   int redirects = 0;
   std::string error;          // transport error a person understands, or ""
   std::string error_kind;     // "", "dns", "connect", "tls", "timeout",
@@ -65,7 +79,16 @@ struct CrawlResult {
   SiteFile sitemap_xml;
   std::vector<FetchedPage> pages;     // in crawl order; pages[0] is the start page
   std::vector<std::string> skipped_by_robots;
+  // robots.txt's Crawl-delay that applied to the crawl (0: none), and
+  // whether it was capped at CrawlOptions::max_crawl_delay.
+  double crawl_delay_seconds = 0;
+  bool crawl_delay_capped = false;
 };
+
+// The key two URLs of one page share: "/index.html", "/index.htm" and
+// "/index.php" (any directory) are that directory ("/"), as web servers
+// serve them; everything else is the URL itself.
+std::string PageKey(std::string_view url);
 
 struct CrawlCallbacks {
   // After each page, with pages done and pages known so far (<= max_pages).

@@ -10,6 +10,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,8 +76,9 @@ TEST(CrawlerTest, CrawlsTheFixtureSiteBreadthFirst) {
   EXPECT_EQ(Paths(*result, site),
             (std::vector<std::string>{"/", "/about.html", "/blog/post.html", "/products.html",
                                       "/broken-link.html", "/contact.html", "/redirect-loop",
-                                      "/faq.html", "/news.html", "/slow-page", "/big",
-                                      "/index.html"}));
+                                      "/faq.html", "/news.html", "/slow-page", "/big"}));
+  // "/index.html" (linked from /big) is "/": one page, fetched once.
+  for (const auto& t : site.RequestedTargetsForTest()) EXPECT_NE(t, "/index.html");
   EXPECT_EQ(result->start_url, site.url("/"));
   EXPECT_EQ(steps, (std::vector<std::string>{"robots", "llms", "sitemap"}));
   ASSERT_EQ(progress.size(), result->pages.size());
@@ -82,7 +86,7 @@ TEST(CrawlerTest, CrawlsTheFixtureSiteBreadthFirst) {
     EXPECT_EQ(progress[i].first, static_cast<int>(i + 1));
     EXPECT_GE(progress[i].second, progress[i].first);
   }
-  EXPECT_EQ(progress.back().second, 12);
+  EXPECT_EQ(progress.back().second, 11);
 
   const FetchedPage& home = result->pages[0];
   EXPECT_EQ(home.status, 200);
@@ -192,10 +196,107 @@ TEST(CrawlerTest, TruncatesABigPageAtTheCap) {
   EXPECT_TRUE(big.truncated);
   EXPECT_TRUE(big.error.empty()) << big.error;
   EXPECT_EQ(big.body.size(), LocalOptions().max_page_bytes);
-  EXPECT_GT(big.bytes, big.body.size());
+  // Its true size: the rest was read and counted, not kept.
+  EXPECT_GT(big.bytes, 3u * 1024 * 1024);
+  EXPECT_LT(big.bytes, 3u * 1024 * 1024 + 2048);
+  EXPECT_FALSE(big.bytes_at_least);
   EXPECT_EQ(big.status, 200);
   // Links from the part that was kept are still followed.
   EXPECT_NE(FindPage(*result, "/index.html"), nullptr);
+}
+
+TEST(CrawlerTest, StopsCountingAtMaxCountedBytes) {
+  test::FixtureSite site(FixtureDir());
+  CrawlOptions options = LocalOptions();
+  options.max_page_bytes = 1024;
+  options.max_counted_bytes = 100 * 1024;
+  auto result = Crawl(site.url("/big"), options, {});
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  const FetchedPage& big = result->pages[0];
+  EXPECT_TRUE(big.truncated);
+  EXPECT_TRUE(big.bytes_at_least);
+  EXPECT_GE(big.bytes, 100u * 1024);
+  EXPECT_LT(big.bytes, 3u * 1024 * 1024);
+  EXPECT_TRUE(big.error.empty()) << big.error;
+}
+
+// A site written for the test: its own robots.txt and header files.
+class TempSite {
+ public:
+  explicit TempSite(const std::vector<std::pair<std::string, std::string>>& files)
+      : dir_(std::filesystem::temp_directory_path() /
+             ("herald-crawl-" + std::to_string(::getpid()) + "-" + std::to_string(++counter_))) {
+    for (const auto& [name, content] : files) {
+      std::filesystem::create_directories((dir_ / name).parent_path());
+      std::ofstream(dir_ / name, std::ios::binary) << content;
+    }
+    site_ = std::make_unique<test::FixtureSite>(dir_.string());
+  }
+  ~TempSite() {
+    site_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  test::FixtureSite& site() { return *site_; }
+
+ private:
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<test::FixtureSite> site_;
+};
+
+TEST(CrawlerTest, KeepsTheFinalResponsesHeaders) {
+  TempSite temp({{"index.html", "<!doctype html><title>Home</title><a href=\"/a.html\">a</a>"},
+                 {"a.html", "<!doctype html><title>A</title>"},
+                 {"a.html.headers", "X-Robots-Tag: noindex, noai\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n"}});
+  auto result = Crawl(temp.site().url("/"), LocalOptions(), {});
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  ASSERT_EQ(result->pages.size(), 2u);
+  const FetchedPage& a = result->pages[1];
+  auto header = [&](std::string_view name) {
+    for (const auto& [n, v] : a.headers)
+      if (n == name) return v;
+    return std::string();
+  };
+  EXPECT_EQ(header("x-robots-tag"), "noindex, noai");
+  EXPECT_EQ(header("last-modified"), "Tue, 01 Dec 2026 10:00:00 GMT");
+  EXPECT_EQ(header("content-type"), "text/html; charset=utf-8");
+}
+
+TEST(CrawlerTest, HonoursCrawlDelayAndIndexFilesAreOnePage) {
+  TempSite temp({{"robots.txt", "User-agent: *\nCrawl-delay: 0.4\n"},
+                 {"index.html", "<!doctype html><title>Home</title><a href=\"/index.html\">home</a>"
+                                "<a href=\"/b/\">b</a><a href=\"/b/index.htm\">b again</a>"},
+                 {"b/index.html", "<!doctype html><title>B</title>"},
+                 {"b/index.htm", "<!doctype html><title>B</title>"}});
+  auto start = Clock::now();
+  auto result = Crawl(temp.site().url("/"), LocalOptions(), {});
+  auto took = Clock::now() - start;
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(Paths(*result, temp.site()), (std::vector<std::string>{"/", "/b/"}));
+  EXPECT_EQ(result->crawl_delay_seconds, 0.4);
+  EXPECT_FALSE(result->crawl_delay_capped);
+  // robots, llms, sitemap, /, /b/: four waits of 0.4 s between five requests.
+  EXPECT_GE(took, 1600ms);
+}
+
+TEST(CrawlerTest, CapsALongCrawlDelay) {
+  TempSite temp({{"robots.txt", "User-agent: HeraldAudit\nCrawl-delay: 3600\n"},
+                 {"index.html", "<!doctype html><title>Home</title>"}});
+  CrawlOptions options = LocalOptions();
+  options.max_crawl_delay = 100ms;
+  auto result = Crawl(temp.site().url("/"), options, {});
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  EXPECT_EQ(result->crawl_delay_seconds, 3600);
+  EXPECT_TRUE(result->crawl_delay_capped);
+}
+
+TEST(CrawlerTest, PageKeyFoldsIndexFilesIntoTheirDirectory) {
+  EXPECT_EQ(PageKey("https://e.com/index.html"), "https://e.com/");
+  EXPECT_EQ(PageKey("https://e.com/docs/index.htm?x=1"), "https://e.com/docs/?x=1");
+  EXPECT_EQ(PageKey("https://e.com/index.php"), "https://e.com/");
+  EXPECT_EQ(PageKey("https://e.com/myindex.html"), "https://e.com/myindex.html");
+  EXPECT_EQ(PageKey("https://e.com/a.html"), "https://e.com/a.html");
+  EXPECT_EQ(PageKey("https://e.com/?q=/index.html"), "https://e.com/?q=/index.html");
 }
 
 TEST(CrawlerTest, DecodesACompressedResponse) {

@@ -1,6 +1,7 @@
 #include "audit/robots.h"
 
 #include <cctype>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,17 @@ RobotsTxt::RobotsTxt(std::string_view text) {
       in_agent_run = true;
       std::string agent = value == "*" ? std::string("*") : ProductToken(value);
       if (!agent.empty()) groups.back().agents.push_back(std::move(agent));
+    } else if (key == "crawl-delay") {
+      // Not in RFC 9309, but widely used; the group's first valid value.
+      in_agent_run = false;
+      if (groups.empty() || groups.back().crawl_delay) continue;
+      double seconds = 0;
+      std::string text_value(value);
+      char* end = nullptr;
+      seconds = std::strtod(text_value.c_str(), &end);
+      if (end != text_value.c_str() && *end == '\0' && seconds >= 0 && seconds < 1e9) {
+        groups.back().crawl_delay = seconds;
+      }
     } else if (key == "allow" || key == "disallow") {
       in_agent_run = false;
       if (groups.empty()) continue;  // rules before any User-agent line
@@ -99,6 +111,22 @@ bool Matches(std::string_view pattern, std::string_view path) {
 
 bool IsAllowed(std::string_view robots_txt, std::string_view agent, std::string_view path) {
   return RobotsTxt(robots_txt).IsAllowed(agent, path);
+}
+
+std::optional<double> RobotsTxt::CrawlDelay(std::string_view agent) const {
+  const std::string token = ProductToken(agent);
+  auto names = [](const Group& g, std::string_view who) {
+    for (const std::string& a : g.agents) {
+      if (a == who) return true;
+    }
+    return false;
+  };
+  std::optional<double> any;
+  for (const Group& g : groups_) {
+    if (!token.empty() && names(g, token) && g.crawl_delay) return g.crawl_delay;
+    if (!any && names(g, "*")) any = g.crawl_delay;
+  }
+  return any;
 }
 
 bool RobotsTxt::IsAllowed(std::string_view agent, std::string_view path) const {

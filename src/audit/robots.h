@@ -2,10 +2,12 @@
 // A small robots.txt evaluator following RFC 9309: groups of rules by
 // User-agent, Allow and Disallow with longest-match precedence (Allow wins a
 // tie), `*` matching any run of characters and `$` anchoring a rule to the end
-// of the path. Lines it does not know (Sitemap, Crawl-delay) are ignored.
+// of the path. Crawl-delay is read per group; other lines it does not know
+// (Sitemap, Host) are ignored.
 //
 // Pure functions; safe to call from any thread.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +30,9 @@ class RobotsTxt {
  public:
   explicit RobotsTxt(std::string_view robots_txt);
   bool IsAllowed(std::string_view agent, std::string_view path) const;
+  // Crawl-delay in seconds from the agent's group, else from a `*` group;
+  // nullopt when none says (or the value is not a number).
+  std::optional<double> CrawlDelay(std::string_view agent) const;
 
  private:
   struct Rule {
@@ -37,6 +42,7 @@ class RobotsTxt {
   struct Group {
     std::vector<std::string> agents;  // lower-case product tokens, or "*"
     std::vector<Rule> rules;
+    std::optional<double> crawl_delay;
   };
   std::vector<Group> groups_;
 };

@@ -175,5 +175,20 @@ TEST(RobotsTest, ParsedOnceGivesTheSameAnswers) {
   EXPECT_TRUE(RobotsTxt("").IsAllowed("HeraldAudit", "/anything"));
 }
 
+TEST(RobotsTest, CrawlDelayOfTheAgentsGroupElseStar) {
+  RobotsTxt robots(
+      "User-agent: *\nCrawl-delay: 2\nDisallow: /x\n\n"
+      "User-agent: HeraldAudit\nCrawl-delay: 0.5\nAllow: /\n\n"
+      "User-agent: Other\nCrawl-delay: abc\n");
+  EXPECT_EQ(robots.CrawlDelay("HeraldAudit/1.0"), 0.5);
+  EXPECT_EQ(robots.CrawlDelay("SomeBot"), 2);
+  EXPECT_EQ(robots.CrawlDelay("Other"), 2) << "a value that is not a number is no delay";
+  EXPECT_FALSE(RobotsTxt("User-agent: *\nDisallow:\n").CrawlDelay("HeraldAudit"));
+  EXPECT_FALSE(RobotsTxt("").CrawlDelay("HeraldAudit"));
+  // Crawl-delay does not change what is allowed.
+  EXPECT_TRUE(robots.IsAllowed("HeraldAudit", "/x"));
+  EXPECT_FALSE(robots.IsAllowed("SomeBot", "/x"));
+}
+
 }  // namespace
 }  // namespace herald::audit

@@ -299,6 +299,17 @@ void FixtureSite::Serve(int fd) {
     if (in && (content << in.rdbuf())) {
       response.headers.emplace_back("Content-Type", ContentType(file));
       response.body = content.str();
+      // FILE.headers beside FILE: extra response headers, "Name: value"
+      // per line (X-Robots-Tag, Last-Modified for the audit's fixtures).
+      std::ifstream extra(root_ + file + ".headers");
+      for (std::string line; std::getline(extra, line);) {
+        if (auto colon = line.find(':'); colon != std::string::npos && colon > 0) {
+          std::string value = line.substr(colon + 1);
+          while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+          while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+          response.headers.emplace_back(line.substr(0, colon), value);
+        }
+      }
     } else {
       response = NotFound();
     }

@@ -1,7 +1,8 @@
 #pragma once
 // A tiny HTTP/1.1 server on 127.0.0.1 (port 0) for the audit tests. It serves
 // the files under `root_dir` (content type by extension; "/" and "dir/" map
-// to index.html; 404 otherwise) plus a few special routes:
+// to index.html; 404 otherwise; the lines of FILE.headers, if present, are
+// added as response headers) plus a few special routes:
 //
 //   /redirect-loop        302 to itself
 //   /redirect/N           302 to /redirect/N-1; /redirect/0 is a small page
