@@ -15,9 +15,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "audit/robots.h"
+#include "audit/seo_checks.h"
 #include "common/json_text.h"
 
 namespace herald::audit {
@@ -141,6 +143,32 @@ std::string TextContent(const xmlNode* node) {
   return out;
 }
 
+// The element's opening tag as written (attributes in document order,
+// values quoted), cut to about 200 bytes: evidence a person can search the
+// page's source for.
+std::string Snippet(const xmlNode* node) {
+  constexpr std::size_t kMax = 200;
+  std::string out = "<" + std::string(Name(node));
+  for (const xmlAttr* a = node->properties; a != nullptr; a = a->next) {
+    out += ' ';
+    out += reinterpret_cast<const char*>(a->name);
+    xmlChar* value = xmlNodeListGetString(node->doc, a->children, 1);
+    if (value != nullptr) {
+      std::string v = reinterpret_cast<const char*>(value);
+      xmlFree(value);
+      if (v.size() > 120) v = v.substr(0, 117) + "...";
+      out += "=\"" + v + "\"";
+    }
+    if (out.size() > kMax) break;
+  }
+  if (out.size() > kMax) out = out.substr(0, kMax - 3) + "...";
+  return out + ">";
+}
+
+ElementRef Where(const xmlNode* node) {
+  return ElementRef{Snippet(node), static_cast<int>(xmlGetLineNo(node))};
+}
+
 // Elements whose boundaries do not separate words ("<b>foo</b>bar" is one
 // word); every other element does ("<p>a</p><p>b</p>" is two).
 bool IsInline(std::string_view name) {
@@ -259,6 +287,8 @@ struct Walker {
   std::optional<std::string> canonical_href;
   std::vector<std::string> hrefs;
   std::string visible_text;
+  int main_depth = 0;    // open <main>, role=main or <article> elements
+  int chrome_depth = 0;  // open nav, aside, header, footer elements
 
   void Visit(const xmlNode* node, bool invisible) {
     for (const xmlNode* n = node; n != nullptr; n = n->next) {
@@ -272,9 +302,16 @@ struct Walker {
       const std::string name = Lower(Name(n));
       Element(n, name);
       const bool block = !IsInline(name);
+      const bool main = name == "main" || name == "article" ||
+                        Lower(Trim(Attr(n, "role").value_or(""))) == "main";
+      const bool chrome = name == "nav" || name == "aside" || name == "header" || name == "footer";
+      main_depth += main;
+      chrome_depth += chrome;
       if (block) visible_text.push_back(' ');
       Visit(n->children, invisible || IsInvisible(name));
       if (block) visible_text.push_back(' ');
+      main_depth -= main;
+      chrome_depth -= chrome;
     }
   }
 
@@ -302,22 +339,62 @@ struct Walker {
         if (std::string_view(rel).substr(i, j - i) == "canonical") canonical = true;
         i = j;
       }
-      if (canonical && href && !canonical_href) canonical_href = *href;
+      if (canonical && href) {
+        if (!canonical_href) canonical_href = *href;
+        facts.canonicals.emplace_back(*href, Where(n));
+      }
+      bool alternate = (" " + rel + " ").find(" alternate ") != std::string::npos;
+      if (alternate) {
+        if (auto lang = Attr(n, "hreflang")) {
+          facts.hreflangs.push_back(
+              HreflangLink{Where(n), std::string(Trim(*lang)), href.value_or(""), ""});
+        }
+      }
     } else if (name == "base") {
       if (auto href = Attr(n, "href"); href && !base_href) base_href = *href;
     } else if (name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6') {
       const int level = name[1] - '0';
       facts.heading_levels.push_back(level);
       if (level == 1) ++facts.h1_count;
+      std::string text = CollapseWhitespace(TextContent(n));
+      if (text.size() > 80) text = text.substr(0, 77) + "...";
+      facts.headings.push_back(
+          Heading{level, Where(n), std::move(text), main_depth > 0, chrome_depth > 0});
     } else if (name == "script") {
       const std::string type = Lower(Trim(Attr(n, "type").value_or("")));
-      if (StartsWith(type, "application/ld+json")) JsonLd(TextContent(n));
+      if (StartsWith(type, "application/ld+json")) JsonLd(n, TextContent(n));
     } else if (name == "img") {
       ++facts.images;
       auto alt = Attr(n, "alt");
       if (!alt || CollapseWhitespace(*alt).empty()) ++facts.images_without_alt;
+      Image image;
+      image.where = Where(n);
+      image.has_alt = alt.has_value();
+      image.alt = alt.value_or("");
+      for (const char* label : {"aria-label", "aria-labelledby", "title"}) {
+        if (auto v = Attr(n, label); v && !Trim(*v).empty()) image.labelled = true;
+      }
+      const std::string role = Lower(Trim(Attr(n, "role").value_or("")));
+      image.presentational = role == "none" || role == "presentation";
+      facts.image_list.push_back(std::move(image));
     } else if (name == "a") {
-      if (auto href = Attr(n, "href")) hrefs.push_back(*href);
+      auto href = Attr(n, "href");
+      if (href) hrefs.push_back(*href);
+      Anchor a;
+      a.where = Where(n);
+      a.has_href = href.has_value();
+      a.raw_href = href.value_or("");
+      a.text = CollapseWhitespace(TextContent(n));
+      a.rel = Lower(Attr(n, "rel").value_or(""));
+      a.name = Attr(n, "name").value_or("");
+      a.role = Attr(n, "role").value_or("");
+      a.id = Attr(n, "id").value_or("");
+      a.has_onclick = Attr(n, "onclick").has_value();
+      for (const char* attr : {"target", "download", "ping", "rel", "hreflang", "type",
+                               "referrerpolicy"}) {
+        if (Attr(n, attr)) a.has_href_associated = true;
+      }
+      facts.anchors.push_back(std::move(a));
     }
   }
 
@@ -328,6 +405,8 @@ struct Walker {
     if (meta_name == "description" && facts.meta_description.empty()) {
       facts.meta_description = CollapseWhitespace(content);
     } else if (meta_name == "robots" || meta_name == "googlebot") {
+      if (facts.meta_robots.empty()) facts.meta_robots_where = Where(n);
+      facts.meta_robots += (facts.meta_robots.empty() ? "" : ", ") + CollapseWhitespace(content);
       // "none" is shorthand for "noindex, nofollow".
       const std::string directives = Lower(content);
       if (directives.find("noindex") != std::string::npos ||
@@ -342,14 +421,36 @@ struct Walker {
     }
   }
 
-  void JsonLd(const std::string& text) {
+  void JsonLd(const xmlNode* script, const std::string& text) {
     boost::system::error_code ec;
-    json::value value = json::parse(text, ec);
+    json::stream_parser parser;
+    std::size_t used = parser.write(text, ec);
+    if (!ec) parser.finish(ec);
     if (ec) {
       ++facts.jsonld_invalid;
+      // Where it failed, as a line and column of the page: the script's
+      // line plus the newlines before the error's offset.
+      const std::size_t at = std::min(used, text.size());
+      const std::string_view before = std::string_view(text).substr(0, at);
+      const auto newlines = std::count(before.begin(), before.end(), '\n');
+      const std::size_t column = at - (before.rfind('\n') == std::string_view::npos
+                                           ? 0
+                                           : before.rfind('\n') + 1) + 1;
+      ElementRef where = Where(script);
+      const int line = where.line + static_cast<int>(newlines);
+      std::string near(Trim(std::string_view(text).substr(at > 20 ? at - 20 : 0, 40)));
+      for (char& c : near)
+        if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+      facts.jsonld_errors.emplace_back(
+          (text.find_first_not_of(" \t\r\n") == std::string::npos ? std::string("the block is empty")
+                                                                  : ec.message()) +
+              " at line " + std::to_string(line) + " (character " + std::to_string(column) +
+              " of that line of the block)" +
+              (near.empty() ? std::string() : " (near \"" + near + "\")"),
+          std::move(where));
       return;
     }
-    CollectTypes(value, facts.jsonld_types);
+    CollectTypes(parser.release(), facts.jsonld_types);
   }
 };
 
@@ -439,7 +540,7 @@ std::size_t CategoryIndex(std::string_view check_id) {
   if (prefix == "structured_data") return 1;
   if (prefix == "content" || prefix == "headings" || prefix == "h1") return 2;
   if (prefix == "title" || prefix == "meta_description" || prefix == "open_graph" ||
-      prefix == "canonical" || prefix == "html") {
+      prefix == "canonical" || prefix == "html" || prefix == "hreflang") {
     return 3;
   }
   return 4;  // page.http_error, page.fetch_failed, links, security, performance, images
@@ -505,6 +606,9 @@ PageFacts AnalyzeHtml(const FetchedPage& page) {
       facts.canonical = std::string(resolved->buffer());
     }
   }
+  for (HreflangLink& link : facts.hreflangs) {
+    if (auto resolved = Resolve(base, link.raw_href)) link.href = std::string(resolved->buffer());
+  }
   const std::string host = Lower(page_url->encoded_host());
   std::set<std::string> seen;
   for (const auto& href : walker.hrefs) {
@@ -548,13 +652,9 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
   }
   if (!IsHtml(page)) return out;  // PDFs, images: no HTML checks apply.
 
-  if (facts.noindex) {
-    add("page.noindex", Severity::kHigh,
-        "The page carries a robots meta tag with noindex, so search and AI answer engines "
-        "will drop it.",
-        "Remove \"noindex\" from <meta name=\"robots\"> (and <meta name=\"googlebot\">) if the "
-        "page should be found and cited.");
-  }
+  // Indexability, canonical, hreflang, image alt, link text, crawlable
+  // anchors: Lighthouse's verdicts (seo_checks.cc).
+  CheckSeoPage(facts, page, out);
 
   if (facts.title.empty()) {
     add("title.missing", Severity::kHigh, "The page has no <title> (or an empty one).",
@@ -588,21 +688,39 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
         "Keep one <h1> for the main topic and turn the others into <h2>.");
   }
 
+  // The document's own outline: headings in <main>, role=main or
+  // <article>; without those, every heading outside nav, aside, header
+  // and footer. A site template's sidebar is not the document.
+  std::vector<const Heading*> outline;
+  const bool has_main = std::any_of(facts.headings.begin(), facts.headings.end(),
+                                    [](const Heading& h) { return h.in_main; });
+  for (const Heading& h : facts.headings) {
+    if (has_main ? h.in_main : !h.in_chrome) outline.push_back(&h);
+  }
   int skips = 0;
-  std::string first_skip;
-  for (std::size_t i = 1; i < facts.heading_levels.size(); ++i) {
-    const int from = facts.heading_levels[i - 1];
-    const int to = facts.heading_levels[i];
-    if (to > from + 1) {
-      if (skips == 0) first_skip = "h" + std::to_string(from) + " → h" + std::to_string(to);
+  const Heading* first_skip = nullptr;
+  for (std::size_t i = 1; i < outline.size(); ++i) {
+    if (outline[i]->level > outline[i - 1]->level + 1) {
+      if (skips == 0) first_skip = outline[i];
       ++skips;
     }
   }
   if (skips > 0) {
-    add("headings.skipped_level", Severity::kLow,
-        "Heading levels are skipped " + std::to_string(skips) + " time(s), first " + first_skip +
-            ".",
-        "Nest headings one level at a time (h1 → h2 → h3) so the outline is easy to follow.");
+    const int from = [&] {
+      for (std::size_t i = 1; i < outline.size(); ++i)
+        if (outline[i] == first_skip) return outline[i - 1]->level;
+      return 0;
+    }();
+    Finding f = Make("headings.skipped_level", Severity::kLow, url,
+                     "Heading levels are skipped " +
+                         (skips == 1 ? std::string("once") : std::to_string(skips) + " times") +
+                         " in the page's content, first h" + std::to_string(from) + " → h" +
+                         std::to_string(first_skip->level) + " (\"" + first_skip->text + "\").",
+                     "Nest headings one level at a time (h1 → h2 → h3) so the outline is easy to "
+                     "follow.");
+    f.evidence = first_skip->where.snippet;
+    f.line = first_skip->where.line;
+    out.push_back(std::move(f));
   }
 
   if (facts.lang.empty()) {
@@ -637,18 +755,20 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
         "(e.g. Organization, WebSite, Article, Product, FAQPage).");
   }
   if (facts.jsonld_invalid > 0) {
-    add("structured_data.invalid", Severity::kHigh,
-        std::to_string(facts.jsonld_invalid) + " JSON-LD block(s) on the page are not valid JSON.",
-        "Fix the JSON syntax (trailing commas, unescaped quotes, comments) and check the block "
-        "with a JSON-LD or Rich Results validator.");
+    const auto& [error, where] = facts.jsonld_errors.front();
+    Finding f = Make("structured_data.invalid", Severity::kHigh, url,
+                     (facts.jsonld_invalid == 1
+                          ? std::string("A JSON-LD block is not valid JSON: ")
+                          : std::to_string(facts.jsonld_invalid) +
+                                " JSON-LD blocks are not valid JSON; the first: ") +
+                         error + ".",
+                     "Fix the JSON syntax (trailing commas, unescaped quotes, comments) and check "
+                     "the block with a JSON-LD or Rich Results validator.");
+    f.evidence = where.snippet;
+    f.line = where.line;
+    out.push_back(std::move(f));
   }
 
-  if (facts.images_without_alt > 0) {
-    add("images.alt_missing", Severity::kMedium,
-        std::to_string(facts.images_without_alt) + " of " + std::to_string(facts.images) +
-            " images have no alt text.",
-        "Give every meaningful <img> an alt attribute that describes it.");
-  }
 
   if (facts.word_count < 200) {
     add("content.thin", Severity::kMedium,
@@ -770,6 +890,8 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
         "them to their replacements).");
   }
 
+  CheckSeoSite(crawl, pages, out);
+
   for (const auto& page : crawl.pages) {
     if (page.error_kind == "too_many_redirects") {
       add("links.redirect_loop", Severity::kHigh, page.url,
@@ -780,12 +902,44 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
   return out;
 }
 
+std::vector<Finding> MergeRepeated(std::vector<Finding> findings) {
+  std::map<std::tuple<std::string, Severity, std::string, std::string>, std::size_t> first;
+  std::vector<Finding> out;
+  out.reserve(findings.size());
+  for (Finding& f : findings) {
+    if (f.page.empty()) {
+      out.push_back(std::move(f));
+      continue;
+    }
+    auto key = std::make_tuple(f.check_id, f.severity, f.message, f.fix);
+    auto [it, fresh] = first.emplace(std::move(key), out.size());
+    if (fresh) {
+      out.push_back(std::move(f));
+      continue;
+    }
+    Finding& merged = out[it->second];
+    if (merged.pages.empty()) {
+      merged.pages.push_back(std::move(merged.page));
+      merged.page.clear();
+      merged.evidence.clear();  // each page's element differs; the pages say where
+      merged.line = 0;
+    }
+    merged.pages.push_back(std::move(f.page));
+  }
+  return out;
+}
+
 ScoreBreakdown Score(const std::vector<Finding>& findings, int pages_analyzed) {
   const double pages = pages_analyzed > 0 ? pages_analyzed : 1;
   std::array<double, kCategories.size()> penalty{};
   for (const auto& finding : findings) {
     const double p = Penalty(finding.severity);
-    penalty[CategoryIndex(finding.check_id)] += finding.page.empty() ? p : p / pages;
+    // A page's finding costs its share of the site; a merged one, the
+    // share of every page it lists; a site-wide one, the whole.
+    const double share = !finding.pages.empty() ? static_cast<double>(finding.pages.size()) / pages
+                         : finding.page.empty() ? 1.0
+                                                : 1.0 / pages;
+    penalty[CategoryIndex(finding.check_id)] += p * std::min(share, 1.0);
   }
   ScoreBreakdown out;
   double total = 0;

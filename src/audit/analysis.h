@@ -4,12 +4,54 @@
 // crawl result: no network, so every check is unit-tested on strings.
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "audit/crawler.h"
 #include "audit/finding.h"
 
 namespace herald::audit {
+
+// An element as evidence: its opening tag as written (attributes in
+// document order, cut to ~200 bytes) and its line in the page.
+struct ElementRef {
+  std::string snippet;  // `<img src="a.png" width="10">`
+  int line = 0;
+};
+
+struct Anchor {
+  ElementRef where;
+  std::string raw_href;    // the attribute as written ("" when absent)
+  bool has_href = false;
+  std::string text;        // visible text, whitespace collapsed
+  std::string rel;         // lower-case
+  std::string name, role, id;
+  bool has_onclick = false;
+  bool has_href_associated = false;  // target, download, ping, rel, hreflang, type, referrerpolicy
+};
+
+struct Image {
+  ElementRef where;
+  bool has_alt = false;
+  std::string alt;
+  bool labelled = false;       // aria-label / aria-labelledby / title not empty
+  bool presentational = false; // role="none" or "presentation"
+};
+
+struct HreflangLink {
+  ElementRef where;
+  std::string lang;      // as written
+  std::string raw_href;  // as written
+  std::string href;      // resolved, "" when it does not parse
+};
+
+struct Heading {
+  int level = 1;
+  ElementRef where;
+  std::string text;
+  bool in_main = false;    // inside <main>, role=main or <article>
+  bool in_chrome = false;  // inside nav, aside, header or footer
+};
 
 // The facts one page yields (libxml2's HTML parser).
 struct PageFacts {
@@ -18,7 +60,17 @@ struct PageFacts {
   std::string title;
   std::string meta_description;
   std::string lang;
-  std::string canonical;
+  std::string canonical;                // the first canonical, resolved
+  std::vector<std::pair<std::string, ElementRef>> canonicals;  // every one: raw href, where
+  std::vector<HreflangLink> hreflangs;
+  std::vector<Anchor> anchors;
+  std::vector<Image> image_list;
+  std::vector<Heading> headings;        // every h1-h6, in document order
+  // JSON-LD blocks that do not parse: the parser's message with the line
+  // and column in the page, and the block's opening tag.
+  std::vector<std::pair<std::string, ElementRef>> jsonld_errors;
+  std::string meta_robots;              // robots/googlebot meta content(s), joined by ", "
+  ElementRef meta_robots_where;
   int h1_count = 0;
   std::vector<int> heading_levels;         // in document order, 1..6
   std::vector<std::string> og_properties;  // "og:title", "og:description", ...
@@ -45,6 +97,12 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page);
 // PerplexityBot, Google-Extended, CCBot), llms.txt, sitemap, broken internal
 // links (links to crawled pages that answered >= 400 or failed).
 std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageFacts>& pages);
+
+// The same problem (check, severity, message, fix) found on two or more
+// pages becomes one finding with `page` "" and those `pages`, in crawl
+// order, placed where the first one was; the rest keep their order. A
+// site-wide condition (every page over plain HTTP) is then reported once.
+std::vector<Finding> MergeRepeated(std::vector<Finding> findings);
 
 struct ScoreBreakdown {
   double geo_score = 0;  // 0-100

@@ -104,6 +104,8 @@ void AuditRunner::Run(const jobs::Job& job, const std::function<bool()>& cancell
   findings.insert(findings.end(), site.begin(), site.end());
 
   if (!report(Step("report", "Generating report", kReport))) return;
+  // One problem on many pages is one finding listing them.
+  findings = audit::MergeRepeated(std::move(findings));
   auto score = audit::Score(findings, n);
   int64_t counts[4] = {0, 0, 0, 0};
   for (const auto& f : findings) ++counts[static_cast<int>(f.severity)];
