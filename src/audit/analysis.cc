@@ -18,7 +18,9 @@
 #include <tuple>
 #include <utility>
 
+#include "audit/llms_txt_check.h"
 #include "audit/robots.h"
+#include "audit/robots_txt_check.h"
 #include "audit/seo_checks.h"
 #include "common/json_text.h"
 
@@ -533,8 +535,8 @@ constexpr std::array<CategoryDef, 5> kCategories = {{
 
 std::size_t CategoryIndex(std::string_view check_id) {
   const std::string_view prefix = check_id.substr(0, check_id.find('.'));
-  if (prefix == "robots" || prefix == "llms_txt" || prefix == "sitemap" ||
-      check_id == "page.noindex") {
+  if (prefix == "robots" || prefix == "robots_txt" || prefix == "llms_txt" ||
+      prefix == "sitemap" || check_id == "page.noindex") {
     return 0;
   }
   if (prefix == "structured_data") return 1;
@@ -843,6 +845,17 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
       break;
   }
 
+  // robots.txt as Lighthouse reads it, line by line; a 5xx is reported
+  // above as robots.unreachable already.
+  for (Finding& f : CheckRobotsTxtSyntax(crawl.robots_txt, crawl.start_url)) {
+    if (f.check_id != "robots_txt.server_error") out.push_back(std::move(f));
+  }
+  // llms.txt against its published format, when there is one (a blank one
+  // is reported as missing below).
+  if (Present(crawl.llms_txt, false)) {
+    for (Finding& f : CheckLlmsTxtFormat(crawl.llms_txt, crawl.start_url)) out.push_back(std::move(f));
+  }
+
   if (!Present(crawl.llms_txt, false)) {
     add("llms_txt.missing", Severity::kMedium, "", "The site has no /llms.txt.",
         "Publish /llms.txt: a Markdown file with the site's name, a one-paragraph summary and "
@@ -932,7 +945,14 @@ std::vector<Finding> MergeRepeated(std::vector<Finding> findings) {
 ScoreBreakdown Score(const std::vector<Finding>& findings, int pages_analyzed) {
   const double pages = pages_analyzed > 0 ? pages_analyzed : 1;
   std::array<double, kCategories.size()> penalty{};
+  // A site-wide check counts once however many lines it names (twenty bad
+  // robots.txt lines are one bad robots.txt, as for Lighthouse).
+  std::set<std::string> site_checks;
   for (const auto& finding : findings) {
+    if (finding.page.empty() && finding.pages.empty() &&
+        !site_checks.insert(finding.check_id).second) {
+      continue;
+    }
     const double p = Penalty(finding.severity);
     // A page's finding costs its share of the site; a merged one, the
     // share of every page it lists; a site-wide one, the whole.

@@ -668,10 +668,19 @@ TEST(ScoreTest, PageLevelPenaltiesAreScaledByPageCount) {
 
 TEST(ScoreTest, CategoryScoresClampAtZero) {
   std::vector<Finding> findings;
-  for (int i = 0; i < 5; ++i) findings.push_back(F("robots.blocks_gptbot", Severity::kCritical));
+  for (std::string bot : {"gptbot", "claudebot", "perplexitybot"})
+    findings.push_back(F("robots.blocks_" + bot, Severity::kCritical));
   ScoreBreakdown score = Score(findings, 1);
   EXPECT_DOUBLE_EQ(score.categories[0].score, 0);
   EXPECT_DOUBLE_EQ(score.geo_score, 70);
+}
+
+// Twenty bad robots.txt lines are one bad robots.txt.
+TEST(ScoreTest, ASiteWideCheckCountsOnceHoweverManyLinesItNames) {
+  std::vector<Finding> findings;
+  for (int i = 0; i < 20; ++i) findings.push_back(F("robots_txt.invalid", Severity::kMedium));
+  ScoreBreakdown score = Score(findings, 1);
+  EXPECT_DOUBLE_EQ(score.categories[0].score, 92);
 }
 
 TEST(ScoreTest, ZeroPagesIsTreatedAsOne) {

@@ -148,7 +148,7 @@ void RenderFindings(const json::object& report, std::string& out) {
       // Pages the check fired on: each finding's page, or the pages a
       // site-wide finding lists; a site-wide finding alone has none.
       struct Row {
-        std::string_view page, message, evidence;
+        std::string_view page, message, evidence, fix;
         std::string line;
       };
       std::vector<Row> rows;
@@ -157,10 +157,11 @@ void RenderFindings(const json::object& report, std::string& out) {
         same_message = same_message && Str(*f, "message") == g.message;
         const std::string line = Num(*f, "line");
         if (!Str(*f, "page").empty() || !Str(*f, "evidence").empty())
-          rows.push_back({Str(*f, "page"), Str(*f, "message"), Str(*f, "evidence"), line});
+          rows.push_back({Str(*f, "page"), Str(*f, "message"), Str(*f, "evidence"), Str(*f, "fix"),
+                          line});
         if (const json::array* listed = Arr(*f, "pages")) {
           for (const json::value& p : *listed)
-            if (p.is_string()) rows.push_back({p.get_string(), Str(*f, "message"), "", ""});
+            if (p.is_string()) rows.push_back({p.get_string(), Str(*f, "message"), "", "", ""});
         }
       }
       size_t pages = 0;
@@ -181,6 +182,8 @@ void RenderFindings(const json::object& report, std::string& out) {
           out += " (" + (r.line.empty() ? std::string() : "line " + r.line + ": ") +
                  Code(r.evidence) + ")";
         }
+        // A fix of its own (a robots.txt line's correction) follows it.
+        if (!r.fix.empty() && r.fix != g.fix) out += " Fix: " + Inline(r.fix);
         out += "\n";
       }
     }

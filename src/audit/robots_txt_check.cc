@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace herald::audit {
 namespace {
@@ -235,7 +237,7 @@ std::string EncodeTail(std::string_view tail, bool special) {
   for (std::size_t i = 0; i < tail.size(); ++i) {
     const char c = tail[i];
     if (c == '%') {
-      if (i + 2 < tail.size() + 0 && IsHex(tail[i + 1]) && IsHex(tail[i + 2])) {
+      if (i + 2 < tail.size() && IsHex(tail[i + 1]) && IsHex(tail[i + 2])) {
         out += c;
       } else {
         out += "%25";
@@ -329,7 +331,7 @@ bool IsWhatwgIpv4(std::string_view host) {
 bool WhatwgHostOk(std::string_view host) {
   std::string decoded;
   for (std::size_t i = 0; i < host.size(); ++i) {
-    if (host[i] == '%' && i + 2 < host.size() + 0 && IsHex(host[i + 1]) && IsHex(host[i + 2])) {
+    if (host[i] == '%' && i + 2 < host.size() && IsHex(host[i + 1]) && IsHex(host[i + 2])) {
       decoded += static_cast<char>(HexValue(host[i + 1]) * 16 + HexValue(host[i + 2]));
       i += 2;
     } else {
@@ -388,12 +390,13 @@ UrlVerdict JudgeSitemapUrl(std::string_view raw) {
     const std::string_view tail = end == std::string_view::npos ? "" : rest.substr(end);
     std::string encoded_authority;
     if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-      // WHATWG percent-encodes the user info; only its ':' separates.
-      for (char c : authority.substr(0, at)) {
-        if (IsUnreserved(c) || IsSubDelim(c) || c == ':' || c == '%') {
-          encoded_authority += c;
-        } else {
+      // WHATWG percent-encodes the user info itself.
+      std::string userinfo = EncodeTail(authority.substr(0, at), false);
+      for (char c : userinfo) {
+        if (c == '/' || c == '?' || c == '#' || c == '@') {
           AppendPercent(encoded_authority, c);
+        } else {
+          encoded_authority += c;
         }
       }
       encoded_authority += '@';
@@ -417,11 +420,13 @@ UrlVerdict JudgeSitemapUrl(std::string_view raw) {
           encoded_authority += c;
         }
       }
-      if (!std::all_of(port.begin(), port.end(), IsAsciiDigit)) return UrlVerdict::kInvalid;
-      if (port.size() > 5 || (!port.empty() && std::stoul(std::string(port)) > 65535)) {
-        return UrlVerdict::kInvalid;
+      std::uint32_t port_number = 0;
+      for (char c : port) {
+        if (!IsAsciiDigit(c)) return UrlVerdict::kInvalid;
+        port_number = port_number * 10 + static_cast<std::uint32_t>(c - '0');
+        if (port_number > 65535) return UrlVerdict::kInvalid;
       }
-      if (!port.empty()) encoded_authority += ":" + std::string(port);
+      if (!port.empty()) encoded_authority += ":" + std::to_string(port_number);
     } else {
       encoded_authority += authority;  // an IPv6 literal: Boost.URL checks it
     }
@@ -466,19 +471,22 @@ std::optional<std::string> AbsoluteSitemapUrl(std::string_view value,
   }
   if (!site) return std::nullopt;
   // "example.com/sitemap.xml": the site's host, without a scheme.
-  const std::string first_segment = Lower(value.substr(0, value.find('/')));
+  std::string_view first_segment_text = value.substr(0, value.find('/'));
+  first_segment_text = first_segment_text.substr(0, first_segment_text.find(':'));  // a port
+  const std::string first_segment = Lower(first_segment_text);
   if (first_segment == site->host || "www." + first_segment == site->host ||
       first_segment == "www." + site->host) {
     return site->scheme + "://" + std::string(value);
   }
   // Relative to /robots.txt, where the line is.
-  boost::system::result<boost::urls::url_view> base =
-      boost::urls::parse_uri(site->origin + "/robots.txt");
-  boost::system::result<boost::urls::url_view> ref =
-      boost::urls::parse_relative_ref(EncodeTail(value, false));
+  // (url_view refers to the text: both strings outlive the views.)
+  const std::string base_text = site->origin + "/robots.txt";
+  const std::string ref_text = EncodeTail(value, false);
+  boost::system::result<boost::urls::url_view> base = boost::urls::parse_uri(base_text);
+  boost::system::result<boost::urls::url_view> ref = boost::urls::parse_relative_ref(ref_text);
   if (!base || !ref) return std::nullopt;
   boost::urls::url resolved;
-  if (!boost::urls::resolve(*base, *ref, resolved)) return std::nullopt;
+  if (boost::urls::resolve(*base, *ref, resolved).has_error()) return std::nullopt;
   return std::string(resolved.buffer());
 }
 
@@ -595,14 +603,17 @@ std::optional<LineError> PatternError(const Directive& d, std::string_view value
 std::vector<Finding> CheckRobotsTxtSyntax(const SiteFile& robots_txt, std::string_view site_url) {
   std::vector<Finding> findings;
   if (robots_txt.status >= 500) {
-    findings.push_back(Finding{
-        std::string(kServerError), Severity::kHigh, "",
-        "Request for robots.txt returned HTTP status " + std::to_string(robots_txt.status) +
-            ": crawlers that get a server error for robots.txt treat the whole site as off "
-            "limits.",
-        "Make /robots.txt answer 200 with the file (or 404 if you have none): check the server, "
-        "CDN or firewall rule that answers it with " +
-            std::to_string(robots_txt.status) + "."});
+    Finding f;
+    f.check_id = kServerError;
+    f.severity = Severity::kHigh;
+    f.message = "Request for robots.txt returned HTTP status " +
+                std::to_string(robots_txt.status) +
+                ": crawlers that get a server error for robots.txt treat the whole site as off "
+                "limits.";
+    f.fix = "Make /robots.txt answer 200 with the file (or 404 if you have none): check the "
+            "server, CDN or firewall rule that answers it with " +
+            std::to_string(robots_txt.status) + ".";
+    findings.push_back(std::move(f));
     return findings;
   }
   if (robots_txt.status <= 0 || robots_txt.status >= 400 || !robots_txt.error.empty() ||
@@ -658,9 +669,14 @@ std::vector<Finding> CheckRobotsTxtSyntax(const SiteFile& robots_txt, std::strin
     ++bad_lines;
     if (findings.size() == kMaxFindings) continue;  // counted, not listed
     const int number = static_cast<int>(i + 1);
-    findings.push_back(Finding{std::string(kInvalid), Severity::kMedium, "",
-                               "robots.txt line " + std::to_string(number) + ": " + error->message,
-                               error->fix, std::string(Cut(raw, kMaxEvidence)), number});
+    Finding f;
+    f.check_id = kInvalid;
+    f.severity = Severity::kMedium;
+    f.message = "robots.txt line " + std::to_string(number) + ": " + error->message;
+    f.fix = std::move(error->fix);
+    f.evidence = Cut(raw, kMaxEvidence);
+    f.line = number;
+    findings.push_back(std::move(f));
   }
   if (bad_lines > findings.size()) {
     const std::size_t more = bad_lines - findings.size();
