@@ -262,6 +262,40 @@ void AddType(const json::value& type, std::vector<std::string>& types) {
   }
 }
 
+void CollectEntities(const json::value& value, std::vector<JsonLdEntity>& out) {
+  if (value.is_array()) {
+    for (const auto& item : value.get_array()) CollectEntities(item, out);
+    return;
+  }
+  if (!value.is_object()) return;
+  const auto& object = value.get_object();
+  if (auto it = object.find("@graph"); it != object.end()) CollectEntities(it->value(), out);
+  JsonLdEntity e;
+  if (auto it = object.find("@type"); it != object.end()) AddType(it->value(), e.types);
+  if (e.types.empty()) return;
+  if (auto it = object.find("sameAs"); it != object.end()) {
+    if (it->value().is_string()) e.same_as.emplace_back(it->value().get_string());
+    if (it->value().is_array()) {
+      for (const auto& u : it->value().get_array())
+        if (u.is_string()) e.same_as.emplace_back(u.get_string());
+    }
+  }
+  if (auto it = object.find("author"); it != object.end()) {
+    const json::value& a = it->value();
+    e.has_author = !(a.is_null() || (a.is_string() && a.get_string().empty()) ||
+                     (a.is_array() && a.get_array().empty()));
+  }
+  auto text = [&](std::string_view key) {
+    auto it = object.find(key);
+    return it != object.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                          : std::string();
+  };
+  e.date_modified = text("dateModified");
+  e.date_published = text("datePublished");
+  e.has_main_entity = object.contains("mainEntity");
+  out.push_back(std::move(e));
+}
+
 // Collects the @type of each top-level entity: the object itself, each item
 // of a top-level array, and each item of an @graph. Nested values (an
 // article's "author") are properties, not entities of the page, and are not
@@ -289,6 +323,7 @@ struct Walker {
   std::optional<std::string> canonical_href;
   std::vector<std::string> hrefs;
   std::string visible_text;
+  std::string main_text;  // visible text inside main/article
   int main_depth = 0;    // open <main>, role=main or <article> elements
   int chrome_depth = 0;  // open nav, aside, header, footer elements
 
@@ -297,6 +332,10 @@ struct Walker {
       if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
         if (!invisible && n->content != nullptr) {
           visible_text += reinterpret_cast<const char*>(n->content);
+          if (main_depth > 0) {
+            main_text += reinterpret_cast<const char*>(n->content);
+            main_text += ' ';
+          }
         }
         continue;
       }
@@ -341,6 +380,7 @@ struct Walker {
         if (std::string_view(rel).substr(i, j - i) == "canonical") canonical = true;
         i = j;
       }
+      if ((" " + rel + " ").find(" author ") != std::string::npos) facts.has_rel_author = true;
       if (canonical && href) {
         if (!canonical_href) canonical_href = *href;
         facts.canonicals.emplace_back(*href, Where(n));
@@ -362,9 +402,17 @@ struct Walker {
       if (text.size() > 80) text = text.substr(0, 77) + "...";
       facts.headings.push_back(
           Heading{level, Where(n), std::move(text), main_depth > 0, chrome_depth > 0});
+    } else if (name == "dl") {
+      ++facts.dl_count;
+    } else if (name == "table") {
+      ++facts.table_count;
     } else if (name == "script") {
       const std::string type = Lower(Trim(Attr(n, "type").value_or("")));
-      if (StartsWith(type, "application/ld+json")) JsonLd(n, TextContent(n));
+      if (StartsWith(type, "application/ld+json")) {
+        JsonLd(n, TextContent(n));
+      } else {
+        ++facts.script_count;
+      }
     } else if (name == "img") {
       ++facts.images;
       auto alt = Attr(n, "alt");
@@ -388,6 +436,7 @@ struct Walker {
       a.raw_href = href.value_or("");
       a.text = CollapseWhitespace(TextContent(n));
       a.rel = Lower(Attr(n, "rel").value_or(""));
+      if ((" " + a.rel + " ").find(" author ") != std::string::npos) facts.has_rel_author = true;
       a.name = Attr(n, "name").value_or("");
       a.role = Attr(n, "role").value_or("");
       a.id = Attr(n, "id").value_or("");
@@ -404,6 +453,9 @@ struct Walker {
     const std::string meta_name = Lower(Trim(Attr(n, "name").value_or("")));
     const std::string property = Lower(Trim(Attr(n, "property").value_or("")));
     const std::string content = Attr(n, "content").value_or("");
+    const std::string equiv = Lower(Trim(Attr(n, "http-equiv").value_or("")));
+    const std::string& key = !meta_name.empty() ? meta_name : !property.empty() ? property : equiv;
+    if (!key.empty() && facts.metas.size() < 200) facts.metas.emplace_back(key, content);
     if (meta_name == "description" && facts.meta_description.empty()) {
       facts.meta_description = CollapseWhitespace(content);
     } else if (meta_name == "robots" || meta_name == "googlebot") {
@@ -452,7 +504,9 @@ struct Walker {
           std::move(where));
       return;
     }
-    CollectTypes(parser.release(), facts.jsonld_types);
+    json::value value = parser.release();
+    CollectTypes(value, facts.jsonld_types);
+    CollectEntities(value, facts.jsonld_entities);
   }
 };
 
@@ -597,6 +651,7 @@ PageFacts AnalyzeHtml(const FetchedPage& page) {
   Walker walker(facts);
   walker.Visit(xmlDocGetRootElement(doc.get()), false);
   facts.word_count = CountWords(walker.visible_text);
+  facts.main_word_count = CountWords(walker.main_text);
 
   if (!page_url) return facts;
   urls::url base = *page_url;
@@ -618,8 +673,15 @@ PageFacts AnalyzeHtml(const FetchedPage& page) {
     if (!link) continue;
     const auto scheme = link->scheme_id();
     if (scheme != urls::scheme::http && scheme != urls::scheme::https) continue;
-    if (Lower(link->encoded_host()) != host) continue;
     std::string text(link->buffer());
+    if (Lower(link->encoded_host()) != host) {
+      if (facts.external_links.size() < 500 &&
+          std::find(facts.external_links.begin(), facts.external_links.end(), text) ==
+              facts.external_links.end()) {
+        facts.external_links.push_back(std::move(text));
+      }
+      continue;
+    }
     if (seen.insert(text).second) facts.internal_links.push_back(std::move(text));
   }
   return facts;

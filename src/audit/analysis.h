@@ -53,6 +53,17 @@ struct Heading {
   bool in_chrome = false;  // inside nav, aside, header or footer
 };
 
+// A top-level JSON-LD entity (the object, an item of a top-level array or
+// of an @graph) and the properties the GEO checks read.
+struct JsonLdEntity {
+  std::vector<std::string> types;  // "@type", one or many
+  std::vector<std::string> same_as;  // "sameAs" URLs
+  bool has_author = false;         // "author" present and not empty
+  std::string date_modified;       // "dateModified" as written
+  std::string date_published;      // "datePublished" as written
+  bool has_main_entity = false;    // "mainEntity" (FAQPage/QAPage questions)
+};
+
 // The facts one page yields (libxml2's HTML parser).
 struct PageFacts {
   std::string url;
@@ -69,6 +80,16 @@ struct PageFacts {
   // JSON-LD blocks that do not parse: the parser's message with the line
   // and column in the page, and the block's opening tag.
   std::vector<std::pair<std::string, ElementRef>> jsonld_errors;
+  std::vector<JsonLdEntity> jsonld_entities;
+  // Every <meta name|property|http-equiv content>: name lower-case, content
+  // as written, in document order.
+  std::vector<std::pair<std::string, std::string>> metas;
+  bool has_rel_author = false;          // <a|link rel="author">
+  int script_count = 0;                 // <script> elements other than JSON-LD
+  int dl_count = 0;                     // <dl> definition lists
+  int table_count = 0;                  // <table> elements
+  int main_word_count = 0;              // words inside main/article (0: none)
+  std::vector<std::string> external_links;  // absolute http(s), other hosts, deduplicated
   std::string meta_robots;              // robots/googlebot meta content(s), joined by ", "
   ElementRef meta_robots_where;
   int h1_count = 0;

@@ -822,5 +822,38 @@ TEST(BuildReportTest, UnreachableRobotsMarksCrawlersUnknown) {
   EXPECT_EQ(v.at("site").at("ai_crawlers").at("ClaudeBot").as_string(), "unknown");
 }
 
+TEST(AnalyzeHtmlTest, FactsTheGeoChecksRead) {
+  PageFacts f = AnalyzeHtml(Page(R"(<html><head>
+<meta name="Author" content="Maya Okafor"><meta property="og:type" content="article">
+<meta http-equiv="X-Robots-Tag" content="noai">
+<link rel="author" href="/maya">
+<script type="application/ld+json">{"@graph":[
+  {"@type":"Organization","name":"Acme","sameAs":["https://en.wikipedia.org/wiki/Acme","https://x.com/acme"]},
+  {"@type":["Article","NewsArticle"],"author":{"@type":"Person","name":"Maya"},
+   "dateModified":"2026-11-30","datePublished":"2026-11-01"},
+  {"@type":"FAQPage","mainEntity":[]}]}</script>
+<script src="/app.js"></script><script>var x = 1;</script>
+</head><body><nav>menu words here</nav>
+<main><p>one two three</p><dl><dt>a</dt><dd>b</dd></dl><table><tr><td>c</td></tr></table>
+<a href="https://other.example/paper">source</a><a href="https://other.example/paper">again</a>
+<a href="/local">local</a></main></body></html>)"));
+  ASSERT_EQ(f.jsonld_entities.size(), 3u);
+  EXPECT_EQ(f.jsonld_entities[0].types, std::vector<std::string>{"Organization"});
+  EXPECT_EQ(f.jsonld_entities[0].same_as.size(), 2u);
+  EXPECT_EQ(f.jsonld_entities[1].types, (std::vector<std::string>{"Article", "NewsArticle"}));
+  EXPECT_TRUE(f.jsonld_entities[1].has_author);
+  EXPECT_EQ(f.jsonld_entities[1].date_modified, "2026-11-30");
+  EXPECT_EQ(f.jsonld_entities[1].date_published, "2026-11-01");
+  EXPECT_TRUE(f.jsonld_entities[2].has_main_entity);
+  EXPECT_EQ(f.metas, (std::vector<std::pair<std::string, std::string>>{
+                         {"author", "Maya Okafor"}, {"og:type", "article"}, {"x-robots-tag", "noai"}}));
+  EXPECT_TRUE(f.has_rel_author);
+  EXPECT_EQ(f.script_count, 2);
+  EXPECT_EQ(f.dl_count, 1);
+  EXPECT_EQ(f.table_count, 1);
+  EXPECT_EQ(f.main_word_count, 9);  // one two three a b c source again local: not the nav
+  EXPECT_EQ(f.external_links, std::vector<std::string>{"https://other.example/paper"});
+}
+
 }  // namespace
 }  // namespace herald::audit
