@@ -299,6 +299,13 @@ void FixtureSite::Serve(int fd) {
     if (in && (content << in.rdbuf())) {
       response.headers.emplace_back("Content-Type", ContentType(file));
       response.body = content.str();
+      // "{{origin}}" in a file is this server's origin, so fixtures can
+      // carry absolute same-site URLs (canonical, hreflang) whatever the port.
+      const std::string origin = "http://127.0.0.1:" + std::to_string(port_);
+      for (size_t at = response.body.find("{{origin}}"); at != std::string::npos;
+           at = response.body.find("{{origin}}", at + origin.size())) {
+        response.body.replace(at, 10, origin);
+      }
       // FILE.headers beside FILE: extra response headers, "Name: value"
       // per line (X-Robots-Tag, Last-Modified for the audit's fixtures).
       std::ifstream extra(root_ + file + ".headers");

@@ -2,7 +2,8 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 (port 0) for the audit tests. It serves
 // the files under `root_dir` (content type by extension; "/" and "dir/" map
 // to index.html; 404 otherwise; the lines of FILE.headers, if present, are
-// added as response headers) plus a few special routes:
+// added as response headers; "{{origin}}" in a file is replaced by
+// http://127.0.0.1:<port>) plus a few special routes:
 //
 //   /redirect-loop        302 to itself
 //   /redirect/N           302 to /redirect/N-1; /redirect/0 is a small page
