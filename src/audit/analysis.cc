@@ -750,6 +750,15 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
     add("h1.multiple", Severity::kLow,
         "The page has " + std::to_string(facts.h1_count) + " <h1> headings.",
         "Keep one <h1> for the main topic and turn the others into <h2>.");
+    // The second one is where the outline forks.
+    int seen = 0;
+    for (const Heading& h : facts.headings) {
+      if (h.level == 1 && ++seen == 2) {
+        out.back().evidence = h.where.snippet + h.text + "</h1>";
+        out.back().line = h.where.line;
+        break;
+      }
+    }
   }
 
   // The document's own outline: headings in <main>, role=main or
@@ -959,10 +968,24 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
     }
     if (broken.size() > 10) list += ", and " + std::to_string(broken.size() - 10) + " more";
     add("links.broken", Severity::kHigh, facts.url,
-        "The page links to " + std::to_string(broken.size()) + " broken internal URL(s): " + list +
-            ".",
+        "The page links to " +
+            (broken.size() == 1 ? std::string("a broken internal URL: ")
+                                : std::to_string(broken.size()) + " broken internal URLs: ") +
+            list + ".",
         "Update or remove these links, or restore the pages they point to (or 301-redirect "
         "them to their replacements).");
+    // Evidence: the first <a> that leads to the first broken target.
+    const std::string first = UrlKey(broken.front().substr(0, broken.front().find(" (")));
+    if (auto page_url = NormalizedUrl(facts.url)) {
+      for (const Anchor& a : facts.anchors) {
+        auto target = a.has_href ? Resolve(*page_url, a.raw_href) : std::nullopt;
+        if (target && UrlKey(target->buffer()) == first) {
+          out.back().evidence = a.where.snippet + a.text + "</a>";
+          out.back().line = a.where.line;
+          break;
+        }
+      }
+    }
   }
 
   CheckSeoSite(crawl, pages, out);

@@ -74,7 +74,7 @@ const std::set<std::string> kLighthouseChecks = {
     "links.text_not_descriptive", "links.not_crawlable", "page.noindex",
     "robots_txt.invalid",    "images.alt_missing",       "hreflang.invalid",
     "hreflang.not_reciprocal", "canonical.invalid",      "canonical.bad_target",
-    "structured_data.invalid", "headings.skipped_level"};
+    "structured_data.invalid", "headings.skipped_level", "links.broken"};
 
 TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
   test::FixtureSite site(FixtureDir("seo"));
@@ -94,6 +94,8 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
       {"hreflang.not_reciprocal", "/hreflang-a.html",
        "<link rel=\"alternate\" hreflang=\"fr\" href=\"" + origin + "/hreflang-b.html\">", 8},
       {"images.alt_missing", "/image-alt.html", "<img src=\"/no-alt.png\">", 9},
+      {"links.broken", "/canonical-to-404.html",
+       "<a href=\"/gone.html\">preferred version</a>", 7},
       {"links.not_crawlable", "/anchors.html", "<a href=\"javascript:void(0)\">", 9},
       {"links.text_not_descriptive", "/link-text.html", "<a href=\"/\">", 9},
       {"page.http_error", "/gone.html", "", 0},
