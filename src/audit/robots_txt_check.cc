@@ -11,8 +11,12 @@
 #include <utility>
 #include <vector>
 
+#include "audit/site_text.h"
+
 namespace herald::audit {
 namespace {
+
+using namespace site_text;
 
 // The rules below are those of Lighthouse 12's robots-txt audit,
 // GoogleChrome/lighthouse core/audits/seo/robots-txt.js (v12.x: validateRobots,
@@ -45,7 +49,6 @@ constexpr std::string_view kInvalid = "robots_txt.invalid";
 constexpr std::string_view kServerError = "robots_txt.server_error";
 constexpr std::size_t kMaxFindings = 20;
 constexpr std::size_t kMaxEvidence = 200;
-constexpr std::size_t kMaxQuoted = 100;
 
 struct Directive {
   std::string_view lower;
@@ -99,62 +102,6 @@ std::string_view TrimJs(std::string_view s) {
     }
   }
   return s;
-}
-
-bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAsciiSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = LowerAscii(c);
-  return out;
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (LowerAscii(s[i]) != LowerAscii(prefix[i])) return false;
-  }
-  return true;
-}
-
-// Lines split as JavaScript's split(/\r\n|\r|\n/): a final newline yields a
-// last empty line.
-std::vector<std::string_view> SplitLines(std::string_view text) {
-  std::vector<std::string_view> lines;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '\n' && text[i] != '\r') continue;
-    lines.push_back(text.substr(start, i - start));
-    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    start = i + 1;
-  }
-  lines.push_back(text.substr(start));
-  return lines;
-}
-
-// At most `limit` bytes, not cutting a UTF-8 sequence in two.
-std::string_view Cut(std::string_view s, std::size_t limit) {
-  if (s.size() <= limit) return s;
-  std::size_t n = limit;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
-// A value quoted in a message: shortened when long.
-std::string Quoted(std::string_view s) {
-  std::string_view cut = Cut(s, kMaxQuoted);
-  return std::string(cut) + (cut.size() < s.size() ? "..." : "");
-}
-
-bool LooksLikeHtml(std::string_view body) {
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
-  while (!body.empty() && IsAsciiSpace(body.front())) body.remove_prefix(1);
-  return StartsWithNoCase(body, "<!doctype html") || StartsWithNoCase(body, "<html");
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
