@@ -18,6 +18,7 @@
 #include <tuple>
 #include <utility>
 
+#include "audit/geo_checks.h"
 #include "audit/llms_txt_check.h"
 #include "audit/robots.h"
 #include "audit/robots_txt_check.h"
@@ -590,11 +591,14 @@ constexpr std::array<CategoryDef, 5> kCategories = {{
 std::size_t CategoryIndex(std::string_view check_id) {
   const std::string_view prefix = check_id.substr(0, check_id.find('.'));
   if (prefix == "robots" || prefix == "robots_txt" || prefix == "llms_txt" ||
-      prefix == "sitemap" || check_id == "page.noindex") {
+      prefix == "sitemap" || prefix == "ai_directives" || check_id == "page.noindex") {
     return 0;
   }
-  if (prefix == "structured_data") return 1;
-  if (prefix == "content" || prefix == "headings" || prefix == "h1") return 2;
+  if (prefix == "structured_data" || prefix == "entity") return 1;
+  if (prefix == "content" || prefix == "headings" || prefix == "h1" || prefix == "answers" ||
+      prefix == "citations" || prefix == "authorship" || prefix == "freshness") {
+    return 2;
+  }
   if (prefix == "title" || prefix == "meta_description" || prefix == "open_graph" ||
       prefix == "canonical" || prefix == "html" || prefix == "hreflang") {
     return 3;
@@ -714,6 +718,9 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
         "(301) to the page that replaced it.");
     return out;
   }
+  // What AI answer engines need beyond SEO (geo_checks.cc); for a PDF or
+  // an image only what its headers say.
+  CheckGeoPage(facts, page, out);
   if (!IsHtml(page)) return out;  // PDFs, images: no HTML checks apply.
 
   // Indexability, canonical, hreflang, image alt, link text, crawlable
@@ -989,6 +996,7 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
   }
 
   CheckSeoSite(crawl, pages, out);
+  CheckGeoSite(crawl, pages, out);
 
   for (const auto& page : crawl.pages) {
     if (page.error_kind == "too_many_redirects") {

@@ -276,12 +276,12 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
 
   // Pinned from a run on the fixture (11 pages; the formula is in
   // docs/audit.md; a problem on many pages counts once): 1 critical
-  // (GPTBot), 7 high, 16 medium, 14 low, GEO score 78.9. Change only with the fixture or the checks.
+  // (GPTBot), 7 high, 17 medium, 17 low, GEO score 76.7. Change only with the fixture or the checks.
   EXPECT_EQ(audit.at("critical_issues").as_int64(), 1);
   EXPECT_EQ(audit.at("high_issues").as_int64(), 7);
-  EXPECT_EQ(audit.at("medium_issues").as_int64(), 16);
-  EXPECT_EQ(audit.at("low_issues").as_int64(), 14);
-  EXPECT_DOUBLE_EQ(Num(audit.at("geo_score")), 78.9);
+  EXPECT_EQ(audit.at("medium_issues").as_int64(), 17);
+  EXPECT_EQ(audit.at("low_issues").as_int64(), 17);
+  EXPECT_DOUBLE_EQ(Num(audit.at("geo_score")), 76.7);
   EXPECT_TRUE(HasFinding(report, "links.broken", root));
   EXPECT_TRUE(HasFinding(report, "links.broken", site.url("/about.html")));
 
