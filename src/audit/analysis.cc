@@ -263,24 +263,30 @@ void AddType(const json::value& type, std::vector<std::string>& types) {
   }
 }
 
-void CollectEntities(const json::value& value, std::vector<JsonLdEntity>& out) {
+void AddSameAs(const json::object& object, std::vector<std::string>& same_as) {
+  if (auto it = object.find("sameAs"); it != object.end()) {
+    if (it->value().is_string()) same_as.emplace_back(it->value().get_string());
+    if (it->value().is_array()) {
+      for (const auto& u : it->value().get_array())
+        if (u.is_string()) same_as.emplace_back(u.get_string());
+    }
+  }
+}
+
+void CollectEntities(const json::value& value, const ElementRef& where,
+                     std::vector<JsonLdEntity>& out) {
   if (value.is_array()) {
-    for (const auto& item : value.get_array()) CollectEntities(item, out);
+    for (const auto& item : value.get_array()) CollectEntities(item, where, out);
     return;
   }
   if (!value.is_object()) return;
   const auto& object = value.get_object();
-  if (auto it = object.find("@graph"); it != object.end()) CollectEntities(it->value(), out);
+  if (auto it = object.find("@graph"); it != object.end()) CollectEntities(it->value(), where, out);
   JsonLdEntity e;
+  e.where = where;
   if (auto it = object.find("@type"); it != object.end()) AddType(it->value(), e.types);
   if (e.types.empty()) return;
-  if (auto it = object.find("sameAs"); it != object.end()) {
-    if (it->value().is_string()) e.same_as.emplace_back(it->value().get_string());
-    if (it->value().is_array()) {
-      for (const auto& u : it->value().get_array())
-        if (u.is_string()) e.same_as.emplace_back(u.get_string());
-    }
-  }
+  AddSameAs(object, e.same_as);
   if (auto it = object.find("author"); it != object.end()) {
     const json::value& a = it->value();
     e.has_author = !(a.is_null() || (a.is_string() && a.get_string().empty()) ||
@@ -295,6 +301,29 @@ void CollectEntities(const json::value& value, std::vector<JsonLdEntity>& out) {
   e.date_published = text("datePublished");
   e.has_main_entity = object.contains("mainEntity");
   out.push_back(std::move(e));
+}
+
+// Collects the objects with an @type nested in a block: inside a top-level
+// entity's properties (the object, the items of a top-level array and of an
+// @graph are top level), in document order, with their types and sameAs.
+void CollectNested(const json::value& value, bool top, const ElementRef& where,
+                   std::vector<JsonLdEntity>& out) {
+  if (value.is_array()) {
+    for (const auto& item : value.get_array()) CollectNested(item, top, where, out);
+    return;
+  }
+  if (!value.is_object()) return;
+  const auto& object = value.get_object();
+  if (!top) {
+    JsonLdEntity e;
+    if (auto it = object.find("@type"); it != object.end()) AddType(it->value(), e.types);
+    if (!e.types.empty()) {
+      e.where = where;
+      AddSameAs(object, e.same_as);
+      out.push_back(std::move(e));
+    }
+  }
+  for (const auto& kv : object) CollectNested(kv.value(), top && kv.key() == "@graph", where, out);
 }
 
 // Collects the @type of each top-level entity: the object itself, each item
@@ -400,9 +429,11 @@ struct Walker {
       facts.heading_levels.push_back(level);
       if (level == 1) ++facts.h1_count;
       std::string text = CollapseWhitespace(TextContent(n));
+      const bool question = text.ends_with("?") || text.ends_with("\xEF\xBC\x9F") /* ？ */ ||
+                            text.ends_with("\xD8\x9F") /* ؟ */;
       if (text.size() > 80) text = text.substr(0, 77) + "...";
-      facts.headings.push_back(
-          Heading{level, Where(n), std::move(text), main_depth > 0, chrome_depth > 0});
+      facts.headings.push_back(Heading{level, Where(n), std::move(text), main_depth > 0,
+                                       chrome_depth > 0, question});
     } else if (name == "dl") {
       ++facts.dl_count;
     } else if (name == "table") {
@@ -413,6 +444,7 @@ struct Walker {
         JsonLd(n, TextContent(n));
       } else {
         ++facts.script_count;
+        facts.scripts.push_back(ScriptRef{Where(n), Attr(n, "src").has_value()});
       }
     } else if (name == "img") {
       ++facts.images;
@@ -448,6 +480,31 @@ struct Walker {
       }
       facts.anchors.push_back(std::move(a));
     }
+    if (!facts.empty_mount_point && IsEmptyMountPoint(n, name)) facts.empty_mount_point = Where(n);
+  }
+
+  // An element where a front-end framework mounts the page (id root, app,
+  // __next, __nuxt, ___gatsby, svelte, or Angular's <app-root>) holding
+  // nothing but whitespace and comments.
+  static bool IsEmptyMountPoint(const xmlNode* n, const std::string& name) {
+    static const std::set<std::string, std::less<>> kIds = {"root",   "app",       "__next",
+                                                            "__nuxt", "___gatsby", "svelte"};
+    static const std::set<std::string, std::less<>> kVoid = {
+        "area", "base", "br",   "col",   "embed", "hr",    "img",  "input",  "link",
+        "meta", "param", "source", "track", "wbr",  "script", "keygen"};
+    const bool mount =
+        name == "app-root" ||
+        (!kVoid.contains(name) && kIds.contains(Lower(Trim(Attr(n, "id").value_or("")))));
+    if (!mount) return false;
+    for (const xmlNode* c = n->children; c != nullptr; c = c->next) {
+      if (c->type == XML_COMMENT_NODE) continue;
+      if (c->type == XML_TEXT_NODE &&
+          (c->content == nullptr || Trim(reinterpret_cast<const char*>(c->content)).empty())) {
+        continue;
+      }
+      return false;
+    }
+    return true;
   }
 
   void Meta(const xmlNode* n) {
@@ -456,7 +513,9 @@ struct Walker {
     const std::string content = Attr(n, "content").value_or("");
     const std::string equiv = Lower(Trim(Attr(n, "http-equiv").value_or("")));
     const std::string& key = !meta_name.empty() ? meta_name : !property.empty() ? property : equiv;
-    if (!key.empty() && facts.metas.size() < 200) facts.metas.emplace_back(key, content);
+    if (!key.empty() && facts.metas.size() < 200) {
+      facts.metas.push_back(MetaTag{key, content, Where(n)});
+    }
     if (meta_name == "description" && facts.meta_description.empty()) {
       facts.meta_description = CollapseWhitespace(content);
     } else if (meta_name == "robots" || meta_name == "googlebot") {
@@ -506,8 +565,10 @@ struct Walker {
       return;
     }
     json::value value = parser.release();
+    const ElementRef where = Where(script);
     CollectTypes(value, facts.jsonld_types);
-    CollectEntities(value, facts.jsonld_entities);
+    CollectEntities(value, where, facts.jsonld_entities);
+    CollectNested(value, true, where, facts.jsonld_nested);
   }
 };
 

@@ -3,6 +3,7 @@
 // page and for the site, the score, and the report. Pure functions over the
 // crawl result: no network, so every check is unit-tested on strings.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,17 +52,35 @@ struct Heading {
   std::string text;
   bool in_main = false;    // inside <main>, role=main or <article>
   bool in_chrome = false;  // inside nav, aside, header or footer
+  bool is_question = false;  // the whole text (before any cut) ends in "?", "？" or "؟"
 };
 
 // A top-level JSON-LD entity (the object, an item of a top-level array or
-// of an @graph) and the properties the GEO checks read.
+// of an @graph) and the properties the GEO checks read; also used for the
+// entities nested in them (PageFacts::jsonld_nested), of which only types,
+// same_as and where are filled.
 struct JsonLdEntity {
+  ElementRef where;                // its <script type="application/ld+json"> block
   std::vector<std::string> types;  // "@type", one or many
   std::vector<std::string> same_as;  // "sameAs" URLs
   bool has_author = false;         // "author" present and not empty
   std::string date_modified;       // "dateModified" as written
   std::string date_published;      // "datePublished" as written
   bool has_main_entity = false;    // "mainEntity" (FAQPage/QAPage questions)
+};
+
+// A <meta name|property|http-equiv content>: key lower-case (name, else
+// property, else http-equiv), content as written.
+struct MetaTag {
+  std::string key;
+  std::string content;
+  ElementRef where;
+};
+
+// A <script> other than JSON-LD.
+struct ScriptRef {
+  ElementRef where;
+  bool has_src = false;
 };
 
 // The facts one page yields (libxml2's HTML parser).
@@ -81,11 +100,19 @@ struct PageFacts {
   // and column in the page, and the block's opening tag.
   std::vector<std::pair<std::string, ElementRef>> jsonld_errors;
   std::vector<JsonLdEntity> jsonld_entities;
-  // Every <meta name|property|http-equiv content>: name lower-case, content
-  // as written, in document order.
-  std::vector<std::pair<std::string, std::string>> metas;
+  // Objects with an @type nested inside the JSON-LD (an article's
+  // publisher or author), in document order: not entities of the page.
+  std::vector<JsonLdEntity> jsonld_nested;
+  // Every <meta name|property|http-equiv content> (the first 200), in
+  // document order.
+  std::vector<MetaTag> metas;
   bool has_rel_author = false;          // <a|link rel="author">
-  int script_count = 0;                 // <script> elements other than JSON-LD
+  int script_count = 0;                 // <script> elements other than JSON-LD (scripts.size())
+  std::vector<ScriptRef> scripts;       // those scripts, in document order
+  // The first empty element where a front-end framework mounts the page:
+  // a non-void element with id root, app, __next, __nuxt, ___gatsby or
+  // svelte, or <app-root>, holding nothing but whitespace and comments.
+  std::optional<ElementRef> empty_mount_point;
   int dl_count = 0;                     // <dl> definition lists
   int table_count = 0;                  // <table> elements
   int main_word_count = 0;              // words inside main/article (0: none)

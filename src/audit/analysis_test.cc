@@ -859,14 +859,93 @@ TEST(AnalyzeHtmlTest, FactsTheGeoChecksRead) {
   EXPECT_EQ(f.jsonld_entities[1].date_modified, "2026-11-30");
   EXPECT_EQ(f.jsonld_entities[1].date_published, "2026-11-01");
   EXPECT_TRUE(f.jsonld_entities[2].has_main_entity);
-  EXPECT_EQ(f.metas, (std::vector<std::pair<std::string, std::string>>{
-                         {"author", "Maya Okafor"}, {"og:type", "article"}, {"x-robots-tag", "noai"}}));
+  std::vector<std::pair<std::string, std::string>> metas;
+  for (const MetaTag& m : f.metas) metas.emplace_back(m.key, m.content);
+  EXPECT_EQ(metas, (std::vector<std::pair<std::string, std::string>>{
+                       {"author", "Maya Okafor"},
+                       {"og:type", "article"},
+                       {"x-robots-tag", "noai"}}));
+  ASSERT_EQ(f.metas.size(), 3u);
+  EXPECT_EQ(f.metas[0].where.snippet, "<meta name=\"Author\" content=\"Maya Okafor\">");
+  EXPECT_EQ(f.metas[0].where.line, 2);
+  EXPECT_EQ(f.metas[1].where.snippet, "<meta property=\"og:type\" content=\"article\">");
+  EXPECT_EQ(f.metas[2].where.snippet, "<meta http-equiv=\"X-Robots-Tag\" content=\"noai\">");
+  EXPECT_EQ(f.metas[2].where.line, 3);
+  for (const JsonLdEntity& e : f.jsonld_entities) {
+    EXPECT_EQ(e.where.snippet, "<script type=\"application/ld+json\">");
+    EXPECT_EQ(e.where.line, 5);
+  }
+  // The article's author, nested: not an entity of the page.
+  ASSERT_EQ(f.jsonld_nested.size(), 1u);
+  EXPECT_EQ(f.jsonld_nested[0].types, std::vector<std::string>{"Person"});
+  EXPECT_EQ(f.jsonld_nested[0].where.line, 5);
   EXPECT_TRUE(f.has_rel_author);
   EXPECT_EQ(f.script_count, 2);
+  ASSERT_EQ(f.scripts.size(), 2u);
+  EXPECT_EQ(f.scripts[0].where.snippet, "<script src=\"/app.js\">");
+  EXPECT_EQ(f.scripts[0].where.line, 10);
+  EXPECT_TRUE(f.scripts[0].has_src);
+  EXPECT_EQ(f.scripts[1].where.snippet, "<script>");
+  EXPECT_FALSE(f.scripts[1].has_src);
+  EXPECT_FALSE(f.empty_mount_point);
   EXPECT_EQ(f.dl_count, 1);
   EXPECT_EQ(f.table_count, 1);
   EXPECT_EQ(f.main_word_count, 9);  // one two three a b c source again local: not the nav
   EXPECT_EQ(f.external_links, std::vector<std::string>{"https://other.example/paper"});
+}
+
+TEST(AnalyzeHtmlTest, EmptyMountPoint) {
+  PageFacts f = AnalyzeHtml(Page(R"(<html><body>
+<input id="app">
+<div id="root"><p>not empty</p></div>
+<div class="shell" id=" App ">
+  <!-- filled by the bundle -->
+</div>
+<div id="__next"></div>
+<script src="/bundle.js"></script></body></html>)"));
+  ASSERT_TRUE(f.empty_mount_point);
+  EXPECT_EQ(f.empty_mount_point->snippet, "<div class=\"shell\" id=\" App \">");
+  EXPECT_EQ(f.empty_mount_point->line, 4);
+
+  EXPECT_EQ(AnalyzeHtml(Page("<html><body><app-root></app-root></body></html>"))
+                .empty_mount_point->snippet,
+            "<app-root>");
+  EXPECT_FALSE(AnalyzeHtml(Page("<html><body><div id=\"root\">text</div></body></html>"))
+                   .empty_mount_point);
+}
+
+TEST(AnalyzeHtmlTest, NestedJsonLdEntities) {
+  PageFacts f = AnalyzeHtml(Page(R"(<html><head>
+<script type="application/ld+json">[{"@type":"BlogPosting",
+ "publisher":{"@type":["Organization"],"sameAs":"https://www.wikidata.org/wiki/Q1",
+   "logo":{"@type":"ImageObject"}},
+ "author":[{"@type":"Person","sameAs":["https://github.com/maya"]}]}]</script>
+<script type="application/ld+json">{"@context":"https://schema.org","name":"no type",
+ "publisher":{"@type":"Corporation"}}</script>
+</head><body></body></html>)"));
+  ASSERT_EQ(f.jsonld_entities.size(), 1u);
+  ASSERT_EQ(f.jsonld_nested.size(), 4u);
+  EXPECT_EQ(f.jsonld_nested[0].types, std::vector<std::string>{"Organization"});
+  EXPECT_EQ(f.jsonld_nested[0].same_as,
+            std::vector<std::string>{"https://www.wikidata.org/wiki/Q1"});
+  EXPECT_EQ(f.jsonld_nested[0].where.line, 2);
+  EXPECT_EQ(f.jsonld_nested[1].types, std::vector<std::string>{"ImageObject"});
+  EXPECT_EQ(f.jsonld_nested[2].types, std::vector<std::string>{"Person"});
+  EXPECT_EQ(f.jsonld_nested[2].same_as, std::vector<std::string>{"https://github.com/maya"});
+  // Inside an object without @type: still nested, in the second block.
+  EXPECT_EQ(f.jsonld_nested[3].types, std::vector<std::string>{"Corporation"});
+  EXPECT_EQ(f.jsonld_nested[3].where.line, 6);
+}
+
+TEST(AnalyzeHtmlTest, QuestionHeadingsJudgedBeforeTheCut) {
+  const std::string long_question(90, 'x');
+  PageFacts f = AnalyzeHtml(Page("<html><body><h2>" + long_question +
+                                 "?</h2><h2>Why\xEF\xBC\x9F</h2><h3>Not a question</h3></body></html>"));
+  ASSERT_EQ(f.headings.size(), 3u);
+  EXPECT_TRUE(f.headings[0].text.ends_with("..."));
+  EXPECT_TRUE(f.headings[0].is_question);
+  EXPECT_TRUE(f.headings[1].is_question);
+  EXPECT_FALSE(f.headings[2].is_question);
 }
 
 }  // namespace

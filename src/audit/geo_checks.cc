@@ -1,11 +1,9 @@
 #include "audit/geo_checks.h"
 
-#include <boost/json.hpp>
 #include <boost/url.hpp>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -18,7 +16,6 @@
 namespace herald::audit {
 namespace {
 
-namespace json = boost::json;
 namespace urls = boost::urls;
 using std::chrono::sys_days;
 using std::chrono::sys_seconds;
@@ -58,23 +55,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Runs of whitespace become one space (a tag written over several lines
-// quoted on one).
-std::string Collapse(std::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : Trim(s)) {
-    if (IsSpace(c)) {
-      space = true;
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 // At most `most` bytes, cut on a UTF-8 character boundary, "..." marking a cut.
 std::string Cut(std::string s, std::size_t most = 200) {
   if (s.size() <= most) return s;
@@ -84,200 +64,11 @@ std::string Cut(std::string s, std::size_t most = 200) {
   return s + "...";
 }
 
-// A tag as evidence: like analysis.cc's snippets, at most 200 bytes and
-// still ending in ">" when cut.
-std::string CutTag(std::string s) {
-  if (s.size() <= 200) return s;
-  s = Cut(std::move(s), 199);
-  return s + ">";
-}
-
 std::string Plural(long n, std::string_view one, std::string_view many) {
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-int LineAt(std::string_view body, std::size_t pos) {
-  pos = std::min(pos, body.size());
-  return 1 + static_cast<int>(std::count(body.begin(), body.begin() + static_cast<long>(pos), '\n'));
-}
-
-// ---------------------------------------------------------------------------
-// The page's source as written. PageFacts has no positions for scripts,
-// metas or JSON-LD properties, so this light tag scan finds the element and
-// its line for the evidence; it also decides what PageFacts does not say:
-// whether a mount point is empty (content.js_only).
-
-struct RawTag {
-  std::string name;  // lower-case
-  std::vector<std::pair<std::string, std::string>> attrs;  // names lower-case
-  std::size_t begin = 0;        // "<"
-  std::size_t end = 0;          // one past ">"
-  std::size_t content_end = 0;  // script/style: where "</script" starts
-  int line = 1;
-
-  std::optional<std::string> Attr(std::string_view n) const {
-    for (const auto& [k, v] : attrs)
-      if (k == n) return v;
-    return std::nullopt;
-  }
-};
-
-struct Source {
-  std::string_view body;
-  std::string lower;  // body, ASCII lower-cased, for case-insensitive searches
-  std::vector<RawTag> tags;
-
-  explicit Source(std::string_view text) : body(text), lower(Lower(text)) { Scan(); }
-
-  ElementRef Evidence(const RawTag& t) const {
-    return ElementRef{CutTag(Collapse(body.substr(t.begin, t.end - t.begin))), t.line};
-  }
-
-  // The JSON-LD blocks' text ranges.
-  std::vector<std::pair<std::size_t, std::size_t>> JsonLdRanges() const {
-    std::vector<std::pair<std::size_t, std::size_t>> out;
-    for (const RawTag& t : tags) {
-      if (t.name == "script" &&
-          Lower(Trim(t.Attr("type").value_or(""))).starts_with("application/ld+json")) {
-        out.emplace_back(t.end, t.content_end);
-      }
-    }
-    return out;
-  }
-
- private:
-  void Scan() {
-    const std::size_t n = body.size();
-    std::size_t i = 0;
-    std::size_t counted = 0;
-    int line = 1;
-    while ((i = body.find('<', i)) != std::string_view::npos) {
-      if (lower.compare(i, 4, "<!--") == 0) {
-        const std::size_t e = body.find("-->", i + 4);
-        if (e == std::string_view::npos) break;
-        i = e + 3;
-        continue;
-      }
-      if (i + 1 >= n || !std::isalpha(static_cast<unsigned char>(body[i + 1]))) {
-        ++i;  // a closing tag, <!doctype>, <?xml ...?> or a stray "<"
-        continue;
-      }
-      RawTag t;
-      t.begin = i;
-      line += static_cast<int>(std::count(body.begin() + static_cast<long>(counted),
-                                          body.begin() + static_cast<long>(i), '\n'));
-      counted = i;
-      t.line = line;
-      std::size_t j = i + 1;
-      while (j < n && (std::isalnum(static_cast<unsigned char>(body[j])) || body[j] == '-' ||
-                       body[j] == ':' || body[j] == '_')) {
-        ++j;
-      }
-      t.name = lower.substr(i + 1, j - i - 1);
-      while (j < n) {
-        while (j < n && (IsSpace(body[j]) || body[j] == '/')) ++j;
-        if (j >= n || body[j] == '>') break;
-        const std::size_t a = j;
-        while (j < n && !IsSpace(body[j]) && body[j] != '=' && body[j] != '>' && body[j] != '/') ++j;
-        std::string attr = lower.substr(a, j - a);
-        if (j == a) {  // "=" where a name should be
-          ++j;
-          continue;
-        }
-        while (j < n && IsSpace(body[j])) ++j;
-        std::string value;
-        if (j < n && body[j] == '=') {
-          ++j;
-          while (j < n && IsSpace(body[j])) ++j;
-          if (j < n && (body[j] == '"' || body[j] == '\'')) {
-            std::size_t e = body.find(body[j], j + 1);
-            if (e == std::string_view::npos) e = n;
-            value = std::string(body.substr(j + 1, e - j - 1));
-            j = std::min(e + 1, n);
-          } else {
-            const std::size_t v = j;
-            while (j < n && !IsSpace(body[j]) && body[j] != '>') ++j;
-            value = std::string(body.substr(v, j - v));
-          }
-        }
-        t.attrs.emplace_back(std::move(attr), std::move(value));
-      }
-      t.end = std::min(j + 1, n);
-      i = t.end;
-      if (t.name == "script" || t.name == "style" || t.name == "textarea" || t.name == "title") {
-        std::size_t close = lower.find("</" + t.name, t.end);
-        if (close == std::string::npos) close = n;
-        t.content_end = close;
-        i = close;
-      }
-      tags.push_back(std::move(t));
-    }
-  }
-};
-
-// The <meta> whose name, property or http-equiv is `key` (lower-case, as in
-// PageFacts::metas), preferring the one whose content is `content`; rebuilt
-// from the two when the scan does not find it.
-ElementRef MetaEvidence(const Source& src, std::string_view key, std::string_view content) {
-  const RawTag* first = nullptr;
-  for (const RawTag& t : src.tags) {
-    if (t.name != "meta") continue;
-    bool named = false;
-    for (const char* a : {"name", "property", "http-equiv"}) {
-      if (auto v = t.Attr(a); v && Lower(Trim(*v)) == key) named = true;
-    }
-    if (!named) continue;
-    if (t.Attr("content").value_or("") == content) return src.Evidence(t);
-    if (!first) first = &t;
-  }
-  if (first) return src.Evidence(*first);
-  const std::string attr = key.starts_with("og:") || key.starts_with("article:") ? "property"
-                           : key == "x-robots-tag" || key == "last-modified"     ? "http-equiv"
-                                                                                 : "name";
-  return ElementRef{CutTag("<meta " + attr + "=\"" + std::string(key) + "\" content=\"" +
-                           std::string(content) + "\">"),
-                    0};
-}
-
-// `"key": "value"` as written in the page's JSON-LD, and its line; the
-// rebuilt pair (line 0) when it is not found as such (escapes, arrays).
-ElementRef JsonLdPropertyEvidence(const Source& src, std::string_view key,
-                                  std::string_view value) {
-  const std::string needle = Quote(key);
-  for (const auto& [from, to] : src.JsonLdRanges()) {
-    for (std::size_t at = src.body.find(needle, from); at != std::string_view::npos && at < to;
-         at = src.body.find(needle, at + 1)) {
-      std::size_t j = at + needle.size();
-      while (j < to && IsSpace(src.body[j])) ++j;
-      if (j >= to || src.body[j] != ':') continue;
-      ++j;
-      while (j < to && IsSpace(src.body[j])) ++j;
-      if (src.body.substr(j, value.size() + 2) != Quote(value)) continue;
-      return ElementRef{Cut(Collapse(src.body.substr(at, j + value.size() + 2 - at))),
-                        LineAt(src.body, at)};
-    }
-  }
-  return ElementRef{Cut(needle + ": " + Quote(value)), 0};
-}
-
-// Where the JSON-LD names the type `type` (as written): from its "@type"
-// key when that is close before it, else the quoted type alone.
-ElementRef JsonLdTypeEvidence(const Source& src, std::string_view type) {
-  const std::string needle = Quote(type);
-  for (const auto& [from, to] : src.JsonLdRanges()) {
-    const std::size_t at = src.body.find(needle, from);
-    if (at == std::string_view::npos || at >= to) continue;
-    std::size_t start = at;
-    const std::size_t window = at - std::max(from, at > 120 ? at - 120 : 0);
-    const std::size_t key = src.body.substr(at - window, window).rfind("\"@type\"");
-    if (key != std::string_view::npos) start = at - window + key;
-    return ElementRef{Cut(Collapse(src.body.substr(start, at + needle.size() - start))),
-                      LineAt(src.body, at)};
-  }
-  return ElementRef{Cut("\"@type\": " + needle), 0};
-}
 
 // ---------------------------------------------------------------------------
 // URLs.
@@ -512,10 +303,10 @@ struct DirectiveSource {
 };
 
 std::vector<DirectiveSource> RobotsDirectives(const PageFacts& facts, const FetchedPage& page,
-                                              const Source* src) {
+                                              bool html) {
   std::vector<DirectiveSource> out;
-  if (src) {
-    for (const auto& [key, content] : facts.metas) {
+  if (html) {
+    for (const auto& [key, content, where] : facts.metas) {
       DirectiveSource s;
       if (key == "robots") {
         s.label = "robots meta tag";
@@ -533,7 +324,7 @@ std::vector<DirectiveSource> RobotsDirectives(const PageFacts& facts, const Fetc
       } else {
         continue;
       }
-      s.where = MetaEvidence(*src, key, content);
+      s.where = where;
       out.push_back(std::move(s));
     }
   }
@@ -550,56 +341,30 @@ std::vector<DirectiveSource> RobotsDirectives(const PageFacts& facts, const Fetc
 // Page checks.
 
 // The first script that is not JSON-LD, one with a src (the bundle) first.
-const RawTag* FirstScript(const Source& src) {
-  const RawTag* first = nullptr;
-  for (const RawTag& t : src.tags) {
-    if (t.name != "script") continue;
-    if (Lower(Trim(t.Attr("type").value_or(""))).starts_with("application/ld+json")) continue;
-    if (t.Attr("src")) return &t;
-    if (!first) first = &t;
+const ScriptRef* FirstScript(const PageFacts& facts) {
+  const ScriptRef* first = nullptr;
+  for (const ScriptRef& s : facts.scripts) {
+    if (s.has_src) return &s;
+    if (!first) first = &s;
   }
   return first;
 }
 
-// An empty element where a front-end framework mounts the page: id root,
-// app, __next (Next.js), __nuxt (Nuxt), ___gatsby (Gatsby), svelte, or
-// Angular's <app-root>, with nothing but spaces and comments inside.
-const RawTag* EmptyMountPoint(const Source& src) {
-  static const std::set<std::string, std::less<>> kIds = {"root",   "app",    "__next",
-                                                          "__nuxt", "___gatsby", "svelte"};
-  for (const RawTag& t : src.tags) {
-    const bool mount = t.name == "app-root" ||
-                       (t.name != "script" && t.name != "meta" && t.name != "link" &&
-                        kIds.contains(Lower(Trim(t.Attr("id").value_or("")))));
-    if (!mount) continue;
-    std::size_t k = t.end;
-    while (true) {
-      while (k < src.body.size() && IsSpace(src.body[k])) ++k;
-      if (src.lower.compare(k, 4, "<!--") != 0) break;
-      const std::size_t e = src.body.find("-->", k + 4);
-      if (e == std::string_view::npos) break;
-      k = e + 3;
-    }
-    if (src.lower.compare(k, 2 + t.name.size(), "</" + t.name) == 0) return &t;
-  }
-  return nullptr;
-}
-
-void CheckJsOnly(const PageFacts& facts, const Source& src, std::vector<Finding>& out) {
+void CheckJsOnly(const PageFacts& facts, std::vector<Finding>& out) {
   if (facts.script_count < 1) return;
-  const RawTag* mount = EmptyMountPoint(src);
+  const std::optional<ElementRef>& mount = facts.empty_mount_point;
   if (!(facts.word_count < kShellWords || (mount && facts.word_count < kShellWordsWithMount))) {
     return;
   }
-  const RawTag* script = FirstScript(src);
-  const ElementRef where = mount ? src.Evidence(*mount) : script ? src.Evidence(*script) : ElementRef{};
+  const ScriptRef* script = FirstScript(facts);
+  const ElementRef where = mount ? *mount : script ? script->where : ElementRef{};
   const std::string words = facts.word_count == 0
                                 ? std::string("no text")
                                 : "only " + Plural(facts.word_count, "word", "words");
   std::string message =
       mount ? "The page is an app shell: without JavaScript it shows " + words +
                   ", and its content is drawn by a script into an empty " +
-                  CutTag(Collapse(src.body.substr(mount->begin, mount->end - mount->begin))) + "."
+                  mount->snippet + "."
             : "Without JavaScript the page shows " + words + "; its content is produced by " +
                   (facts.script_count == 1 ? std::string("its script")
                                            : "its " + std::to_string(facts.script_count) +
@@ -616,26 +381,31 @@ void CheckJsOnly(const PageFacts& facts, const Source& src, std::vector<Finding>
                      where));
 }
 
-void CheckAuthorship(const PageFacts& facts, const Source& src, std::vector<Finding>& out) {
+void CheckAuthorship(const PageFacts& facts, std::vector<Finding>& out) {
   std::string article_type;
+  const JsonLdEntity* article = nullptr;
   for (const JsonLdEntity& e : facts.jsonld_entities) {
     for (const std::string& t : e.types) {
-      if (article_type.empty() && IsArticleType(t)) article_type = t;
+      if (article_type.empty() && IsArticleType(t)) {
+        article_type = t;
+        article = &e;
+      }
     }
   }
-  const std::string* og_type = nullptr;
-  for (const auto& [key, content] : facts.metas) {
-    if (key == "og:type" && !og_type) og_type = &content;
+  const MetaTag* og_type = nullptr;
+  for (const MetaTag& m : facts.metas) {
+    if (m.key == "og:type" && !og_type) og_type = &m;
   }
-  const bool og_article = og_type && Lower(Trim(*og_type)) == "article";
+  const bool og_article = og_type && Lower(Trim(og_type->content)) == "article";
   if (article_type.empty() && !og_article) return;
 
   const bool jsonld_author =
       std::any_of(facts.jsonld_entities.begin(), facts.jsonld_entities.end(),
                   [](const JsonLdEntity& e) { return e.has_author; });
-  const bool meta_author = std::any_of(facts.metas.begin(), facts.metas.end(), [](const auto& m) {
-    return (m.first == "author" || m.first == "article:author") && !Trim(m.second).empty();
-  });
+  const bool meta_author =
+      std::any_of(facts.metas.begin(), facts.metas.end(), [](const MetaTag& m) {
+        return (m.key == "author" || m.key == "article:author") && !Trim(m.content).empty();
+      });
   if (jsonld_author || meta_author || facts.has_rel_author) return;
 
   const std::string what = !article_type.empty()
@@ -649,8 +419,7 @@ void CheckAuthorship(const PageFacts& facts, const Source& src, std::vector<Find
       "Name the author: add \"author\": {\"@type\": \"Person\", \"name\": \"...\", \"url\": "
       "\"<author page>\"} to the article's JSON-LD, and show a byline linking to the author's page "
       "with rel=\"author\" (or add <meta name=\"author\" content=\"...\">).",
-      !article_type.empty() ? JsonLdTypeEvidence(src, article_type)
-                            : MetaEvidence(src, "og:type", *og_type)));
+      article ? article->where : og_type->where));
 }
 
 // Social networks: a link there is a profile or a share button, not a
@@ -698,9 +467,9 @@ void CheckCitations(const PageFacts& facts, std::vector<Finding>& out) {
 
 // noai / noimageai (any crawler or a named one), and noindex / none for a
 // named AI crawler.
-void CheckAiDirectives(const PageFacts& facts, const FetchedPage& page, const Source* src,
+void CheckAiDirectives(const PageFacts& facts, const FetchedPage& page, bool html,
                        std::vector<Finding>& out) {
-  const std::vector<DirectiveSource> sources = RobotsDirectives(facts, page, src);
+  const std::vector<DirectiveSource> sources = RobotsDirectives(facts, page, html);
 
   // noai / noimageai: the first source that says either, for the first
   // scope (every crawler, or one named crawler) it says it for.
@@ -742,10 +511,10 @@ void CheckAiDirectives(const PageFacts& facts, const FetchedPage& page, const So
   // tdm-reservation: 1 (W3C TDMRep), as a meta tag or a header.
   std::optional<ElementRef> tdm;
   std::string tdm_label;
-  if (src) {
-    for (const auto& [key, content] : facts.metas) {
+  if (html) {
+    for (const auto& [key, content, where] : facts.metas) {
       if (key == "tdm-reservation" && Trim(content) == "1") {
-        tdm = MetaEvidence(*src, key, content);
+        tdm = where;
         tdm_label = "<meta name=\"tdm-reservation\" content=\"1\">";
         break;
       }
@@ -817,62 +586,25 @@ std::vector<Analysed> AnsweredHtml(const CrawlResult& crawl, const std::vector<P
   return out;
 }
 
-struct NestedEntity {
-  std::string type;
-  std::vector<std::string> same_as;
-};
-
-// Organization and Person entities nested in the page's JSON-LD (a
-// publisher, an author): PageFacts holds the top-level ones only.
-void CollectNested(const json::value& v, bool top, std::vector<NestedEntity>& out) {
-  if (v.is_array()) {
-    for (const json::value& item : v.get_array()) CollectNested(item, top, out);
-    return;
-  }
-  if (!v.is_object()) return;
-  const json::object& o = v.get_object();
-  if (!top) {
-    std::vector<std::string> types;
-    if (auto it = o.find("@type"); it != o.end()) {
-      if (it->value().is_string()) types.emplace_back(it->value().get_string());
-      if (it->value().is_array()) {
-        for (const json::value& t : it->value().get_array())
-          if (t.is_string()) types.emplace_back(t.get_string());
-      }
-    }
-    for (const std::string& t : types) {
-      if (!IsOrganizationType(t) && !IsPersonType(t)) continue;
-      NestedEntity e{t, {}};
-      if (auto it = o.find("sameAs"); it != o.end()) {
-        if (it->value().is_string()) e.same_as.emplace_back(it->value().get_string());
-        if (it->value().is_array()) {
-          for (const json::value& s : it->value().get_array())
-            if (s.is_string()) e.same_as.emplace_back(s.get_string());
-        }
-      }
-      out.push_back(std::move(e));
-      break;
-    }
-  }
-  for (const auto& kv : o) CollectNested(kv.value(), top && kv.key() == "@graph", out);
-}
-
 void CheckEntity(const std::vector<Analysed>& pages, std::vector<Finding>& out) {
   // The first Organization/Person without a usable sameAs, for the message.
   const Analysed* first = nullptr;
   std::string first_type;
+  ElementRef first_where;
   std::vector<std::string> first_same_as;
   bool first_nested = false;
   int others = 0;
   // True when the entity names a profile elsewhere: the site is identified.
   auto consider = [&](const Analysed& a, const std::string& type,
-                      const std::vector<std::string>& same_as, bool nested) {
+                      const std::vector<std::string>& same_as, const ElementRef& where,
+                      bool nested) {
     for (const std::string& s : same_as)
       if (IsProfileUrl(s, a.facts->url)) return true;
     if (!first) {
       first = &a;
       first_type = type;
       first_same_as = same_as;
+      first_where = where;
       first_nested = nested;
     } else {
       ++others;
@@ -883,32 +615,28 @@ void CheckEntity(const std::vector<Analysed>& pages, std::vector<Finding>& out) 
     for (const JsonLdEntity& e : a.facts->jsonld_entities) {
       for (const std::string& t : e.types) {
         if (!IsOrganizationType(t) && !IsPersonType(t)) continue;
-        if (consider(a, t, e.same_as, false)) return;
+        if (consider(a, t, e.same_as, e.where, false)) return;
         break;
       }
     }
   }
-  // Nested ones (an article's publisher) count as well; the page's source
-  // is parsed again because PageFacts keeps top-level entities only.
+  // Nested ones (an article's publisher) count as well, on pages the crawl
+  // holds.
   for (const Analysed& a : pages) {
     if (!a.page) continue;
-    const Source src(a.page->body);
-    for (const auto& [from, to] : src.JsonLdRanges()) {
-      boost::system::error_code ec;
-      json::value v = json::parse(src.body.substr(from, to - from), ec);
-      if (ec) continue;
-      std::vector<NestedEntity> nested;
-      CollectNested(v, true, nested);
-      for (const NestedEntity& e : nested) {
-        // A nested Person is an author, not who runs the site: it settles
-        // the question only with sameAs, and is not named when it does not.
-        if (IsPersonType(e.type)) {
-          for (const std::string& s : e.same_as)
-            if (IsProfileUrl(s, a.facts->url)) return;
-          continue;
-        }
-        if (consider(a, e.type, e.same_as, true)) return;
+    for (const JsonLdEntity& e : a.facts->jsonld_nested) {
+      const auto type = std::find_if(e.types.begin(), e.types.end(), [](const std::string& t) {
+        return IsOrganizationType(t) || IsPersonType(t);
+      });
+      if (type == e.types.end()) continue;
+      // A nested Person is an author, not who runs the site: it settles
+      // the question only with sameAs, and is not named when it does not.
+      if (IsPersonType(*type)) {
+        for (const std::string& s : e.same_as)
+          if (IsProfileUrl(s, a.facts->url)) return;
+        continue;
       }
+      if (consider(a, *type, e.same_as, e.where, true)) return;
     }
   }
 
@@ -926,8 +654,7 @@ void CheckEntity(const std::vector<Analysed>& pages, std::vector<Finding>& out) 
         "Crunchbase, GitHub, official social accounts)."));
     return;
   }
-  const ElementRef where =
-      first->page ? JsonLdTypeEvidence(Source(first->page->body), first_type) : ElementRef{};
+  const ElementRef where = first->page ? first_where : ElementRef{};
   out.push_back(Make(
       "entity.unclear", Severity::kMedium, "",
       "The site describes itself as " + Quote(first_type) + " (JSON-LD on " + first->facts->url +
@@ -948,12 +675,6 @@ void CheckEntity(const std::vector<Analysed>& pages, std::vector<Finding>& out) 
       where));
 }
 
-bool IsQuestion(std::string_view text) {
-  text = Trim(text);
-  return text.ends_with("?") || text.ends_with("\xEF\xBC\x9F") /* ？ */ ||
-         text.ends_with("\xD8\x9F") /* ؟ */;
-}
-
 void CheckAnswers(const std::vector<Analysed>& pages, std::vector<Finding>& out) {
   for (const Analysed& a : pages) {
     const PageFacts& f = *a.facts;
@@ -965,7 +686,7 @@ void CheckAnswers(const std::vector<Analysed>& pages, std::vector<Finding>& out)
       }
     }
     for (const Heading& h : f.headings)
-      if (!h.in_chrome && IsQuestion(h.text)) return;
+      if (!h.in_chrome && h.is_question) return;
   }
   out.push_back(Make(
       "answers.none", Severity::kMedium, "",
@@ -1017,25 +738,22 @@ void CheckFreshness(const CrawlResult& crawl, const std::vector<Analysed>& pages
 
   for (const Analysed& a : pages) {
     const PageFacts& f = *a.facts;
-    const Source src(a.page ? std::string_view(a.page->body) : std::string_view());
     std::vector<DateFound> dates;
-    auto jsonld = [&](std::string_view name, const std::string& value) {
+    auto jsonld = [&](std::string_view name, const std::string& value, const ElementRef& where) {
       if (Trim(value).empty()) return;
-      dates.push_back(DateFound{"JSON-LD " + std::string(name), value,
-                                JsonLdPropertyEvidence(src, name, value), ParseIsoDate(value)});
+      dates.push_back(DateFound{"JSON-LD " + std::string(name), value, where, ParseIsoDate(value)});
     };
     for (const JsonLdEntity& e : f.jsonld_entities) {
-      jsonld("dateModified", e.date_modified);
-      jsonld("datePublished", e.date_published);
+      jsonld("dateModified", e.date_modified, e.where);
+      jsonld("datePublished", e.date_published, e.where);
     }
-    for (const auto& [key, content] : f.metas) {
+    for (const auto& [key, content, where] : f.metas) {
       if (key != "article:modified_time" && key != "article:published_time" &&
           key != "og:updated_time") {
         continue;
       }
       if (Trim(content).empty()) continue;
-      dates.push_back(DateFound{key + " meta tag", content, MetaEvidence(src, key, content),
-                                ParseIsoDate(content)});
+      dates.push_back(DateFound{key + " meta tag", content, where, ParseIsoDate(content)});
     }
     if (a.page) {
       for (const auto& [name, value] : a.page->headers) {
@@ -1269,14 +987,13 @@ std::vector<std::pair<std::string, std::string>> SitemapLastmods(std::string_vie
 void CheckGeoPage(const PageFacts& facts, const FetchedPage& page, std::vector<Finding>& out) {
   if (!Answered(page)) return;
   if (!IsHtml(page)) {
-    CheckAiDirectives(facts, page, nullptr, out);
+    CheckAiDirectives(facts, page, false, out);
     return;
   }
-  const Source src(page.body);
-  CheckJsOnly(facts, src, out);
-  CheckAuthorship(facts, src, out);
+  CheckJsOnly(facts, out);
+  CheckAuthorship(facts, out);
   CheckCitations(facts, out);
-  CheckAiDirectives(facts, page, &src, out);
+  CheckAiDirectives(facts, page, true, out);
 }
 
 void CheckGeoSite(const CrawlResult& crawl, const std::vector<PageFacts>& pages,

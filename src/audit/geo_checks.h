@@ -7,7 +7,7 @@
 // or Lighthouse audit has these; docs/audit.md ("GEO checks") gives each
 // rule and why it matters. Pure functions over PageFacts and the crawl; a
 // finding quotes what on the page shows it (the tag, the header line, the
-// JSON-LD property) with its line where the page has one.
+// JSON-LD block, as PageFacts records them) with its line where the page has one.
 
 #include <chrono>
 #include <optional>

@@ -147,9 +147,11 @@ TEST(GeoChecksJsOnlyTest, FewWordsAndAScriptWithoutAMountPoint) {
             "Without JavaScript the page shows only 3 words; its content is produced by its 2 "
             "scripts. AI crawlers such as GPTBot, ClaudeBot and PerplexityBot do not run "
             "JavaScript, so they see an empty page and cannot quote or cite it.");
-  // The bundle (a script with src) rather than the inline snippet, on one line.
-  EXPECT_EQ(found[0].evidence, "<script defer src=\"/bundle.js\">");
-  EXPECT_EQ(found[0].line, 7);
+  // The bundle (a script with src) rather than the inline snippet: its
+  // opening tag rebuilt from its attributes as the parser read them (a bare
+  // defer is defer="defer"), on the line where that tag ends.
+  EXPECT_EQ(found[0].evidence, "<script defer=\"defer\" src=\"/bundle.js\">");
+  EXPECT_EQ(found[0].line, 8);
 }
 
 TEST(GeoChecksJsOnlyTest, MountPointMakesAThinPageAnAppShellUpTo200Words) {
@@ -197,8 +199,9 @@ TEST(GeoChecksAuthorshipTest, ArticleInJsonLdWithoutAuthor) {
   EXPECT_EQ(f.message,
             "The page is an article (JSON-LD \"BlogPosting\") but names no author: no \"author\" in "
             "its JSON-LD, no <meta name=\"author\"> and no rel=\"author\" link.");
-  EXPECT_EQ(f.evidence, "\"@type\": \"BlogPosting\"");
-  EXPECT_EQ(f.line, 5);
+  // The JSON-LD block that names the article type.
+  EXPECT_EQ(f.evidence, "<script type=\"application/ld+json\">");
+  EXPECT_EQ(f.line, 3);
 }
 
 TEST(GeoChecksAuthorshipTest, OpenGraphArticleWithoutAuthor) {
@@ -425,8 +428,8 @@ TEST(GeoChecksEntityTest, OrganizationWithoutSameAs) {
             "The site describes itself as \"LocalBusiness\" (JSON-LD on https://example.com/about) "
             "but gives no sameAs links, so answer engines cannot tie it to a known entity "
             "(Wikipedia, Wikidata, LinkedIn) and may confuse it with namesakes.");
-  EXPECT_EQ(found[0].evidence, "\"@type\": \"LocalBusiness\"");
-  EXPECT_EQ(found[0].line, 4);
+  EXPECT_EQ(found[0].evidence, "<script type=\"application/ld+json\">");
+  EXPECT_EQ(found[0].line, 3);
   EXPECT_NE(found[0].fix.find("Add \"sameAs\" to that LocalBusiness"), std::string::npos);
 }
 
@@ -442,7 +445,7 @@ TEST(GeoChecksEntityTest, SameAsOnTheSiteItselfIsNoProfile) {
             "sameAs names no profile on another site (\"https://www.example.com/about\"), so answer "
             "engines cannot tie it to a known entity (Wikipedia, Wikidata, LinkedIn) and may "
             "confuse it with namesakes.");
-  EXPECT_EQ(found[0].evidence, "\"@type\":\"Person\"");
+  EXPECT_EQ(found[0].evidence, "<script type=\"application/ld+json\">");
   EXPECT_EQ(found[0].line, 3);
 }
 
@@ -464,6 +467,24 @@ TEST(GeoChecksEntityTest, AnEntityWithAProfileAnywhereIdentifiesTheSite) {
                     .empty())
         << jsonld;
   }
+}
+
+TEST(GeoChecksEntityTest, ANestedOrganizationIsNamedWithItsBlock) {
+  // The first block has no Organization; the second nests one in an Article.
+  const auto found = Only(
+      GeoSite({Page(PlainHtml(
+                        R"(<script type="application/ld+json">{"@type":"WebSite","name":"x"}</script>
+<script type="application/ld+json">{"@type":"Article","author":{"@type":"Person","name":"Maya"},
+  "publisher":{"@type":"Organization","name":"Northwind"}}</script>)"),
+                    "https://example.com/")}),
+      "entity.unclear");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].message,
+            "The site describes itself as \"Organization\" (JSON-LD on https://example.com/, "
+            "inside another entity) but gives no sameAs links, so answer engines cannot tie it to "
+            "a known entity (Wikipedia, Wikidata, LinkedIn) and may confuse it with namesakes.");
+  EXPECT_EQ(found[0].evidence, "<script type=\"application/ld+json\">");
+  EXPECT_EQ(found[0].line, 4);
 }
 
 TEST(GeoChecksEntityTest, NothingToJudgeWithoutAnHtmlPage) {
@@ -511,6 +532,14 @@ TEST(GeoChecksAnswersTest, AnyAnswerShapeOnAnyPagePasses) {
   }
 }
 
+TEST(GeoChecksAnswersTest, ALongQuestionHeadingIsStillAQuestion) {
+  // PageFacts cuts heading text at 80 bytes ("..."); the question mark at
+  // the end of a longer heading still counts.
+  const std::string heading =
+      "<h2>" + Words(20, "roasting") + "how long should beans rest before brewing?</h2>";
+  EXPECT_TRUE(Only(GeoSite({Page(PlainHtml("", heading))}), "answers.none").empty());
+}
+
 // ---------------------------------------------------------------------------
 // freshness.no_date, freshness.stale
 
@@ -539,8 +568,8 @@ TEST(GeoChecksFreshnessTest, AnUnreadableDateIsNoDate) {
                                   "not an ISO 8601 date). Answer"),
             std::string::npos)
       << found[0].message;
-  EXPECT_EQ(found[0].evidence, "\"dateModified\": \"last Tuesday\"");
-  EXPECT_EQ(found[0].line, 4);
+  EXPECT_EQ(found[0].evidence, "<script type=\"application/ld+json\">");
+  EXPECT_EQ(found[0].line, 3);
 }
 
 TEST(GeoChecksFreshnessTest, StaleWhenTheNewestDateIsOverTwoYearsOld) {
@@ -596,7 +625,7 @@ TEST(GeoChecksFreshnessTest, JsonLdDatesAndTheNewestWins) {
                             R"(<script type="application/ld+json">{"@type":"WebPage","datePublished":"2015-01-01"}</script>)"))}),
                         "freshness.stale");
   ASSERT_EQ(old.size(), 1u);
-  EXPECT_EQ(old[0].evidence, "\"datePublished\":\"2015-01-01\"");
+  EXPECT_EQ(old[0].evidence, "<script type=\"application/ld+json\">");
   EXPECT_EQ(old[0].line, 3);
 }
 
@@ -799,10 +828,11 @@ TEST(GeoChecksFixtureTest, EachPageFiresItsCheckOnce) {
                       {"ai_directives.tdm_reserved", "medium", "/tdm.html", "tdm-reservation: 1", 0},
                       {"answers.none", "medium", "", "", 0},
                       {"authorship.missing", "low", "/article-no-author.html",
-                       "\"@type\": \"BlogPosting\"", 8},
+                       "<script type=\"application/ld+json\">", 6},
                       {"citations.none", "low", "/long-no-sources.html", "", 0},
                       {"content.js_only", "high", "/app-shell.html", "<div id=\"root\">", 10},
-                      {"entity.unclear", "medium", "", "\"@type\": \"Organization\"", 9},
+                      {"entity.unclear", "medium", "", "<script type=\"application/ld+json\">",
+                       7},
                       {"freshness.no_date", "low", "/no-date.html", "", 0},
                       {"freshness.stale", "low", "/stale.html",
                        "<meta property=\"article:modified_time\" content=\"2019-03-01T09:00:00Z\">",
