@@ -245,9 +245,13 @@ void CheckCanonical(const PageFacts& facts, std::vector<Finding>& out) {
   auto page = Absolute(facts.url);
   if (!page) return;
   if (HostWithoutWww(*absolute) != HostWithoutWww(*page)) {
-    fail("The canonical URL points to another site (" + std::string(absolute->encoded_host()) +
-             "), so this page gives its credit away.",
-         where);
+    // Beyond Lighthouse (its canonical audit does not look at the host):
+    // a check of its own, so Lighthouse's verdict stays canonical.invalid.
+    out.push_back(At("canonical.other_site", Severity::kMedium, facts.url,
+                     "The canonical URL points to another site (" +
+                         std::string(absolute->encoded_host()) +
+                         "), so this page gives its credit away.",
+                     fix, where));
     return;
   }
   for (const HreflangLink& h : facts.hreflangs) {

@@ -74,6 +74,7 @@ const std::set<std::string> kLighthouseChecks = {
     "links.text_not_descriptive", "links.not_crawlable", "page.noindex",
     "robots_txt.invalid",    "images.alt_missing",       "hreflang.invalid",
     "hreflang.not_reciprocal", "canonical.invalid",      "canonical.bad_target",
+    "canonical.other_site",
     "structured_data.invalid", "headings.skipped_level", "links.broken"};
 
 TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
@@ -83,10 +84,10 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
   const std::vector<Row> want = {
       {"canonical.bad_target", "/canonical-to-404.html",
        "<link rel=\"canonical\" href=\"" + origin + "/gone.html\">", 6},
-      {"canonical.invalid", "/canonical-other-site.html",
-       "<link rel=\"canonical\" href=\"https://elsewhere.example/page\">", 6},
       {"canonical.invalid", "/canonical-relative.html",
        "<link rel=\"canonical\" href=\"/canonical-relative.html\">", 6},
+      {"canonical.other_site", "/canonical-other-site.html",
+       "<link rel=\"canonical\" href=\"https://elsewhere.example/page\">", 6},
       {"hreflang.invalid", "/hreflang-bad.html",
        "<link rel=\"alternate\" hreflang=\"de\" href=\"/de/hreflang-bad.html\">", 8},
       {"hreflang.invalid", "/hreflang-bad.html",
