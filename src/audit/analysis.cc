@@ -652,7 +652,8 @@ constexpr std::array<CategoryDef, 5> kCategories = {{
 std::size_t CategoryIndex(std::string_view check_id) {
   const std::string_view prefix = check_id.substr(0, check_id.find('.'));
   if (prefix == "robots" || prefix == "robots_txt" || prefix == "llms_txt" ||
-      prefix == "sitemap" || prefix == "ai_directives" || check_id == "page.noindex") {
+      prefix == "sitemap" || prefix == "ai_directives" || check_id == "page.noindex" ||
+      check_id == "page.noindex_google") {
     return 0;
   }
   if (prefix == "structured_data" || prefix == "entity") return 1;

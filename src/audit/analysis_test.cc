@@ -316,6 +316,30 @@ TEST(CheckPageTest, Noindex) {
   EXPECT_EQ(findings[0].severity, Severity::kHigh);
 }
 
+// Lighthouse's is-crawlable fails only when every crawler is kept out; a
+// noindex for Googlebot alone is page.noindex_google.
+TEST(CheckPageTest, NoindexForEveryoneOrForGooglebotAlone) {
+  auto google = CheckHtml(GoodWith("<head>", R"(<head><meta name="GoogleBot" content="NOINDEX">)"));
+  ASSERT_EQ(Ids(google), std::vector<std::string>{"page.noindex_google"});
+  EXPECT_EQ(google[0].severity, Severity::kMedium);
+  EXPECT_EQ(google[0].evidence, R"(<meta name="GoogleBot" content="NOINDEX">)");
+
+  auto with_headers = [](std::vector<std::pair<std::string, std::string>> headers) {
+    FetchedPage page = Page(GoodHtml());
+    page.headers = std::move(headers);
+    return CheckPage(AnalyzeHtml(page), page);
+  };
+  auto header = with_headers({{"x-robots-tag", "otherbot: noindex"}, {"x-robots-tag", "none"}});
+  ASSERT_EQ(Ids(header), std::vector<std::string>{"page.noindex"});
+  EXPECT_EQ(header[0].evidence, "X-Robots-Tag: none");
+  auto scoped = with_headers({{"x-robots-tag", "Googlebot: noindex"}});
+  ASSERT_EQ(Ids(scoped), std::vector<std::string>{"page.noindex_google"});
+  EXPECT_EQ(scoped[0].evidence, "X-Robots-Tag: Googlebot: noindex");
+  EXPECT_TRUE(with_headers({{"x-robots-tag", "otherbot: noindex"},
+                            {"x-robots-tag", "unavailable_after: 25 Jun 2010 15:00:00 PST"}})
+                  .empty());
+}
+
 TEST(CheckPageTest, TitleMissingAndLength) {
   auto missing = CheckHtml(GoodWith("<title>Acme widgets for every workshop</title>", ""));
   EXPECT_EQ(Ids(missing), std::vector<std::string>{"title.missing"});

@@ -189,23 +189,49 @@ void CheckImageAlt(const PageFacts& facts, std::vector<Finding>& out) {
                    bad.front()->where));
 }
 
-// is-crawlable: the robots meta tag (already read into facts.noindex) and
-// the X-Robots-Tag header.
+// The robots meta tag named `key` ("robots", "googlebot") that says noindex
+// or none, or nullptr.
+const MetaTag* NoindexMeta(const PageFacts& facts, std::string_view key) {
+  for (const MetaTag& m : facts.metas) {
+    if (m.key != key) continue;
+    const std::string d = Lower(m.content);
+    if (d.find("noindex") != std::string::npos || Trim(d) == "none") return &m;
+  }
+  return nullptr;
+}
+
+// is-crawlable (core/audits/seo/is-crawlable.js): Lighthouse fails a page
+// only when every crawler is kept out: a robots meta tag or an X-Robots-Tag
+// without a bot name. A noindex for Googlebot alone is a warning there and
+// its own finding here (page.noindex_google): it still keeps the page out
+// of Google's results and their AI answers.
 void CheckIndexable(const PageFacts& facts, const FetchedPage& page, std::vector<Finding>& out) {
   std::string header_evidence;
-  const bool header = HeaderBlocksIndexing(page.headers, &header_evidence);
-  if (!facts.noindex && !header) return;
-  ElementRef where = facts.noindex ? facts.meta_robots_where : ElementRef{header_evidence, 0};
-  out.push_back(At("page.noindex", Severity::kHigh, facts.url,
-                   facts.noindex ? "The page carries a robots meta tag with noindex, so search and "
-                                   "AI answer engines will drop it."
-                                 : "The page's X-Robots-Tag header says noindex, so search and AI "
-                                   "answer engines will drop it.",
-                   facts.noindex ? "Remove \"noindex\" from <meta name=\"robots\"> (and <meta "
-                                   "name=\"googlebot\">) if the page should be found and cited."
-                                 : "Remove noindex from the X-Robots-Tag response header (server or "
-                                   "CDN configuration) if the page should be found and cited.",
-                   where));
+  const MetaTag* meta = NoindexMeta(facts, "robots");
+  if (meta || HeaderBlocksIndexing(page.headers, &header_evidence)) {
+    out.push_back(At("page.noindex", Severity::kHigh, facts.url,
+                     meta ? "The page carries a robots meta tag with noindex, so search and AI "
+                            "answer engines will drop it."
+                          : "The page's X-Robots-Tag header says noindex, so search and AI answer "
+                            "engines will drop it.",
+                     meta ? "Remove \"noindex\" from <meta name=\"robots\"> if the page should be "
+                            "found and cited."
+                          : "Remove noindex from the X-Robots-Tag response header (server or CDN "
+                            "configuration) if the page should be found and cited.",
+                     meta ? meta->where : ElementRef{header_evidence, 0}));
+    return;
+  }
+  const MetaTag* google = NoindexMeta(facts, "googlebot");
+  if (google || HeaderBlocksIndexing(page.headers, &header_evidence, "googlebot")) {
+    out.push_back(At("page.noindex_google", Severity::kMedium, facts.url,
+                     "The page tells Googlebot noindex, so it is left out of Google's results "
+                     "and the AI answers built on them (other engines may still index it).",
+                     google ? "Remove \"noindex\" from <meta name=\"googlebot\"> if the page "
+                              "should be found and cited."
+                            : "Remove the googlebot noindex from the X-Robots-Tag response header "
+                              "if the page should be found and cited.",
+                     google ? google->where : ElementRef{header_evidence, 0}));
+  }
 }
 
 // canonical: core/audits/seo/canonical.js. Absent is no failure there.
@@ -316,22 +342,25 @@ bool IsValidHreflang(std::string_view tag) {
 }
 
 bool HeaderBlocksIndexing(const std::vector<std::pair<std::string, std::string>>& headers,
-                          std::string* evidence) {
+                          std::string* evidence, std::string_view for_bot) {
+  const std::string wanted = Lower(for_bot);
   for (const auto& [name, value] : headers) {
     if (name != "x-robots-tag") continue;
     std::string v = Lower(value);
     // "googlebot: noindex" applies to the bot it names; a directive such as
     // "unavailable_after: <date>" is not a bot name.
     std::string_view directives = v;
+    std::string_view bot = "*";
     if (auto colon = v.find(':'); colon != std::string::npos) {
-      std::string_view bot = Trim(std::string_view(v).substr(0, colon));
-      const bool is_bot = !bot.empty() && bot != "unavailable_after" &&
-                          bot.find_first_of(" ,") == std::string_view::npos;
+      std::string_view named = Trim(std::string_view(v).substr(0, colon));
+      const bool is_bot = !named.empty() && named != "unavailable_after" &&
+                          named.find_first_of(" ,") == std::string_view::npos;
       if (is_bot) {
-        if (bot != "googlebot" && bot != "*") continue;
+        bot = named;
         directives = std::string_view(v).substr(colon + 1);
       }
     }
+    if (wanted.empty() ? bot != "*" : bot != wanted) continue;
     std::size_t start = 0;
     while (start <= directives.size()) {
       std::size_t end = directives.find(',', start);

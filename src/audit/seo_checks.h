@@ -26,10 +26,10 @@ void CheckSeoSite(const CrawlResult& crawl, const std::vector<PageFacts>& pages,
 // "en", "en-GB", "zh-Hant-TW", "x-default": a language tag hreflang accepts.
 bool IsValidHreflang(std::string_view tag);
 
-// Whether the X-Robots-Tag header values, or the robots meta content, keep
-// the page out of the index for every crawler or for Googlebot ("noindex",
-// "none", "googlebot: noindex"; a directive for another named bot does not).
+// Whether the X-Robots-Tag header values keep the page out of the index:
+// for every crawler ("noindex", "none", "*: noindex") when `bot` is empty,
+// else for that bot only ("googlebot: noindex"; compared case-insensitively).
 bool HeaderBlocksIndexing(const std::vector<std::pair<std::string, std::string>>& headers,
-                          std::string* evidence);
+                          std::string* evidence, std::string_view bot = "");
 
 }  // namespace herald::audit

@@ -74,7 +74,7 @@ const std::set<std::string> kLighthouseChecks = {
     "links.text_not_descriptive", "links.not_crawlable", "page.noindex",
     "robots_txt.invalid",    "images.alt_missing",       "hreflang.invalid",
     "hreflang.not_reciprocal", "canonical.invalid",      "canonical.bad_target",
-    "canonical.other_site",
+    "canonical.other_site", "page.noindex_google",
     "structured_data.invalid", "headings.skipped_level", "links.broken"};
 
 TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
@@ -102,6 +102,8 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
       {"page.http_error", "/gone.html", "", 0},
       {"page.noindex", "/meta-noindex.html", "<meta name=\"robots\" content=\"noindex\">", 6},
       {"page.noindex", "/x-robots.html", "X-Robots-Tag: noindex, nofollow", 0},
+      {"page.noindex_google", "/googlebot-noindex.html",
+       "<meta name=\"googlebot\" content=\"noindex\">", 6},
       {"robots_txt.invalid", "", "Sitemap: /sitemap.xml", 6},
       {"structured_data.invalid", "/jsonld-bad.html",
        "<script type=\"application/ld+json\">", 7},
