@@ -388,6 +388,7 @@ struct Walker {
 
   void Element(const xmlNode* n, const std::string& name) {
     if (name == "html") {
+      if (facts.html_where.snippet.empty()) facts.html_where = Where(n);
       if (auto lang = Attr(n, "lang"); lang && facts.lang.empty()) {
         facts.lang = std::string(Trim(*lang));
       }
@@ -395,6 +396,7 @@ struct Walker {
       if (!title_seen) {
         title_seen = true;
         facts.title = CollapseWhitespace(TextContent(n));
+        facts.title_where = Where(n);
       }
     } else if (name == "meta") {
       Meta(n);
@@ -804,6 +806,16 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
               " characters long and says little about the page.",
           "Write a <title> of 10-70 characters that names the page's topic.");
     }
+    if (length > 70 || length < 10) {
+      std::string shown = facts.title;
+      if (shown.size() > 180) {
+        std::size_t cut = 177;  // not inside a UTF-8 sequence
+        while (cut > 0 && (static_cast<unsigned char>(shown[cut]) & 0xC0) == 0x80) --cut;
+        shown = shown.substr(0, cut) + "...";
+      }
+      out.back().evidence = "<title>" + shown + "</title>";
+      out.back().line = facts.title_where.line;
+    }
   }
 
   if (facts.meta_description.empty()) {
@@ -868,6 +880,8 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
   if (facts.lang.empty()) {
     add("html.lang_missing", Severity::kMedium, "The <html> element has no lang attribute.",
         "Declare the page's language, e.g. <html lang=\"en\">.");
+    out.back().evidence = facts.html_where.snippet;
+    out.back().line = facts.html_where.line;
   }
 
   if (facts.canonical.empty()) {

@@ -88,6 +88,8 @@ struct PageFacts {
   std::string url;
   int status = 0;
   std::string title;
+  ElementRef title_where;  // the first <title>
+  ElementRef html_where;   // the <html> element
   std::string meta_description;
   std::string lang;
   std::string canonical;                // the first canonical, resolved

@@ -355,6 +355,8 @@ TEST(CheckPageTest, TitleMissingAndLength) {
 
   auto long_title = CheckHtml(GoodWith("Acme widgets for every workshop", std::string(71, 'x')));
   EXPECT_EQ(Ids(long_title), std::vector<std::string>{"title.length"});
+  EXPECT_EQ(long_title[0].evidence, "<title>" + std::string(71, 'x') + "</title>");
+  EXPECT_EQ(long_title[0].line, 4);
 
   // Boundaries are inclusive: 10 and 70 characters are fine.
   EXPECT_TRUE(CheckHtml(GoodWith("Acme widgets for every workshop", std::string(10, 'x'))).empty());
@@ -394,6 +396,8 @@ TEST(CheckPageTest, LangMissing) {
   auto findings = CheckHtml(GoodWith(R"(<html lang="en">)", "<html>"));
   EXPECT_EQ(Ids(findings), std::vector<std::string>{"html.lang_missing"});
   EXPECT_EQ(findings[0].severity, Severity::kMedium);
+  EXPECT_EQ(findings[0].evidence, "<html>");
+  EXPECT_EQ(findings[0].line, 2);
 }
 
 TEST(CheckPageTest, CanonicalMissing) {
