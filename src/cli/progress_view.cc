@@ -242,6 +242,18 @@ std::string RenderAuditSummary(const json::object& job) {
       if (!check.empty() && !message.empty()) findings += " (" + check + ")";
       findings += "\n";
       if (!page.empty()) findings += "      page: " + page + "\n";
+      // A problem found on many pages is one finding listing them.
+      if (const json::value* pages = f->if_contains("pages"); pages && pages->is_array()) {
+        const json::array& list = pages->get_array();
+        std::string line;
+        for (std::size_t i = 0; i < list.size() && i < 2; ++i) {
+          if (list[i].is_string()) line += (i ? ", " : "") + OneLine(list[i].get_string());
+        }
+        if (list.size() > 2) line += " and " + std::to_string(list.size() - 2) + " more";
+        if (!line.empty()) {
+          findings += "      pages (" + std::to_string(list.size()) + "): " + line + "\n";
+        }
+      }
       if (!fix.empty()) findings += "      fix:  " + fix + "\n";
     }
   }

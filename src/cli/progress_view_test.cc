@@ -146,6 +146,18 @@ TEST(ProgressViewTest, AuditSummaryShowsScoreCountsAndWorstFindings) {
             "      fix:  fm3\n");
 }
 
+TEST(ProgressViewTest, AuditSummaryNamesThePagesOfAMergedFinding) {
+  auto job = Payload(R"({"report": {"geo_score": 80, "findings": {"high": [
+      {"check_id": "page.http_error", "page": "", "message": "HTTP 404.", "fix": "Fix it.",
+       "pages": ["https://e.com/a", "https://e.com/b", "https://e.com/c", "https://e.com/d"]}]}}})");
+  EXPECT_EQ(RenderAuditSummary(job),
+            "GEO score 80 / 100\n"
+            "Worst findings:\n"
+            "  [high] HTTP 404. (page.http_error)\n"
+            "      pages (4): https://e.com/a, https://e.com/b and 2 more\n"
+            "      fix:  Fix it.\n");
+}
+
 TEST(ProgressViewTest, AuditSummaryFallsBackToThePayload) {
   auto payload = Payload(R"({"audit_id":3,"status":"completed","progress":100,"geo_score":90,
                              "critical_issues":0,"high_issues":0,"medium_issues":0,"low_issues":0})");
