@@ -20,6 +20,7 @@
 
 #include "audit/geo_checks.h"
 #include "audit/llms_txt_check.h"
+#include "audit/page_url.h"
 #include "audit/robots.h"
 #include "audit/robots_txt_check.h"
 #include "audit/seo_checks.h"
@@ -209,41 +210,6 @@ std::optional<std::string> ChooseEncoding(const FetchedPage& page) {
 
 // ---------------------------------------------------------------------------
 // URLs.
-
-// The form used to compare URLs: normalised (scheme and host lower-case,
-// percent-encoding canonical), no fragment, "/" for an empty path.
-// set_path_absolute(true), not set_path("/"): Boost.URL 1.81 turns the
-// latter into "/./" on an empty path.
-std::optional<urls::url> NormalizedUrl(std::string_view text) {
-  auto parsed = urls::parse_uri(Trim(text));
-  if (!parsed) return std::nullopt;
-  urls::url u(*parsed);
-  u.remove_fragment();
-  u.normalize();
-  if (u.has_authority() && u.encoded_path().empty()) u.set_path_absolute(true);
-  return u;
-}
-
-// Also folds index files into their directory, as the crawler does
-// (PageKey): a link to /index.html reaches the page crawled as /.
-std::string UrlKey(std::string_view text) {
-  auto u = NormalizedUrl(text);
-  return PageKey(u ? std::string_view(u->buffer()) : text);
-}
-
-// Resolves `href` against `base`; nullopt for hrefs that are not URLs.
-std::optional<urls::url> Resolve(const urls::url& base, std::string_view href) {
-  href = Trim(href);
-  if (href.empty()) return std::nullopt;
-  auto ref = urls::parse_uri_reference(href);
-  if (!ref) return std::nullopt;
-  urls::url out;
-  if (!urls::resolve(base, *ref, out)) return std::nullopt;
-  out.remove_fragment();
-  out.normalize();
-  if (out.has_authority() && out.encoded_path().empty()) out.set_path_absolute(true);
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // JSON-LD.
@@ -521,8 +487,6 @@ struct Walker {
     if (meta_name == "description" && facts.meta_description.empty()) {
       facts.meta_description = CollapseWhitespace(content);
     } else if (meta_name == "robots" || meta_name == "googlebot") {
-      if (facts.meta_robots.empty()) facts.meta_robots_where = Where(n);
-      facts.meta_robots += (facts.meta_robots.empty() ? "" : ", ") + CollapseWhitespace(content);
       // "none" is shorthand for "noindex, nofollow".
       const std::string directives = Lower(content);
       if (directives.find("noindex") != std::string::npos ||
@@ -724,20 +688,20 @@ PageFacts AnalyzeHtml(const FetchedPage& page) {
   if (!page_url) return facts;
   urls::url base = *page_url;
   if (walker.base_href) {
-    if (auto resolved = Resolve(*page_url, *walker.base_href)) base = *resolved;
+    if (auto resolved = ResolveHref(*page_url, *walker.base_href)) base = *resolved;
   }
   if (walker.canonical_href) {
-    if (auto resolved = Resolve(base, *walker.canonical_href)) {
+    if (auto resolved = ResolveHref(base, *walker.canonical_href)) {
       facts.canonical = std::string(resolved->buffer());
     }
   }
   for (HreflangLink& link : facts.hreflangs) {
-    if (auto resolved = Resolve(base, link.raw_href)) link.href = std::string(resolved->buffer());
+    if (auto resolved = ResolveHref(base, link.raw_href)) link.href = std::string(resolved->buffer());
   }
   const std::string host = Lower(page_url->encoded_host());
   std::set<std::string> seen;
   for (const auto& href : walker.hrefs) {
-    auto link = Resolve(base, href);
+    auto link = ResolveHref(base, href);
     if (!link) continue;
     const auto scheme = link->scheme_id();
     if (scheme != urls::scheme::http && scheme != urls::scheme::https) continue;
@@ -1061,7 +1025,7 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
     const std::string first = UrlKey(broken.front().substr(0, broken.front().find(" (")));
     if (auto page_url = NormalizedUrl(facts.url)) {
       for (const Anchor& a : facts.anchors) {
-        auto target = a.has_href ? Resolve(*page_url, a.raw_href) : std::nullopt;
+        auto target = a.has_href ? ResolveHref(*page_url, a.raw_href) : std::nullopt;
         if (target && UrlKey(target->buffer()) == first) {
           out.back().evidence = a.where.snippet + a.text + "</a>";
           out.back().line = a.where.line;

@@ -119,8 +119,6 @@ struct PageFacts {
   int table_count = 0;                  // <table> elements
   int main_word_count = 0;              // words inside main/article (0: none)
   std::vector<std::string> external_links;  // absolute http(s), other hosts, deduplicated
-  std::string meta_robots;              // robots/googlebot meta content(s), joined by ", "
-  ElementRef meta_robots_where;
   int h1_count = 0;
   std::vector<int> heading_levels;         // in document order, 1..6
   std::vector<std::string> og_properties;  // "og:title", "og:description", ...

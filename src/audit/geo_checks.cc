@@ -13,10 +13,16 @@
 #include <utility>
 #include <vector>
 
+#include "audit/page_url.h"
+#include "audit/site_text.h"
+
 namespace herald::audit {
 namespace {
 
 namespace urls = boost::urls;
+using site_text::IsAsciiSpace;
+using site_text::Lower;
+using site_text::Trim;
 using std::chrono::sys_days;
 using std::chrono::sys_seconds;
 
@@ -36,24 +42,7 @@ constexpr int kStaleYears = 2;
 // ---------------------------------------------------------------------------
 // Strings.
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 // At most `most` bytes, cut on a UTF-8 character boundary, "..." marking a cut.
 std::string Cut(std::string s, std::size_t most = 200) {
@@ -73,37 +62,15 @@ std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 // ---------------------------------------------------------------------------
 // URLs.
 
-std::optional<urls::url> Absolute(std::string_view text) {
-  auto parsed = urls::parse_uri(Trim(text));
-  if (!parsed) return std::nullopt;
-  urls::url u(*parsed);
-  u.remove_fragment();
-  u.normalize();
-  if (u.has_authority() && u.encoded_path().empty()) u.set_path_absolute(true);
-  return u;
-}
-
-std::string HostWithoutWww(const urls::url& u) {
-  std::string host = Lower(u.encoded_host());
-  if (host.starts_with("www.")) host.erase(0, 4);
-  return host;
-}
-
 bool IsHttp(const urls::url& u) {
   return (u.scheme_id() == urls::scheme::http || u.scheme_id() == urls::scheme::https) &&
          !u.encoded_host().empty();
 }
 
-// The page a URL stands for (crawler.h's PageKey on the normalised URL).
-std::string Key(std::string_view url) {
-  auto u = Absolute(url);
-  return PageKey(u ? std::string_view(u->buffer()) : url);
-}
-
 // The same, ignoring scheme, port and a leading "www.": how a sitemap
 // written for https://www.example.com/ still names http://example.com/'s pages.
 std::string LooseKey(std::string_view url) {
-  auto u = Absolute(Key(url));
+  auto u = NormalizedUrl(UrlKey(url));
   if (!u || !IsHttp(*u)) return "";
   std::string key = HostWithoutWww(*u) + std::string(u->encoded_path());
   if (u->has_query()) key += "?" + std::string(u->encoded_query());
@@ -111,7 +78,7 @@ std::string LooseKey(std::string_view url) {
 }
 
 bool IsHomePage(std::string_view url) {
-  auto u = Absolute(url);
+  auto u = NormalizedUrl(url);
   return u && u->encoded_path() == "/" && !u->has_query();
 }
 
@@ -205,9 +172,9 @@ bool IsArticleType(std::string_view type) {
 // A sameAs value that names the entity elsewhere: an absolute http(s) URL
 // on another host than the page's own ("www." aside).
 bool IsProfileUrl(std::string_view same_as, std::string_view page_url) {
-  auto u = Absolute(same_as);
+  auto u = NormalizedUrl(same_as);
   if (!u || !IsHttp(*u)) return false;
-  auto page = Absolute(page_url);
+  auto page = NormalizedUrl(page_url);
   return !page || HostWithoutWww(*u) != HostWithoutWww(*page);
 }
 
@@ -284,9 +251,9 @@ std::vector<Directive> Directives(std::string_view text, std::string bot = "") {
       }
     }
     for (std::size_t i = 0; i < token.size();) {
-      while (i < token.size() && IsSpace(token[i])) ++i;
+      while (i < token.size() && IsAsciiSpace(token[i])) ++i;
       std::size_t j = i;
-      while (j < token.size() && !IsSpace(token[j])) ++j;
+      while (j < token.size() && !IsAsciiSpace(token[j])) ++j;
       if (j > i) out.push_back(Directive{bot, std::string(token.substr(i, j - i))});
       i = j;
     }
@@ -444,7 +411,7 @@ void CheckCitations(const PageFacts& facts, std::vector<Finding>& out) {
   if (words < kCitationWords) return;
   std::vector<std::string> social;
   for (const std::string& link : facts.external_links) {
-    auto u = Absolute(link);
+    auto u = NormalizedUrl(link);
     if (!u || !IsSocialHost(Lower(u->encoded_host()))) return;  // a source
     if (social.size() < 3) social.push_back(HostWithoutWww(*u));
   }
@@ -730,7 +697,7 @@ void CheckFreshness(const CrawlResult& crawl, const std::vector<Analysed>& pages
   if (crawl.sitemap_xml.status >= 200 && crawl.sitemap_xml.status < 300 &&
       crawl.sitemap_xml.error.empty()) {
     for (const auto& [loc, lastmod] : SitemapLastmods(crawl.sitemap_xml.body)) {
-      exact.emplace(Key(loc), lastmod);
+      exact.emplace(UrlKey(loc), lastmod);
       if (std::string k = LooseKey(loc); !k.empty()) loose.emplace(k, lastmod);
     }
   }
@@ -767,7 +734,7 @@ void CheckFreshness(const CrawlResult& crawl, const std::vector<Analysed>& pages
     if (a.page && !a.page->final_url.empty()) urls.push_back(a.page->final_url);
     const std::string* lastmod = nullptr;
     for (const std::string& u : urls) {
-      if (auto it = exact.find(Key(u)); !lastmod && it != exact.end()) lastmod = &it->second;
+      if (auto it = exact.find(UrlKey(u)); !lastmod && it != exact.end()) lastmod = &it->second;
     }
     for (const std::string& u : urls) {
       if (auto it = loose.find(LooseKey(u)); !lastmod && it != loose.end()) lastmod = &it->second;
@@ -830,7 +797,7 @@ std::string ElementText(std::string_view xml, std::string_view lower, std::strin
   for (std::size_t at = lower.find(open, from); at != std::string_view::npos && at < to;
        at = lower.find(open, at + 1)) {
     const std::size_t after = at + open.size();
-    if (after >= to || (lower[after] != '>' && !IsSpace(lower[after]))) continue;
+    if (after >= to || (lower[after] != '>' && !IsAsciiSpace(lower[after]))) continue;
     const std::size_t gt = lower.find('>', after);
     if (gt == std::string_view::npos || gt >= to) return "";
     const std::size_t close = lower.find("</" + std::string(name), gt);
@@ -970,7 +937,7 @@ std::vector<std::pair<std::string, std::string>> SitemapLastmods(std::string_vie
   std::size_t at = 0;
   while ((at = lower.find("<url", at)) != std::string::npos) {
     const std::size_t after = at + 4;
-    if (after >= lower.size() || (lower[after] != '>' && !IsSpace(lower[after]))) {
+    if (after >= lower.size() || (lower[after] != '>' && !IsAsciiSpace(lower[after]))) {
       at = after;  // <urlset>
       continue;
     }

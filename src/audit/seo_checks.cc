@@ -11,23 +11,15 @@
 #include <string>
 #include <string_view>
 
+#include "audit/page_url.h"
+#include "audit/site_text.h"
+
 namespace herald::audit {
 namespace {
 
 namespace urls = boost::urls;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+using site_text::Lower;
+using site_text::Trim;
 
 std::string WithoutSpaces(std::string_view s) {
   std::string out;
@@ -36,39 +28,13 @@ std::string WithoutSpaces(std::string_view s) {
   return out;
 }
 
-// An absolute URL, normalised, without its fragment; nullopt otherwise.
-std::optional<urls::url> Absolute(std::string_view text) {
-  auto parsed = urls::parse_uri(Trim(text));
-  if (!parsed) return std::nullopt;
-  urls::url u(*parsed);
-  u.remove_fragment();
-  u.normalize();
-  if (u.has_authority() && u.encoded_path().empty()) u.set_path_absolute(true);
-  return u;
-}
-
-// `href` against the page's URL (no <base>: enough to compare targets).
+// `href` against the page's URL (no <base>: enough to compare targets); an
+// empty href is the page itself, as a browser resolves it.
 std::optional<urls::url> Against(std::string_view page_url, std::string_view href) {
-  auto base = Absolute(page_url);
-  auto ref = urls::parse_uri_reference(Trim(href));
-  if (!base || !ref) return std::nullopt;
-  urls::url out;
-  if (!urls::resolve(*base, *ref, out)) return std::nullopt;
-  out.remove_fragment();
-  out.normalize();
-  if (out.has_authority() && out.encoded_path().empty()) out.set_path_absolute(true);
-  return out;
-}
-
-std::string HostWithoutWww(const urls::url& u) {
-  std::string host = Lower(u.encoded_host());
-  if (host.starts_with("www.")) host.erase(0, 4);
-  return host;
-}
-
-std::string Key(std::string_view url) {
-  auto u = Absolute(url);
-  return PageKey(u ? std::string_view(u->buffer()) : url);
+  auto base = NormalizedUrl(page_url);
+  if (!base) return std::nullopt;
+  if (Trim(href).empty()) return base;
+  return ResolveHref(*base, href);
 }
 
 // The first few elements of a list, for a message: `<a href="#">` (line 12).
@@ -119,7 +85,7 @@ bool IsGenericLinkText(std::string_view text) {
 
 void CheckLinkText(const PageFacts& facts, std::vector<Finding>& out) {
   std::vector<const Anchor*> bad;
-  const auto self = Absolute(facts.url);
+  const auto self = NormalizedUrl(facts.url);
   for (const Anchor& a : facts.anchors) {
     if (!a.has_href || Lower(Trim(a.raw_href)).starts_with("javascript:")) continue;
     if ((" " + a.rel + " ").find(" nofollow ") != std::string::npos) continue;
@@ -256,7 +222,7 @@ void CheckCanonical(const PageFacts& facts, std::vector<Finding>& out) {
     return;
   }
   const auto& [raw, where] = facts.canonicals.front();
-  auto absolute = Absolute(raw);
+  auto absolute = NormalizedUrl(raw);
   auto resolved = Against(facts.url, raw);
   if (!resolved) {
     fail("The canonical URL \"" + raw + "\" is not a valid URL.", where);
@@ -268,7 +234,7 @@ void CheckCanonical(const PageFacts& facts, std::vector<Finding>& out) {
          where);
     return;
   }
-  auto page = Absolute(facts.url);
+  auto page = NormalizedUrl(facts.url);
   if (!page) return;
   if (HostWithoutWww(*absolute) != HostWithoutWww(*page)) {
     // Beyond Lighthouse (its canonical audit does not look at the host):
@@ -302,7 +268,7 @@ void CheckHreflang(const PageFacts& facts, std::vector<Finding>& out) {
     std::string problem;
     if (!IsValidHreflang(h.lang)) {
       problem = "\"" + h.lang + "\" is not a valid language code";
-    } else if (!Absolute(h.raw_href)) {
+    } else if (!NormalizedUrl(h.raw_href)) {
       problem = "its href \"" + h.raw_href + "\" is not an absolute URL";
     }
     if (problem.empty()) continue;
@@ -388,18 +354,18 @@ void CheckSeoPage(const PageFacts& facts, const FetchedPage& page, std::vector<F
 void CheckSeoSite(const CrawlResult& crawl, const std::vector<PageFacts>& pages,
                   std::vector<Finding>& out) {
   std::map<std::string, const FetchedPage*> fetched;
-  for (const FetchedPage& p : crawl.pages) fetched.emplace(Key(p.url), &p);
+  for (const FetchedPage& p : crawl.pages) fetched.emplace(UrlKey(p.url), &p);
   std::map<std::string, const PageFacts*> analysed;
-  for (const PageFacts& f : pages) analysed.emplace(Key(f.url), &f);
+  for (const PageFacts& f : pages) analysed.emplace(UrlKey(f.url), &f);
 
   for (const PageFacts& f : pages) {
     // A canonical that names another crawled page: that page must be a
     // plain 200, indexable, reached without a redirect.
-    if (!f.canonical.empty() && f.canonicals.size() == 1 && Key(f.canonical) != Key(f.url)) {
-      auto it = fetched.find(Key(f.canonical));
+    if (!f.canonical.empty() && f.canonicals.size() == 1 && UrlKey(f.canonical) != UrlKey(f.url)) {
+      auto it = fetched.find(UrlKey(f.canonical));
       if (it != fetched.end()) {
         const FetchedPage& target = *it->second;
-        auto facts = analysed.find(Key(f.canonical));
+        auto facts = analysed.find(UrlKey(f.canonical));
         std::string problem;
         if (!target.error.empty() || target.status == 0) {
           problem = "could not be fetched (" + target.error + ")";
@@ -424,12 +390,12 @@ void CheckSeoSite(const CrawlResult& crawl, const std::vector<PageFacts>& pages,
     }
     // hreflang pairs link both ways: B, named by A, names A.
     for (const HreflangLink& h : f.hreflangs) {
-      if (h.href.empty() || Key(h.href) == Key(f.url)) continue;
-      auto other = analysed.find(Key(h.href));
+      if (h.href.empty() || UrlKey(h.href) == UrlKey(f.url)) continue;
+      auto other = analysed.find(UrlKey(h.href));
       if (other == analysed.end() || other->second->status != 200) continue;
       bool back = false;
       for (const HreflangLink& r : other->second->hreflangs)
-        back = back || (!r.href.empty() && Key(r.href) == Key(f.url));
+        back = back || (!r.href.empty() && UrlKey(r.href) == UrlKey(f.url));
       if (back) continue;
       out.push_back(At("hreflang.not_reciprocal", Severity::kLow, f.url,
                        "The " + h.lang + " alternate " + h.href +

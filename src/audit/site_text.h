@@ -1,7 +1,7 @@
 #pragma once
-// Reading text files a site serves (robots.txt, llms.txt): lines, ASCII
-// case, and cutting what is quoted back to the site owner. Shared by the
-// validators (robots_txt_check.cc, llms_txt_check.cc).
+// Text a site serves (robots.txt, llms.txt, attribute values, URLs): lines,
+// ASCII case and whitespace, and cutting what is quoted back to the site
+// owner. Only ASCII bytes are ever changed, so UTF-8 passes through.
 
 #include <cstddef>
 #include <string>
@@ -19,6 +19,8 @@ inline char LowerAscii(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 std::string Lower(std::string_view s);
+// Without leading and trailing ASCII whitespace.
+std::string_view Trim(std::string_view s);
 bool StartsWithNoCase(std::string_view s, std::string_view prefix);
 
 // Lines split as JavaScript's split(/\r\n|\r|\n/): a final newline yields a
