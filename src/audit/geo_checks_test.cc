@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "audit/analysis.h"
+#include "support/fixture_files.h"
 
 namespace herald::audit {
 namespace {
@@ -755,20 +755,9 @@ TEST(GeoChecksSiteTest, AGoodSiteHasNoGeoFindings) {
 // from disk as FixtureSite would serve it ({{origin}} replaced, FILE.headers
 // as headers), in the order the crawler reaches the pages.
 
-std::string FixturePath(std::string_view name) {
-#ifdef HERALD_SOURCE_DIR
-  return std::string(HERALD_SOURCE_DIR) + "/tests/fixtures/geo/" + std::string(name);
-#else
-  return "../tests/fixtures/geo/" + std::string(name);
-#endif
-}
-
+// The fixture's bytes with {{origin}} filled in as the fixture site would.
 std::string ReadFixture(std::string_view name, bool required = true) {
-  std::ifstream in(FixturePath(name), std::ios::binary);
-  if (!in && required) ADD_FAILURE() << "cannot read " << FixturePath(name);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string out = text.str();
+  std::string out = test::ReadFixture("geo", name, required);
   const std::string origin = "http://127.0.0.1:8080";
   for (std::size_t at = out.find("{{origin}}"); at != std::string::npos;
        at = out.find("{{origin}}", at + origin.size())) {

@@ -2,31 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "support/fixture_files.h"
 
 namespace herald::audit {
 namespace {
 
 constexpr std::string_view kSite = "https://www.example.com/";
 
-std::string FixturePath(std::string_view name) {
-#ifdef HERALD_SOURCE_DIR
-  return std::string(HERALD_SOURCE_DIR) + "/tests/fixtures/llms/" + std::string(name);
-#else
-  return "../tests/fixtures/llms/" + std::string(name);
-#endif
-}
-
-std::string ReadFixture(std::string_view name) {
-  std::ifstream in(FixturePath(name), std::ios::binary);
-  EXPECT_TRUE(in) << FixturePath(name) << " not found";
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ReadFixture(std::string_view name) { return test::ReadFixture("llms", name); }
 
 std::vector<Finding> Check(std::string body, std::string_view site = kSite) {
   return CheckLlmsTxtFormat(SiteFile{200, std::move(body), ""}, site);
