@@ -89,10 +89,13 @@ void CheckLinkText(const PageFacts& facts, std::vector<Finding>& out) {
   for (const Anchor& a : facts.anchors) {
     if (!a.has_href || Lower(Trim(a.raw_href)).starts_with("javascript:")) continue;
     if ((" " + a.rel + " ").find(" nofollow ") != std::string::npos) continue;
-    // A link to this very page (a fragment) is not judged.
-    auto target = Against(facts.url, a.raw_href);
-    if (target && self && target->buffer() == self->buffer()) continue;
-    if (IsGenericLinkText(a.text)) bad.push_back(&a);
+    if (!IsGenericLinkText(a.text)) continue;  // most links: no URL work at all
+    // A link to this very page (a fragment, or href="") is not judged.
+    if (self) {
+      auto target = Trim(a.raw_href).empty() ? self : ResolveHref(*self, a.raw_href);
+      if (target && target->buffer() == self->buffer()) continue;
+    }
+    bad.push_back(&a);
   }
   if (bad.empty()) return;
   out.push_back(At("links.text_not_descriptive", Severity::kLow, facts.url,
