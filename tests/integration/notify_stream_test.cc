@@ -277,17 +277,20 @@ TEST(NotifyStreamTest, IdsStrictlyIncrease) {
   TestServer server;
   auto alice = OpenNotify(server, "alice");
   int64_t job = server.CreateJob("alice");
-  Notice(server, "alice", "one");
+  std::string posted = " one#" + std::to_string(Notice(server, "alice", "one"));
   ASSERT_EQ(server.Publish(job, R"({"progress":10})"), 202);
-  Notice(server, "*", "two");
+  posted += " two#" + std::to_string(Notice(server, "*", "two"));
   server.CreateJob("bob");  // not alice's: takes an id she never sees
   ASSERT_EQ(server.Publish(job, R"({"progress":20})"), 202);
-  Notice(server, "alice", "three");
+  posted += " three#" + std::to_string(Notice(server, "alice", "three"));
   std::vector<std::string> names;
+  std::string seen;  // what came, for the message if one does not
   int64_t last = 0;
   for (int i = 0; i < 6; ++i) {
     auto e = alice->NextEvent(2s);
-    ASSERT_TRUE(e) << "event " << i;
+    ASSERT_TRUE(e) << "event " << i << " did not come within 2 s; came before it:" << seen
+                    << "; notices posted:" << posted;
+    seen += " " + e->event + "#" + e->id;
     names.push_back(e->event);
     int64_t id = Id(*e);
     EXPECT_GT(id, last) << "event " << i << " (" << e->event << ")";
