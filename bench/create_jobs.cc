@@ -13,8 +13,8 @@ namespace herald::bench {
 
 bool CreateJobs(const sockaddr_storage& server, socklen_t server_len,
                 const std::string& host_header, bool nodelay, const std::string& token,
-                uint64_t count, int connections, int64_t deadline_ns,
-                std::vector<std::string>* ids, std::string* error) {
+                uint64_t count, int connections, int64_t deadline_ns, std::vector<std::string>* ids,
+                std::string* error) {
   ids->assign(count, std::string());
   std::atomic<uint64_t> next{0};
   std::atomic<bool> failed{false};
@@ -55,7 +55,8 @@ bool CreateJobs(const sockaddr_storage& server, socklen_t server_len,
       }
     }
   };
-  int n = static_cast<int>(std::clamp<uint64_t>(count, 1, static_cast<uint64_t>(std::max(1, connections))));
+  int n = static_cast<int>(
+      std::clamp<uint64_t>(count, 1, static_cast<uint64_t>(std::max(1, connections))));
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) threads.emplace_back(work);
   for (auto& th : threads) th.join();

@@ -16,7 +16,7 @@ namespace herald::bench {
 // with `error` set (the first failure; the rest are not attempted).
 bool CreateJobs(const sockaddr_storage& server, socklen_t server_len,
                 const std::string& host_header, bool nodelay, const std::string& token,
-                uint64_t count, int connections, int64_t deadline_ns,
-                std::vector<std::string>* ids, std::string* error);
+                uint64_t count, int connections, int64_t deadline_ns, std::vector<std::string>* ids,
+                std::string* error);
 
 }  // namespace herald::bench

@@ -28,7 +28,8 @@ std::string LowerCopy(std::string_view s) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -36,7 +37,9 @@ std::string_view Trim(std::string_view s) {
 
 HttpClient::HttpClient(const sockaddr_storage& server, socklen_t server_len,
                        std::string host_header, bool nodelay)
-    : server_(server), server_len_(server_len), host_header_(std::move(host_header)),
+    : server_(server),
+      server_len_(server_len),
+      host_header_(std::move(host_header)),
       nodelay_(nodelay) {}
 
 HttpClient::~HttpClient() { Close(); }
@@ -237,8 +240,8 @@ bool HttpClient::ReadResponse(int64_t deadline_ns, HttpResponse* response, bool*
 }
 
 bool HttpClient::Request(std::string_view method, std::string_view target,
-                         std::string_view extra_headers, std::string_view body,
-                         int64_t deadline_ns, HttpResponse* response, std::string* error) {
+                         std::string_view extra_headers, std::string_view body, int64_t deadline_ns,
+                         HttpResponse* response, std::string* error) {
   std::string request;
   request.reserve(256 + extra_headers.size() + body.size());
   request.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");

@@ -29,9 +29,9 @@ class HttpClient {
   // JSON body, and reads the whole response. Opens or re-opens the connection
   // as needed; when a reused connection turns out closed before any response
   // byte, reconnects and sends once more. False with `error` set on failure.
-  bool Request(std::string_view method, std::string_view target,
-               std::string_view extra_headers, std::string_view body, int64_t deadline_ns,
-               HttpResponse* response, std::string* error);
+  bool Request(std::string_view method, std::string_view target, std::string_view extra_headers,
+               std::string_view body, int64_t deadline_ns, HttpResponse* response,
+               std::string* error);
 
   // Closes the kept-alive connection, if any; the next request reconnects.
   void Close();
@@ -43,8 +43,8 @@ class HttpClient {
   bool Connect(int64_t deadline_ns, std::string* error);
   bool WriteAll(std::string_view data, int64_t deadline_ns, std::string* error);
   // Reads one response. `got_any` tells whether any byte arrived.
-  bool ReadResponse(int64_t deadline_ns, HttpResponse* response, bool* keep_alive,
-                    bool* got_any, std::string* error);
+  bool ReadResponse(int64_t deadline_ns, HttpResponse* response, bool* keep_alive, bool* got_any,
+                    std::string* error);
   // Waits for `events` on the socket until the deadline.
   bool Wait(short events, int64_t deadline_ns, std::string* error);
 

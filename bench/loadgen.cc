@@ -192,7 +192,7 @@ class Parent {
   std::string first_error_;  // First reason a stream attempt failed.
 
   // Publishing.
-  uint64_t planned_ = 0;       // Updates planned (0 with --duration or a storm).
+  uint64_t planned_ = 0;  // Updates planned (0 with --duration or a storm).
   PublishResult pub_;
   bool published_any_ = false;
   int64_t cut_ns_ = 0;
@@ -227,8 +227,8 @@ bool Parent::SetUpJobs() {
   }
   std::string error;
   int64_t t0 = NowNs();
-  if (!CreateJobs(publish_server_, publish_server_len_, publish_host_header_, o_.nodelay,
-                  o_.token, o_.jobs, o_.create_connections, deadline_ns_, &jobs_, &error)) {
+  if (!CreateJobs(publish_server_, publish_server_len_, publish_host_header_, o_.nodelay, o_.token,
+                  o_.jobs, o_.create_connections, deadline_ns_, &jobs_, &error)) {
     std::fprintf(stderr, "herald_loadgen: %s\n", error.c_str());
     return false;
   }
@@ -246,7 +246,8 @@ bool Parent::SpawnReceivers(const std::vector<std::string>& requests, uint32_t s
   uint64_t extra = o_.streams % static_cast<uint64_t>(o_.procs);
   uint64_t first = 0;
   int per_child_concurrency = std::max(1, o_.concurrency / o_.procs);
-  int per_child_resume = o_.storm_concurrency > 0 ? std::max(1, o_.storm_concurrency / o_.procs) : 0;
+  int per_child_resume =
+      o_.storm_concurrency > 0 ? std::max(1, o_.storm_concurrency / o_.procs) : 0;
   children_.resize(static_cast<std::size_t>(o_.procs));
   for (int k = 0; k < o_.procs; ++k) {
     uint64_t count = base + (static_cast<uint64_t>(k) < extra ? 1 : 0);
@@ -332,8 +333,8 @@ bool Parent::Collect(int64_t until_ns, Pred pred, OnInterrupt on_interrupt) {
   std::vector<pollfd> fds;
   std::vector<Child*> owners;
   while (true) {
-    bool all = std::all_of(children_.begin(), children_.end(),
-                           [&](const Child& c) { return pred(c); });
+    bool all =
+        std::all_of(children_.begin(), children_.end(), [&](const Child& c) { return pred(c); });
     if (all) return true;
     if (g_interrupted) {
       int64_t until = on_interrupt();
@@ -463,7 +464,8 @@ void Parent::Publish() {
       cut_ns_ = NowNs();
       std::fprintf(stderr, "herald_loadgen: storm: cutting every stream\n");
       SendAll("CUT " + std::to_string(cut_ns_) + "\n");
-      Collect(deadline_ns_, [](const Child& c) { return c.resumed; }, [] { return int64_t{0}; });
+      Collect(
+          deadline_ns_, [](const Child& c) { return c.resumed; }, [] { return int64_t{0}; });
       std::fprintf(stderr, "herald_loadgen: storm: resumed after %.2f s; publishing %.1f s more\n",
                    static_cast<double>(NowNs() - cut_ns_) / 1e9, o_.storm_tail);
       wait_until(NowNs() + static_cast<int64_t>(o_.storm_tail * 1e9));
@@ -503,9 +505,11 @@ int Parent::Report() {
   double connect_s = 0;
   if (ready_total_.last_established_ns > ready_total_.first_connect_ns &&
       ready_total_.first_connect_ns > 0) {
-    connect_s = static_cast<double>(ready_total_.last_established_ns - ready_total_.first_connect_ns) / 1e9;
+    connect_s =
+        static_cast<double>(ready_total_.last_established_ns - ready_total_.first_connect_ns) / 1e9;
   }
-  double connect_per_s = connect_s > 0 ? static_cast<double>(ready_total_.established) / connect_s : 0;
+  double connect_per_s =
+      connect_s > 0 ? static_cast<double>(ready_total_.established) / connect_s : 0;
   uint64_t published = p.progress_accepted + p.completions_accepted;
   uint64_t publish_failed = p.progress_failed + p.completions_failed;
   double publish_s = p.end_ns > p.start_ns ? static_cast<double>(p.end_ns - p.start_ns) / 1e9 : 0;
@@ -535,24 +539,28 @@ int Parent::Report() {
                      static_cast<double>(ready_total_.established);
   }
   double cpu_s = (cpu_before_ >= 0 && cpu_after_ >= 0) ? cpu_after_ - cpu_before_ : -1;
-  double cpu_connect_s = (cpu_before_ >= 0 && cpu_connected_ >= 0) ? cpu_connected_ - cpu_before_ : -1;
-  double cpu_us_per_stream = cpu_connect_s >= 0 && ready_total_.established > 0
-                                 ? cpu_connect_s * 1e6 / static_cast<double>(ready_total_.established)
-                                 : -1;
+  double cpu_connect_s =
+      (cpu_before_ >= 0 && cpu_connected_ >= 0) ? cpu_connected_ - cpu_before_ : -1;
+  double cpu_us_per_stream =
+      cpu_connect_s >= 0 && ready_total_.established > 0
+          ? cpu_connect_s * 1e6 / static_cast<double>(ready_total_.established)
+          : -1;
   double wall_s = static_cast<double>(NowNs() - start_ns_) / 1e9;
   bool storm = cut_ns_ > 0;
   double resume_all_ms = storm && t.last_resumed_ns > static_cast<uint64_t>(cut_ns_)
-                             ? Ms(static_cast<int64_t>(t.last_resumed_ns) - cut_ns_) : 0;
+                             ? Ms(static_cast<int64_t>(t.last_resumed_ns) - cut_ns_)
+                             : 0;
 
   std::printf("herald_loadgen: %s %" PRIu64 " job%s (first %s), %" PRIu64
               " streams over %d process%s, %.1f s%s\n",
-              host_header_.c_str(), static_cast<uint64_t>(jobs_.size()), jobs_.size() == 1 ? "" : "s",
-              jobs_.empty() ? "-" : jobs_[0].c_str(), o_.streams, o_.procs,
-              o_.procs == 1 ? "" : "es", wall_s, timed_out_ ? " (TIMED OUT)" : "");
+              host_header_.c_str(), static_cast<uint64_t>(jobs_.size()),
+              jobs_.size() == 1 ? "" : "s", jobs_.empty() ? "-" : jobs_[0].c_str(), o_.streams,
+              o_.procs, o_.procs == 1 ? "" : "es", wall_s, timed_out_ ? " (TIMED OUT)" : "");
   std::printf("  connect  %" PRIu64 "/%" PRIu64 " established, %" PRIu64 " failed (%" PRIu64
-              " non-200, %" PRIu64 " connect errors, %" PRIu64 " retries) in %.2f s = %.0f streams/s\n",
-              ready_total_.established, o_.streams, t.failed, t.non200, t.connect_errors,
-              t.retries, connect_s, connect_per_s);
+              " non-200, %" PRIu64 " connect errors, %" PRIu64
+              " retries) in %.2f s = %.0f streams/s\n",
+              ready_total_.established, o_.streams, t.failed, t.non200, t.connect_errors, t.retries,
+              connect_s, connect_per_s);
   if (!first_error_.empty()) std::printf("           first error: %s\n", first_error_.c_str());
   std::printf("           connect to %s p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
               o_.mode == Mode::kHerald ? "first event" : "response head",
@@ -564,22 +572,27 @@ int Parent::Report() {
                 " requests on %d connection%s%s in %.2f s = %.1f requests/s; reply p50 %.2f ms,"
                 " p99 %.2f ms, max %.2f ms\n",
                 published,
-                o_.mode == Mode::kHerald ? "202" : o_.mode == Mode::kNchan ? "201/202" : "200",
+                o_.mode == Mode::kHerald  ? "202"
+                : o_.mode == Mode::kNchan ? "201/202"
+                                          : "200",
                 publish_failed, p.requests, o_.publishers, o_.publishers == 1 ? "" : "s",
                 o_.batch > 0 ? (" (batches of " + std::to_string(o_.batch) + ")").c_str() : "",
                 publish_s, requests_per_s, Ms(SortedQuantile(p.reply_ns, 0.50)),
                 Ms(SortedQuantile(p.reply_ns, 0.99)), Ms(SortedQuantile(p.reply_ns, 1.0)));
-    std::printf("           progress %" PRIu64 " sent, %" PRIu64 " accepted: offered %.0f/s (target %s),"
-                " accepted %.0f/s; lag behind schedule last %.2f ms, max %.2f ms;"
-                " completed %" PRIu64 "/%" PRIu64 " jobs%s\n",
-                p.progress_sent, p.progress_accepted, offered_per_s,
-                o_.rate > 0 ? (std::to_string(o_.rate).substr(0, std::to_string(o_.rate).find('.')) + "/s").c_str()
-                            : "closed loop",
-                accepted_per_s, Ms(p.lag_last_ns), Ms(p.lag_max_ns), p.completions_accepted,
-                static_cast<uint64_t>(jobs_.size()),
-                p.ordered ? ""
-                : o_.batch > 0 ? "; progress held constant (batches)"
-                               : "; progress held constant (several connections per job)");
+    std::printf(
+        "           progress %" PRIu64 " sent, %" PRIu64
+        " accepted: offered %.0f/s (target %s),"
+        " accepted %.0f/s; lag behind schedule last %.2f ms, max %.2f ms;"
+        " completed %" PRIu64 "/%" PRIu64 " jobs%s\n",
+        p.progress_sent, p.progress_accepted, offered_per_s,
+        o_.rate > 0
+            ? (std::to_string(o_.rate).substr(0, std::to_string(o_.rate).find('.')) + "/s").c_str()
+            : "closed loop",
+        accepted_per_s, Ms(p.lag_last_ns), Ms(p.lag_max_ns), p.completions_accepted,
+        static_cast<uint64_t>(jobs_.size()),
+        p.ordered      ? ""
+        : o_.batch > 0 ? "; progress held constant (batches)"
+                       : "; progress held constant (several connections per job)");
   }
   if (!p.first_error.empty()) std::printf("           first error: %s\n", p.first_error.c_str());
   std::printf("  deliver  %" PRIu64 "/%" PRIu64 " stamped events = %.0f/s; missing %" PRIu64
@@ -594,13 +607,15 @@ int Parent::Report() {
               " ended by the server (%" PRIu64 " before the terminal event); %" PRIu64
               " left open after it; %" PRIu64 " cut at the end\n",
               t.terminal, t.ended_by_server, t.closed_early, t.open_after_terminal, t.cut_at_end);
-  std::printf("  latency  p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms, mean %.2f ms\n",
-              Ms(latency_->Quantile(0.50)), Ms(latency_->Quantile(0.90)),
-              Ms(latency_->Quantile(0.99)), Ms(latency_->Quantile(0.999)), Ms(latency_->max_ns()),
-              latency_->mean_ns() / 1e6);
+  std::printf(
+      "  latency  p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms, mean %.2f "
+      "ms\n",
+      Ms(latency_->Quantile(0.50)), Ms(latency_->Quantile(0.90)), Ms(latency_->Quantile(0.99)),
+      Ms(latency_->Quantile(0.999)), Ms(latency_->max_ns()), latency_->mean_ns() / 1e6);
   if (storm) {
-    std::printf("  storm    %" PRIu64 " streams cut, %" PRIu64 " resumed, %" PRIu64
-                " not (%" PRIu64 " non-200 answers, %" PRIu64 " retries); last resumed %.2f ms"
+    std::printf("  storm    %" PRIu64 " streams cut, %" PRIu64 " resumed, %" PRIu64 " not (%" PRIu64
+                " non-200 answers, %" PRIu64
+                " retries); last resumed %.2f ms"
                 " after the cut; per stream p50 %.2f ms, p99 %.2f ms\n",
                 t.cut, t.resumed, t.resume_failed, t.resume_non200, t.resume_retries, resume_all_ms,
                 Ms(resume_->Quantile(0.50)), Ms(resume_->Quantile(0.99)));
@@ -611,37 +626,40 @@ int Parent::Report() {
   }
   if (!o_.server_pids.empty()) {
     std::printf("  server   %s%s", o_.server_pids.size() > 1 ? "sum over the processes" : "",
-                o_.server_tree ? (o_.server_pids.size() > 1 ? " and their trees: " : "process tree ")
-                               : (o_.server_pids.size() > 1 ? ": " : ""));
-    std::printf("VmRSS %" PRIu64 " kB before, %" PRIu64 " kB with streams up (%+.2f kB/stream), %"
-                PRIu64 " kB after hold, %" PRIu64 " kB after publishing; CPU %.2f s"
+                o_.server_tree
+                    ? (o_.server_pids.size() > 1 ? " and their trees: " : "process tree ")
+                    : (o_.server_pids.size() > 1 ? ": " : ""));
+    std::printf("VmRSS %" PRIu64 " kB before, %" PRIu64
+                " kB with streams up (%+.2f kB/stream), %" PRIu64 " kB after hold, %" PRIu64
+                " kB after publishing; CPU %.2f s"
                 " (%.2f s to connect = %.1f us/stream)\n",
                 rss_before_, rss_after_, rss_per_stream, rss_after_hold_, rss_after_publish_, cpu_s,
                 cpu_connect_s, cpu_us_per_stream);
   }
-  std::printf("RESULT streams=%" PRIu64 " procs=%d established=%" PRIu64 " failed=%" PRIu64
-              " connect_s=%.3f connect_per_s=%.0f events_published=%" PRIu64
-              " publish_failed=%" PRIu64 " events_expected=%" PRIu64 " events_delivered=%" PRIu64
-              " delivered_per_s=%.0f lat_p50_ms=%.3f lat_p90_ms=%.3f lat_p99_ms=%.3f lat_max_ms=%.3f"
-              " missing=%" PRIu64 " out_of_order=%" PRIu64 " duplicates=%" PRIu64
-              " terminal=%" PRIu64 " closed_early=%" PRIu64 " heartbeats=%" PRIu64
-              " server_rss_kb_before=%" PRIu64 " server_rss_kb_after=%" PRIu64
-              " server_rss_kb_after_publish=%" PRIu64 " rss_per_stream_kb=%.2f server_cpu_s=%.2f"
-              " timed_out=%d",
-              o_.streams, o_.procs, ready_total_.established, t.failed, connect_s, connect_per_s,
-              published, publish_failed, t.expected, t.events_delivered, delivered_per_s,
-              Ms(latency_->Quantile(0.50)), Ms(latency_->Quantile(0.90)),
-              Ms(latency_->Quantile(0.99)), Ms(latency_->max_ns()), t.missing, t.out_of_order,
-              t.duplicates, t.terminal, t.closed_early, t.heartbeats, rss_before_, rss_after_,
-              rss_after_publish_, rss_per_stream, cpu_s, timed_out_ ? 1 : 0);
-  std::printf(" jobs=%zu publishers=%d batch=%d target_per_s=%.0f offered_per_s=%.0f"
-              " accepted_per_s=%.0f lag_last_ms=%.3f lag_max_ms=%.3f pub_p50_ms=%.3f"
-              " pub_p99_ms=%.3f pub_max_ms=%.3f completed_jobs=%" PRIu64
-              " server_cpu_connect_s=%.2f cpu_us_per_stream=%.1f",
-              jobs_.size(), o_.publishers, o_.batch, o_.rate, offered_per_s, accepted_per_s,
-              Ms(p.lag_last_ns), Ms(p.lag_max_ns), Ms(SortedQuantile(p.reply_ns, 0.50)),
-              Ms(SortedQuantile(p.reply_ns, 0.99)), Ms(SortedQuantile(p.reply_ns, 1.0)),
-              p.completions_accepted, cpu_connect_s, cpu_us_per_stream);
+  std::printf(
+      "RESULT streams=%" PRIu64 " procs=%d established=%" PRIu64 " failed=%" PRIu64
+      " connect_s=%.3f connect_per_s=%.0f events_published=%" PRIu64 " publish_failed=%" PRIu64
+      " events_expected=%" PRIu64 " events_delivered=%" PRIu64
+      " delivered_per_s=%.0f lat_p50_ms=%.3f lat_p90_ms=%.3f lat_p99_ms=%.3f lat_max_ms=%.3f"
+      " missing=%" PRIu64 " out_of_order=%" PRIu64 " duplicates=%" PRIu64 " terminal=%" PRIu64
+      " closed_early=%" PRIu64 " heartbeats=%" PRIu64 " server_rss_kb_before=%" PRIu64
+      " server_rss_kb_after=%" PRIu64 " server_rss_kb_after_publish=%" PRIu64
+      " rss_per_stream_kb=%.2f server_cpu_s=%.2f"
+      " timed_out=%d",
+      o_.streams, o_.procs, ready_total_.established, t.failed, connect_s, connect_per_s, published,
+      publish_failed, t.expected, t.events_delivered, delivered_per_s, Ms(latency_->Quantile(0.50)),
+      Ms(latency_->Quantile(0.90)), Ms(latency_->Quantile(0.99)), Ms(latency_->max_ns()), t.missing,
+      t.out_of_order, t.duplicates, t.terminal, t.closed_early, t.heartbeats, rss_before_,
+      rss_after_, rss_after_publish_, rss_per_stream, cpu_s, timed_out_ ? 1 : 0);
+  std::printf(
+      " jobs=%zu publishers=%d batch=%d target_per_s=%.0f offered_per_s=%.0f"
+      " accepted_per_s=%.0f lag_last_ms=%.3f lag_max_ms=%.3f pub_p50_ms=%.3f"
+      " pub_p99_ms=%.3f pub_max_ms=%.3f completed_jobs=%" PRIu64
+      " server_cpu_connect_s=%.2f cpu_us_per_stream=%.1f",
+      jobs_.size(), o_.publishers, o_.batch, o_.rate, offered_per_s, accepted_per_s,
+      Ms(p.lag_last_ns), Ms(p.lag_max_ns), Ms(SortedQuantile(p.reply_ns, 0.50)),
+      Ms(SortedQuantile(p.reply_ns, 0.99)), Ms(SortedQuantile(p.reply_ns, 1.0)),
+      p.completions_accepted, cpu_connect_s, cpu_us_per_stream);
   if (storm) {
     std::printf(" cut=%" PRIu64 " resumed=%" PRIu64 " resume_failed=%" PRIu64
                 " resume_all_ms=%.3f resume_p50_ms=%.3f resume_p99_ms=%.3f gaps=%" PRIu64
@@ -658,13 +676,12 @@ int Parent::Report() {
 
   bool ok = !timed_out_ && ready_total_.established == o_.streams && !p.batch_unsupported;
   if (o_.events > 0) {
-    ok = ok && published_any_ && publish_failed == 0 &&
-         p.completions_accepted == jobs_.size() && t.terminal == ready_total_.established;
+    ok = ok && published_any_ && publish_failed == 0 && p.completions_accepted == jobs_.size() &&
+         t.terminal == ready_total_.established;
     if (planned_ > 0) ok = ok && published == planned_;
   }
   if (o_.storm_after > 0) {
-    ok = ok && storm && t.resumed == t.cut && t.resume_failed == 0 && t.gaps == 0 &&
-         t.dup_ids == 0;
+    ok = ok && storm && t.resumed == t.cut && t.resume_failed == 0 && t.gaps == 0 && t.dup_ids == 0;
   }
   if (p.batch_unsupported) {
     std::fprintf(stderr, "herald_loadgen: %s\n", p.first_error.c_str());
@@ -684,7 +701,8 @@ int Parent::Run() {
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
-  uint64_t per_child = (o_.streams + static_cast<uint64_t>(o_.procs) - 1) / static_cast<uint64_t>(o_.procs);
+  uint64_t per_child =
+      (o_.streams + static_cast<uint64_t>(o_.procs) - 1) / static_cast<uint64_t>(o_.procs);
   if (rl.rlim_cur != RLIM_INFINITY && per_child + kSpareFds > rl.rlim_cur) {
     UsageError("--streams " + std::to_string(o_.streams) + " over --procs " +
                std::to_string(o_.procs) + " needs " + std::to_string(per_child + kSpareFds) +
@@ -692,7 +710,7 @@ int Parent::Run() {
                "; raise --procs");
   }
 
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = OnSignal;
   ::sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
@@ -740,8 +758,8 @@ int Parent::Run() {
   resume_ = std::make_unique<Histogram>();
   scratch_ = std::make_unique<Histogram>();
 
-  bool all_ready = Collect(deadline_ns_, [](const Child& c) { return c.ready; },
-                           [] { return int64_t{0}; });
+  bool all_ready = Collect(
+      deadline_ns_, [](const Child& c) { return c.ready; }, [] { return int64_t{0}; });
   rss_after_ = ServerRssKb();
   cpu_connected_ = ServerCpuSeconds();
   if (o_.server_pids.size() > 1) {
@@ -765,7 +783,8 @@ int Parent::Run() {
     }
     rss_after_hold_ = ServerRssKb();
     if (o_.events > 0 && established > 0 && !Expired()) {
-      std::fprintf(stderr, "herald_loadgen: publishing at %g/s (0: closed loop) on %d connection%s\n",
+      std::fprintf(stderr,
+                   "herald_loadgen: publishing at %g/s (0: closed loop) on %d connection%s\n",
                    o_.rate, o_.publishers, o_.publishers == 1 ? "" : "s");
       Publish();
     }
@@ -786,8 +805,8 @@ int Parent::Run() {
     timed_out_ = true;
     std::snprintf(line, sizeof line, "STOP %" PRIu64 "\n", published);
   } else {
-    int64_t drain_until = all_terminal ? deadline_ns_
-                                       : std::min(deadline_ns_, NowNs() + kShortDrainNs);
+    int64_t drain_until =
+        all_terminal ? deadline_ns_ : std::min(deadline_ns_, NowNs() + kShortDrainNs);
     std::snprintf(line, sizeof line, "DRAIN %" PRIu64 " %" PRId64 "\n", published, drain_until);
   }
   SendAll(line);
@@ -795,15 +814,16 @@ int Parent::Run() {
   // covers reporting. ^C meanwhile turns into STOP and a short wait.
   int64_t collect_until = g_interrupted ? NowNs() + kStopGraceNs : deadline_ns_ + kCollectGraceNs;
   bool stopped = g_interrupted;
-  Collect(collect_until, [](const Child& c) { return c.done; }, /*on_interrupt=*/
-          [&]() -> int64_t {
-            if (!stopped) {
-              stopped = true;
-              std::snprintf(line, sizeof line, "STOP %" PRIu64 "\n", published);
-              SendAll(line);
-            }
-            return std::min(collect_until, NowNs() + kStopGraceNs);
-          });
+  Collect(
+      collect_until, [](const Child& c) { return c.done; }, /*on_interrupt=*/
+      [&]() -> int64_t {
+        if (!stopped) {
+          stopped = true;
+          std::snprintf(line, sizeof line, "STOP %" PRIu64 "\n", published);
+          SendAll(line);
+        }
+        return std::min(collect_until, NowNs() + kStopGraceNs);
+      });
   if (NowNs() >= deadline_ns_ || g_interrupted) timed_out_ = true;
   cpu_after_ = ServerCpuSeconds();
   Finish();

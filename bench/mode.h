@@ -9,9 +9,12 @@ enum class Mode { kHerald, kNchan, kPushpin };
 
 inline const char* ModeName(Mode m) {
   switch (m) {
-    case Mode::kHerald: return "herald";
-    case Mode::kNchan: return "nchan";
-    case Mode::kPushpin: return "pushpin";
+    case Mode::kHerald:
+      return "herald";
+    case Mode::kNchan:
+      return "nchan";
+    case Mode::kPushpin:
+      return "pushpin";
   }
   return "?";
 }

@@ -139,13 +139,37 @@ Options ParseFlags(int argc, char** argv) {
       o.create = has_value ? ParseNumber<int>(name, value, 0, 1) == 1 : true;
       continue;
     }
-    static const char* const kValued[] = {
-        "--host", "--port", "--path", "--publish-path", "--job", "--token", "--streams",
-        "--procs", "--events", "--rate", "--timeout", "--server-pid", "--nodelay", "--hold",
-        "--concurrency", "--connect-rate", "--retries", "--sources", "--mode",
-        "--publish-port", "--server-tree", "--jobs", "--create-conns", "--duration",
-        "--publishers", "--batch", "--storm-after", "--storm-tail", "--storm-concurrency",
-        "--storm-id-offset", "--storm-delay"};
+    static const char* const kValued[] = {"--host",
+                                          "--port",
+                                          "--path",
+                                          "--publish-path",
+                                          "--job",
+                                          "--token",
+                                          "--streams",
+                                          "--procs",
+                                          "--events",
+                                          "--rate",
+                                          "--timeout",
+                                          "--server-pid",
+                                          "--nodelay",
+                                          "--hold",
+                                          "--concurrency",
+                                          "--connect-rate",
+                                          "--retries",
+                                          "--sources",
+                                          "--mode",
+                                          "--publish-port",
+                                          "--server-tree",
+                                          "--jobs",
+                                          "--create-conns",
+                                          "--duration",
+                                          "--publishers",
+                                          "--batch",
+                                          "--storm-after",
+                                          "--storm-tail",
+                                          "--storm-concurrency",
+                                          "--storm-id-offset",
+                                          "--storm-delay"};
     bool known = std::any_of(std::begin(kValued), std::end(kValued),
                              [&](const char* k) { return name == k; });
     if (!known) UsageError("unknown flag '" + name + "'");

@@ -19,22 +19,22 @@ struct Options {
   bool path_set = false;
   bool publish_path_set = false;
   std::string job = "1";
-  uint64_t jobs = 1;          // Jobs watched; stream i watches job i % jobs.
+  uint64_t jobs = 1;  // Jobs watched; stream i watches job i % jobs.
   bool create = false;
   int create_connections = 4;
   std::string token;
   uint64_t streams = 1000;
   int procs = 1;
-  uint64_t events = 100;      // Updates in all, one terminal per job included.
-  double duration = 0;        // Seconds of progress updates instead of --events.
-  double rate = 50;           // Updates per second over all jobs; 0 = closed loop.
-  int publishers = 1;         // Publishing connections, one request in flight each.
-  int batch = 0;              // Updates per request to POST /api/v1/progress (Herald).
-  double storm_after = 0;     // Seconds into publishing to cut every stream; 0 = no storm.
-  double storm_tail = 3;      // Seconds of publishing after every stream resumed.
-  int storm_concurrency = 0;  // Reconnects in flight after the cut; 0 = all at once.
+  uint64_t events = 100;        // Updates in all, one terminal per job included.
+  double duration = 0;          // Seconds of progress updates instead of --events.
+  double rate = 50;             // Updates per second over all jobs; 0 = closed loop.
+  int publishers = 1;           // Publishing connections, one request in flight each.
+  int batch = 0;                // Updates per request to POST /api/v1/progress (Herald).
+  double storm_after = 0;       // Seconds into publishing to cut every stream; 0 = no storm.
+  double storm_tail = 3;        // Seconds of publishing after every stream resumed.
+  int storm_concurrency = 0;    // Reconnects in flight after the cut; 0 = all at once.
   int64_t storm_id_offset = 0;  // Fault injection: Last-Event-ID = last + offset.
-  double storm_delay = 0;     // Seconds between the cut and the reconnects.
+  double storm_delay = 0;       // Seconds between the cut and the reconnects.
   double timeout = 120;
   std::vector<long> server_pids;
   bool server_tree = false;

@@ -32,8 +32,8 @@ double ReadCpuSeconds(long pid) {
   // Fields after the command: state is field 3; utime and stime are 14 and 15.
   const char* p = stat.c_str() + paren + 2;
   unsigned long long utime = 0, stime = 0;
-  if (std::sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                  &stime) != 2) {
+  if (std::sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+      2) {
     return -1;
   }
   return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));

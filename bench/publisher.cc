@@ -29,10 +29,13 @@ void SleepUntil(int64_t when_ns) {
 
 bool Accepted(Mode mode, int status) {
   switch (mode) {
-    case Mode::kHerald: return status == 202;
+    case Mode::kHerald:
+      return status == 202;
     // Nchan: 201 when subscribers got it, 202 when queued for none.
-    case Mode::kNchan: return status == 201 || status == 202;
-    case Mode::kPushpin: return status == 200;
+    case Mode::kNchan:
+      return status == 201 || status == 202;
+    case Mode::kPushpin:
+      return status == 200;
   }
   return false;
 }
@@ -65,8 +68,7 @@ std::string Substitute(std::string text, std::string_view job) {
 
 }  // namespace
 
-std::string UpdateJson(Mode mode, bool terminal, int64_t progress, int64_t stamp_ns,
-                       uint64_t seq) {
+std::string UpdateJson(Mode mode, bool terminal, int64_t progress, int64_t stamp_ns, uint64_t seq) {
   char body[192];
   int n;
   if (terminal) {
@@ -95,8 +97,10 @@ bool ParseBatchReply(std::string_view body, std::vector<bool>* accepted) {
   for (++i; i < body.size(); ++i) {
     char c = body[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -262,18 +266,17 @@ void Publisher::RunWorker(int index) {
         Abort();
         return;
       }
-      if (response.status != 202 || !ParseBatchReply(response.body, &items) ||
-          items.size() != n) {
+      if (response.status != 202 || !ParseBatchReply(response.body, &items) || items.size() != n) {
         for (uint64_t i = 0; i < n; ++i) book(i, false);
-        Fail(w, "POST " + o_.batch_path + ": status " + std::to_string(response.status) +
-                    " for " + std::to_string(n) + " items: " + response.body.substr(0, 200));
+        Fail(w, "POST " + o_.batch_path + ": status " + std::to_string(response.status) + " for " +
+                    std::to_string(n) + " items: " + response.body.substr(0, 200));
         return;
       }
       for (uint64_t i = 0; i < n; ++i) {
         book(i, items[i]);
         if (!items[i]) {
-          Fail(w, "POST " + o_.batch_path + ": an item was refused: " +
-                      response.body.substr(0, 200));
+          Fail(w,
+               "POST " + o_.batch_path + ": an item was refused: " + response.body.substr(0, 200));
         }
       }
       return;
@@ -296,8 +299,8 @@ void Publisher::RunWorker(int index) {
       // Ordered (K = 1): job k % J belongs to connection (k % J) % P.
       uint64_t owner = ordered_ ? (terminal ? k : k % jobs) % P : r % P;
       if (owner != t) continue;
-      int64_t due = o_.rate > 0 ? start + static_cast<int64_t>(static_cast<double>(k) * 1e9 / o_.rate)
-                                : 0;
+      int64_t due =
+          o_.rate > 0 ? start + static_cast<int64_t>(static_cast<double>(k) * 1e9 / o_.rate) : 0;
       if (!terminal && o_.progress_until_ns > 0 &&
           (o_.rate > 0 ? due : NowNs()) >= o_.progress_until_ns) {
         break;
@@ -338,8 +341,8 @@ PublishResult Publisher::Join() {
     out.completions_accepted += r.completions_accepted;
     out.completions_failed += r.completions_failed;
     out.requests += r.requests;
-    if (r.first_progress_send_ns > 0 &&
-        (out.first_progress_send_ns == 0 || r.first_progress_send_ns < out.first_progress_send_ns)) {
+    if (r.first_progress_send_ns > 0 && (out.first_progress_send_ns == 0 ||
+                                         r.first_progress_send_ns < out.first_progress_send_ns)) {
       out.first_progress_send_ns = r.first_progress_send_ns;
     }
     out.last_progress_send_ns = std::max(out.last_progress_send_ns, r.last_progress_send_ns);

@@ -38,30 +38,30 @@ struct PublisherOptions {
   socklen_t server_len = 0;
   std::string host_header;
   bool nodelay = true;
-  std::string token;                  // Herald: Authorization: Bearer.
-  std::vector<std::string> jobs;      // Job ids (Herald) or channel ids (peers).
-  std::vector<int64_t> base_progress; // Each job's progress before the run (Herald).
-  std::string publish_path;           // Per-update path, {id} = job.
+  std::string token;                   // Herald: Authorization: Bearer.
+  std::vector<std::string> jobs;       // Job ids (Herald) or channel ids (peers).
+  std::vector<int64_t> base_progress;  // Each job's progress before the run (Herald).
+  std::string publish_path;            // Per-update path, {id} = job.
   // Herald's batch endpoint: K updates per request as a JSON array, answered
   // 202 with one result per item. 0 = one update per request.
   int batch = 0;
   std::string batch_path = "/api/v1/progress";
   int connections = 1;
-  double rate = 0;                    // Updates per second over all jobs; 0 = closed loop.
+  double rate = 0;  // Updates per second over all jobs; 0 = closed loop.
   // The progress phase ends after this many updates, at this time (open
   // loop: the schedule's time; closed loop: the clock), or on StopProgress(),
   // whichever comes first. 0 = no such limit.
   uint64_t progress_updates = 0;
   int64_t progress_until_ns = 0;
-  bool completions = true;            // Then one "completed" per job.
-  int64_t deadline_ns = 0;            // Hard end (CLOCK_MONOTONIC).
+  bool completions = true;  // Then one "completed" per job.
+  int64_t deadline_ns = 0;  // Hard end (CLOCK_MONOTONIC).
 };
 
 struct PublishResult {
   uint64_t progress_sent = 0, progress_accepted = 0, progress_failed = 0;
   uint64_t completions_sent = 0, completions_accepted = 0, completions_failed = 0;
   uint64_t requests = 0;
-  int64_t start_ns = 0;                 // The schedule's start.
+  int64_t start_ns = 0;  // The schedule's start.
   int64_t first_progress_send_ns = 0;
   int64_t last_progress_send_ns = 0;
   int64_t last_progress_accept_ns = 0;  // Reply time of the last accepted progress update.
@@ -70,10 +70,10 @@ struct PublishResult {
   // the progress update with the highest index, and the worst of any.
   int64_t lag_last_ns = 0;
   int64_t lag_max_ns = 0;
-  std::vector<int64_t> reply_ns;        // Send -> reply, every request, sorted.
+  std::vector<int64_t> reply_ns;           // Send -> reply, every request, sorted.
   std::vector<uint64_t> accepted_per_job;  // Updates the server accepted, per job.
-  bool ordered = false;                 // Per-job order kept (see above).
-  bool batch_unsupported = false;       // The batch path answered 404 or 405.
+  bool ordered = false;                    // Per-job order kept (see above).
+  bool batch_unsupported = false;          // The batch path answered 404 or 405.
   std::string first_error;
 };
 
@@ -90,7 +90,10 @@ class Publisher {
   // is answered (the terminal updates follow). Thread-safe.
   void StopProgress() { stop_progress_.store(true); }
   // Abandons everything (^C, deadline). Thread-safe.
-  void Abort() { abort_.store(true); stop_progress_.store(true); }
+  void Abort() {
+    abort_.store(true);
+    stop_progress_.store(true);
+  }
   // True once every connection has finished both phases.
   bool Done() const { return finished_.load() == o_.connections; }
   // Waits for both phases to end and returns what happened.
@@ -118,8 +121,7 @@ class Publisher {
 
 // Builds the JSON body of one update to job `job` for the given mode; `seq`
 // is written into peer payloads when > 0. Exposed for the unit tests.
-std::string UpdateJson(Mode mode, bool terminal, int64_t progress, int64_t stamp_ns,
-                       uint64_t seq);
+std::string UpdateJson(Mode mode, bool terminal, int64_t progress, int64_t stamp_ns, uint64_t seq);
 
 // Reads Herald's batch reply, `[{"id":n}|{"error":...,"status":409}, ...]`:
 // true for each accepted item, false for each refused one, in order.

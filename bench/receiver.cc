@@ -50,7 +50,7 @@ struct Stream final : SseSink {
 
   Receiver* owner = nullptr;
   uint32_t index = 0;
-  uint32_t job = 0;          // Index into ReceiverOptions::requests.
+  uint32_t job = 0;  // Index into ReceiverOptions::requests.
   int fd = -1;
   State state = State::kPending;
   uint8_t attempts = 0;
@@ -58,7 +58,7 @@ struct Stream final : SseSink {
   bool terminal = false;     // Saw status completed or failed.
   bool resuming = false;     // Cut; reconnecting until a 200 head.
   bool has_last_id = false;
-  std::size_t sent = 0;      // Request bytes written.
+  std::size_t sent = 0;  // Request bytes written.
   int64_t first_start_ns = 0;
   int64_t terminal_ns = 0;
   int64_t last_id = 0;
@@ -77,8 +77,8 @@ class Receiver {
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       streams_[i].owner = this;
       streams_[i].index = static_cast<uint32_t>(i);
-      streams_[i].job =
-          static_cast<uint32_t>((options.first_index + i) % std::max<std::size_t>(1, options.requests.size()));
+      streams_[i].job = static_cast<uint32_t>((options.first_index + i) %
+                                              std::max<std::size_t>(1, options.requests.size()));
       pending_.push_back(static_cast<uint32_t>(i));
     }
   }
@@ -122,8 +122,8 @@ class Receiver {
   std::string first_error_;
   std::vector<char> read_buffer_;
   int epoll_fd_ = -1;
-  int in_flight_ = 0;          // Connecting, not yet established or given up.
-  std::size_t open_fds_ = 0;   // Stream sockets open.
+  int in_flight_ = 0;         // Connecting, not yet established or given up.
+  std::size_t open_fds_ = 0;  // Stream sockets open.
   uint64_t connects_started_ = 0;
   int64_t connect_start_ns_ = 0;
   Phase phase_ = Phase::kConnecting;
@@ -158,7 +158,8 @@ bool Receiver::HandleHeaders(Stream& s, int status) {
     --in_flight_;
     ++counters_.resumed;
     resume_.Add(now - cut_ns_);
-    counters_.last_resumed_ns = std::max<uint64_t>(counters_.last_resumed_ns, static_cast<uint64_t>(now));
+    counters_.last_resumed_ns =
+        std::max<uint64_t>(counters_.last_resumed_ns, static_cast<uint64_t>(now));
     return true;
   }
   if (status == 200) {
@@ -313,8 +314,7 @@ bool Receiver::StartConnect(Stream& s, int64_t now) {
       return false;
     }
   }
-  int r = ::connect(s.fd, reinterpret_cast<const sockaddr*>(&options_.server),
-                    options_.server_len);
+  int r = ::connect(s.fd, reinterpret_cast<const sockaddr*>(&options_.server), options_.server_len);
   if (r != 0 && errno != EINPROGRESS) {
     NoteError("connect", errno);
     Retry(s);
@@ -578,7 +578,8 @@ int Receiver::Run() {
       retry_.pop_front();
     }
     int cap = options_.max_in_flight;
-    if (phase_ == Phase::kResuming && options_.resume_in_flight > 0) cap = options_.resume_in_flight;
+    if (phase_ == Phase::kResuming && options_.resume_in_flight > 0)
+      cap = options_.resume_in_flight;
     if (phase_ == Phase::kResuming && options_.resume_in_flight <= 0) cap = INT32_MAX;
     while (!pending_.empty() && in_flight_ < cap) {
       if (options_.connect_rate > 0) {
@@ -655,8 +656,10 @@ int Receiver::Run() {
     }
     CloseFd(s);
   }
-  for (uint32_t index : pending_) ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
-  for (auto& [when, index] : retry_) ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
+  for (uint32_t index : pending_)
+    ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
+  for (auto& [when, index] : retry_)
+    ++(streams_[index].resuming ? counters_.resume_failed : counters_.failed);
   pending_.clear();
   retry_.clear();
   SendFinal();

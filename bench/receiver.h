@@ -38,8 +38,8 @@ struct ReceiverOptions {
   // Source addresses 127.0.0.1 + (index % source_count), bound with
   // IP_BIND_ADDRESS_NO_PORT; 0 leaves the choice to the kernel (IPv6).
   uint32_t source_count = 0;
-  int max_in_flight = 512;      // Streams connecting but not yet established.
-  int resume_in_flight = 0;     // The same cap after a CUT; 0 = none (all at once).
+  int max_in_flight = 512;   // Streams connecting but not yet established.
+  int resume_in_flight = 0;  // The same cap after a CUT; 0 = none (all at once).
   // Fault injection, to show the storm's checks fire: resume with
   // Last-Event-ID = last id + offset (-2 asks for a replay of ids already
   // seen: duplicates; +2 skips two: a gap). Numeric ids only. 0 = honest.
@@ -47,8 +47,8 @@ struct ReceiverOptions {
   // Reconnect this long after the cut instead of at once (EventSource waits
   // its retry: time); updates published meanwhile must come as a replay.
   int64_t resume_delay_ns = 0;
-  double connect_rate = 0;      // New connects per second; 0 = unlimited.
-  int retries = 3;              // Extra attempts after a connect error.
+  double connect_rate = 0;  // New connects per second; 0 = unlimited.
+  int retries = 3;          // Extra attempts after a connect error.
   bool nodelay = true;
   // Peer servers (Nchan, Pushpin) send no event at connect: a stream counts
   // as established on its 200 response head, and every stamped event after
@@ -61,9 +61,9 @@ struct ReceiverOptions {
   // instead of its id: line (Nchan's ids are "<time>:<n>"; the publisher
   // writes "seq" into peer payloads).
   bool seq_from_payload = false;
-  int64_t deadline_ns = 0;      // Hard end of the run (CLOCK_MONOTONIC).
-  int report_fd = -1;           // Write end of the child -> parent pipe.
-  int control_fd = -1;          // Read end of the parent -> child pipe.
+  int64_t deadline_ns = 0;  // Hard end of the run (CLOCK_MONOTONIC).
+  int report_fd = -1;       // Write end of the child -> parent pipe.
+  int control_fd = -1;      // Read end of the parent -> child pipe.
 };
 
 // Runs until the streams are done, the parent says stop, or the deadline.

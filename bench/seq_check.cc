@@ -27,9 +27,8 @@ SequenceChecker::Verdict SequenceChecker::OnId(int64_t id) {
     return Verdict::kSkip;
   }
   // id <= last_: received before, unless it is one that was skipped.
-  auto hole = std::find_if(holes_.begin(), holes_.end(), [id](const auto& h) {
-    return id >= h.first && id <= h.second;
-  });
+  auto hole = std::find_if(holes_.begin(), holes_.end(),
+                           [id](const auto& h) { return id >= h.first && id <= h.second; });
   if (hole != holes_.end()) {
     // Fill it, so that a second copy of this id counts as a duplicate.
     auto [lo, hi] = *hole;

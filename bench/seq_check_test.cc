@@ -73,8 +73,8 @@ TEST(SequenceCheckerTest, LateArrivalFillsTheHoleOnce) {
   SequenceChecker c;
   c.OnId(1);
   c.OnReconnect();
-  c.OnId(4);                          // Gap: 2, 3.
-  EXPECT_EQ(c.OnId(3), V::kLate);     // Fills 3.
+  c.OnId(4);                       // Gap: 2, 3.
+  EXPECT_EQ(c.OnId(3), V::kLate);  // Fills 3.
   EXPECT_EQ(c.OnId(3), V::kDuplicate);
   EXPECT_EQ(c.OnId(2), V::kLate);
   EXPECT_EQ(c.late(), 2u);

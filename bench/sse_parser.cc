@@ -27,7 +27,8 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -113,7 +114,8 @@ SseResponseParser::Result SseResponseParser::ParseHead(SseSink& sink) {
   if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") return Result::kError;
   std::size_t sp = status_line.find(' ');
   if (sp == std::string_view::npos || sp + 4 > status_line.size()) return Result::kError;
-  auto [ptr, ec] = std::from_chars(status_line.data() + sp + 1, status_line.data() + sp + 4, status_);
+  auto [ptr, ec] =
+      std::from_chars(status_line.data() + sp + 1, status_line.data() + sp + 4, status_);
   if (ec != std::errc() || ptr != status_line.data() + sp + 4) return Result::kError;
 
   body_ = Body::kClose;
@@ -162,8 +164,7 @@ SseResponseParser::Result SseResponseParser::ParseHead(SseSink& sink) {
   return Result::kMore;
 }
 
-SseResponseParser::Result SseResponseParser::FeedBody(const char* p, std::size_t n,
-                                                      SseSink& sink) {
+SseResponseParser::Result SseResponseParser::FeedBody(const char* p, std::size_t n, SseSink& sink) {
   const char* end = p + n;
   while (p < end) {
     switch (state_) {

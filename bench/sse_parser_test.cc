@@ -65,8 +65,8 @@ TEST(SseResponseParserTest, ReadsEveryFramingSplitAnywhere) {
   const std::string responses[] = {
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n" + kBody,
       Chunked(kBody, 7),
-      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" +
-          kBody + "NOT-BODY",
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody +
+          "NOT-BODY",
   };
   for (const std::string& response : responses) {
     for (std::size_t step : {1, 3, 1000}) {
@@ -98,8 +98,8 @@ TEST(SseResponseParserTest, ChunkedBodyCutShortIsAnError) {
 TEST(FindJsonTest, FindsTopLevelishKeys) {
   std::string_view value;
   int64_t n = 0;
-  EXPECT_TRUE(FindJsonString(R"({"job_id": 3, "status" : "completed", "message":"t=1"})",
-                             "status", &value));
+  EXPECT_TRUE(FindJsonString(R"({"job_id": 3, "status" : "completed", "message":"t=1"})", "status",
+                             &value));
   EXPECT_EQ(value, "completed");
   EXPECT_TRUE(FindJsonString(R"({"message":"a\"b"})", "message", &value));
   EXPECT_EQ(value, R"(a\"b)");
@@ -111,7 +111,7 @@ TEST(FindJsonTest, FindsTopLevelishKeys) {
 TEST(HistogramTest, QuantilesAndRoundTrip) {
   Histogram h;
   for (int i = 1; i <= 100; ++i) h.Add(int64_t{i} * 1'000'000);  // 1..100 ms.
-  h.Add(int64_t{20} * 1'000'000'000);                             // Overflow.
+  h.Add(int64_t{20} * 1'000'000'000);                            // Overflow.
   EXPECT_EQ(h.count(), 101u);
   EXPECT_EQ(h.Quantile(0.5), 51'010'000);  // Upper edge of the 51 ms bucket.
   EXPECT_EQ(h.max_ns(), int64_t{20} * 1'000'000'000);

@@ -90,9 +90,7 @@ void Histogram::Merge(const Histogram& other) {
   sum_ += other.sum_;
 }
 
-double Histogram::mean_ns() const {
-  return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_);
-}
+double Histogram::mean_ns() const { return count_ == 0 ? 0.0 : static_cast<double>(sum_ / count_); }
 
 int64_t Histogram::Quantile(double q) const {
   if (count_ == 0) return 0;
@@ -114,8 +112,7 @@ int64_t Histogram::Quantile(double q) const {
 std::string Histogram::Serialize() const {
   std::string out;
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%llu %lld %.0Lf ",
-                static_cast<unsigned long long>(count_),
+  std::snprintf(buf, sizeof buf, "%llu %lld %.0Lf ", static_cast<unsigned long long>(count_),
                 static_cast<long long>(max_), sum_);
   out += buf;
   bool first = true;

@@ -22,7 +22,8 @@ constexpr int kExitUsage = 2;
 // The environment variables with their defaults, for `herald serve --help`.
 std::string EnvironmentHelp() {
   std::size_t width = 0;
-  for (const auto& v : config::Variables()) width = std::max(width, std::string_view(v.name).size());
+  for (const auto& v : config::Variables())
+    width = std::max(width, std::string_view(v.name).size());
   std::string out = "Environment (default in brackets):\n";
   for (const auto& v : config::Variables()) {
     std::string name(v.name);
@@ -42,7 +43,8 @@ int Serve(const config::Config& config) {
   if (log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
   if (log::Format format; log::ParseFormat(config.log_format, &format)) log::SetFormat(format);
   auto runtime = runtime::Runtime::Create(config);
-  if (!runtime) Fail(runtime.error().message, runtime.error().code == Errc::kBadRequest ? kExitUsage : 1);
+  if (!runtime)
+    Fail(runtime.error().message, runtime.error().code == Errc::kBadRequest ? kExitUsage : 1);
   (*runtime)->StopOnSignals();
   if (auto started = (*runtime)->Start(); !started) Fail(started.error().message);
   (*runtime)->Wait();
@@ -60,8 +62,7 @@ int Token(const config::Config& config, const std::string& sub, const std::strin
   options.ttl = std::chrono::seconds(ttl);
   options.issuer = config.auth.issuer;
   options.audience = config.auth.audience;
-  std::cout << auth::MintHs256(config.auth.jwt_secret, options,
-                               std::chrono::system_clock::now())
+  std::cout << auth::MintHs256(config.auth.jwt_secret, options, std::chrono::system_clock::now())
             << "\n";
   return 0;
 }
@@ -84,7 +85,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   serve->footer(EnvironmentHelp());
 
-  auto* worker = cli.add_subcommand("worker", "Run queued audits (HERALD_WORKERS threads) until stopped");
+  auto* worker =
+      cli.add_subcommand("worker", "Run queued audits (HERALD_WORKERS threads) until stopped");
   worker->add_option("--log-format", log_format, "text or json (overrides HERALD_LOG_FORMAT)")
       ->check(CLI::IsMember({"text", "json"}));
 

@@ -20,15 +20,25 @@
 namespace herald {
 class Clock;
 struct Metrics;
-namespace config { struct Config; }
-namespace bus { class Bus; }
-namespace sse { class Hub; }
-namespace publish { class Publisher; }
+namespace config {
+struct Config;
+}
+namespace bus {
+class Bus;
+}
+namespace sse {
+class Hub;
+}
+namespace publish {
+class Publisher;
+}
 namespace auth {
 class TokenVerifier;
 struct Principal;
+}  // namespace auth
+namespace jobs {
+struct Job;
 }
-namespace jobs { struct Job; }
 }  // namespace herald
 
 namespace herald::api {
@@ -60,14 +70,14 @@ class App final : public http::Handler {
   enum class Kind { kAudits, kJobs };
 
  private:
-
   boost::asio::awaitable<Outcome> Route(Request& request);
   // `from_cookie`: set when the token came from the auth_token cookie.
   Result<auth::Principal> Authenticate(const Request& request, bool* from_cookie) const;
   // A cookie-authenticated POST must come from this origin or an allowed
   // one (CSRF): the browser sends the cookie on a foreign page's form too.
   bool SameOrAllowedOrigin(const Request& request) const;
-  void AddCors(const Request& request, std::vector<std::pair<std::string, std::string>>& headers) const;
+  void AddCors(const Request& request,
+               std::vector<std::pair<std::string, std::string>>& headers) const;
 
   // REST (jobs_api.cc).
   boost::asio::awaitable<Reply> CreateAudit(const Request& r, const auth::Principal& p);
@@ -79,8 +89,8 @@ class App final : public http::Handler {
   // GET /api/v1/audits/{id}/report?format=json|markdown: a download.
   boost::asio::awaitable<Reply> GetReport(const Request& r, int64_t id, const auth::Principal& p,
                                           Kind kind);
-  boost::asio::awaitable<Reply> PostProgress(const Request& r, int64_t id,
-                                             const auth::Principal& p, Kind kind);
+  boost::asio::awaitable<Reply> PostProgress(const Request& r, int64_t id, const auth::Principal& p,
+                                             Kind kind);
   boost::asio::awaitable<Reply> PostProgressBatch(const Request& r, const auth::Principal& p);
   boost::asio::awaitable<Reply> PostNotification(const Request& r, const auth::Principal& p);
   // Through the Publisher's queue: resume once durable (or refused).

@@ -21,8 +21,7 @@ namespace herald::api {
 // calling coroutine on its own executor (its connection's thread) with the
 // result. The I/O threads never wait on the database.
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool,
-                                                             F f) {
+boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::thread_pool& pool, F f) {
   using R = std::invoke_result_t<F&>;
   co_return co_await boost::asio::co_spawn(
       pool.get_executor(), [&]() -> boost::asio::awaitable<R> { co_return f(); },
@@ -38,7 +37,8 @@ template <class T, class Start>
 boost::asio::awaitable<T> AwaitCallback(Start start) {
   namespace asio = boost::asio;
   auto executor = co_await asio::this_coro::executor;
-  auto timer = std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
+  auto timer =
+      std::make_shared<asio::steady_timer>(executor, asio::steady_timer::time_point::max());
   auto slot = std::make_shared<std::optional<T>>();
   start([timer, slot, executor](T value) {
     asio::post(executor, [timer, slot, value = std::move(value)]() mutable {

@@ -28,8 +28,7 @@ namespace {
 bool IsValidTypeName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -340,8 +339,8 @@ asio::awaitable<Reply> App::PostNotification(const Request& r, const auth::Princ
   notice.type = std::string(type->get_string());
   const json::value* data = body->if_contains("data");
   notice.data_json = data ? JsonText(*data) : "null";
-  auto entry = co_await AwaitCallback<Result<store::FeedEntry>>(
-      [&](publish::Publisher::NoticeDone done) {
+  auto entry =
+      co_await AwaitCallback<Result<store::FeedEntry>>([&](publish::Publisher::NoticeDone done) {
         d_.publisher.SubmitNotice(std::move(notice), std::move(done));
       });
   if (!entry) co_return Reply::FromError(entry.error());

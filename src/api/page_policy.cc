@@ -16,8 +16,8 @@ std::string HashSource(std::string_view text) {
   EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
   std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> b64{};
   const int n = EVP_EncodeBlock(b64.data(), digest.data(), static_cast<int>(length));
-  return "'sha256-" + std::string(reinterpret_cast<const char*>(b64.data()), static_cast<size_t>(n)) +
-         "'";
+  return "'sha256-" +
+         std::string(reinterpret_cast<const char*>(b64.data()), static_cast<size_t>(n)) + "'";
 }
 
 // The hashes of every block `<tag ...>text</tag>` whose opening tag has no
@@ -58,8 +58,8 @@ std::string Join(const std::vector<std::string>& sources) {
 }  // namespace
 
 std::string ContentSecurityPolicy(std::string_view html) {
-  return "default-src 'none'; script-src " + Join(InlineBlocks(html, "script")) +
-         "; style-src " + Join(InlineBlocks(html, "style")) +
+  return "default-src 'none'; script-src " + Join(InlineBlocks(html, "script")) + "; style-src " +
+         Join(InlineBlocks(html, "style")) +
          "; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; "
          "frame-ancestors 'none'";
 }

@@ -58,10 +58,9 @@ http::Reply App::CreateSession(const Request& r, const auth::Principal& p) const
   const auto left = std::chrono::duration_cast<std::chrono::seconds>(p.expires_at - d_.clock.Now());
   // A token without an end still gets one on the cookie: a browser session
   // of at most a day, after which the dashboard asks again.
-  const int64_t max_age =
-      p.expires_at == std::chrono::system_clock::time_point::max()
-          ? 86400
-          : std::clamp<int64_t>(left.count(), 1, 400LL * 86400);
+  const int64_t max_age = p.expires_at == std::chrono::system_clock::time_point::max()
+                              ? 86400
+                              : std::clamp<int64_t>(left.count(), 1, 400LL * 86400);
   Reply reply = Who(200, p);
   reply.headers.emplace_back("Set-Cookie", "auth_token=" + token + "; Max-Age=" +
                                                std::to_string(max_age) + CookieAttributes(r));

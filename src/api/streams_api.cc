@@ -69,9 +69,9 @@ Result<std::shared_ptr<sse::StreamQuota::Hold>> App::HoldStreamQuota(const auth:
   sse::StreamQuotaSlot* slot = quota_.Acquire(p.subject);
   if (slot == nullptr) {
     d_.metrics.refused_stream_limit.fetch_add(1, std::memory_order_relaxed);
-    return MakeError(Errc::kRateLimited,
-                     "too many open streams (HERALD_MAX_STREAMS_PER_USER is " +
-                         std::to_string(d_.config.http.max_streams_per_user) + ")");
+    return MakeError(Errc::kRateLimited, "too many open streams (HERALD_MAX_STREAMS_PER_USER is " +
+                                             std::to_string(d_.config.http.max_streams_per_user) +
+                                             ")");
   }
   return std::make_shared<sse::StreamQuota::Hold>(quota_, slot);
 }
@@ -120,8 +120,8 @@ asio::awaitable<Outcome> App::OpenProgressStream(const Request& r, int64_t id,
   auto quota = HoldStreamQuota(p);
   if (!quota) co_return ErrorOutcome(quota.error());
   if (last_event_id) {
-    log::Info("{} {} by {}: stream resumed after event {} (latest {}{})", info->audit ? "audit" : "job",
-              id, p.subject, *last_event_id, info->last_seq,
+    log::Info("{} {} by {}: stream resumed after event {} (latest {}{})",
+              info->audit ? "audit" : "job", id, p.subject, *last_event_id, info->last_seq,
               *last_event_id >= info->last_seq ? ", nothing to replay" : "");
   }
   sse::ProgressOpen open;
@@ -143,7 +143,8 @@ asio::awaitable<Outcome> App::OpenNotifyStream(const Request& r, const auth::Pri
   const std::optional<int64_t> last_event_id = LastEventId(r);
   auto quota = HoldStreamQuota(p);
   if (!quota) co_return ErrorOutcome(quota.error());
-  if (last_event_id) log::Info("notifications of {}: stream resumed after event {}", p.subject, *last_event_id);
+  if (last_event_id)
+    log::Info("notifications of {}: stream resumed after event {}", p.subject, *last_event_id);
   sse::FeedOpen open;
   open.user = p.subject;
   open.admin = p.is_admin();

@@ -72,8 +72,9 @@ asio::awaitable<Reply> App::CreateTicket(const Request& r, const auth::Principal
     target = TicketTarget(kind, id);
   }
   std::string ticket = auth::NewStreamTicket();
-  store::NewTicket row{auth::StreamTicketHash(ticket), p.subject, std::string(auth::ToString(p.role)),
-                       target, auth::kTicketSeconds * 1000LL, ToUnixMs(p.expires_at)};
+  store::NewTicket row{auth::StreamTicketHash(ticket),      p.subject,
+                       std::string(auth::ToString(p.role)), target,
+                       auth::kTicketSeconds * 1000LL,       ToUnixMs(p.expires_at)};
   auto added = co_await RunBlocking(d_.blocking, [&] { return d_.store.AddTicket(row); });
   if (!added) co_return Reply::FromError(added.error());
   json::object out;

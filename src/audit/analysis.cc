@@ -261,7 +261,7 @@ void CollectEntities(const json::value& value, const ElementRef& where,
   auto text = [&](std::string_view key) {
     auto it = object.find(key);
     return it != object.end() && it->value().is_string() ? std::string(it->value().get_string())
-                                                          : std::string();
+                                                         : std::string();
   };
   e.date_modified = text("dateModified");
   e.date_published = text("datePublished");
@@ -320,8 +320,8 @@ struct Walker {
   std::vector<std::string> hrefs;
   std::string visible_text;
   std::string main_text;  // visible text inside main/article
-  int main_depth = 0;    // open <main>, role=main or <article> elements
-  int chrome_depth = 0;  // open nav, aside, header, footer elements
+  int main_depth = 0;     // open <main>, role=main or <article> elements
+  int chrome_depth = 0;   // open nav, aside, header, footer elements
 
   void Visit(const xmlNode* node, bool invisible) {
     for (const xmlNode* n = node; n != nullptr; n = n->next) {
@@ -400,8 +400,8 @@ struct Walker {
       const bool question = text.ends_with("?") || text.ends_with("\xEF\xBC\x9F") /* ？ */ ||
                             text.ends_with("\xD8\x9F") /* ؟ */;
       if (text.size() > 80) text = text.substr(0, 77) + "...";
-      facts.headings.push_back(Heading{level, Where(n), std::move(text), main_depth > 0,
-                                       chrome_depth > 0, question});
+      facts.headings.push_back(
+          Heading{level, Where(n), std::move(text), main_depth > 0, chrome_depth > 0, question});
     } else if (name == "dl") {
       ++facts.dl_count;
     } else if (name == "table") {
@@ -442,8 +442,8 @@ struct Walker {
       a.role = Attr(n, "role").value_or("");
       a.id = Attr(n, "id").value_or("");
       a.has_onclick = Attr(n, "onclick").has_value();
-      for (const char* attr : {"target", "download", "ping", "rel", "hreflang", "type",
-                               "referrerpolicy"}) {
+      for (const char* attr :
+           {"target", "download", "ping", "rel", "hreflang", "type", "referrerpolicy"}) {
         if (Attr(n, attr)) a.has_href_associated = true;
       }
       facts.anchors.push_back(std::move(a));
@@ -458,8 +458,8 @@ struct Walker {
     static const std::set<std::string, std::less<>> kIds = {"root",   "app",       "__next",
                                                             "__nuxt", "___gatsby", "svelte"};
     static const std::set<std::string, std::less<>> kVoid = {
-        "area", "base", "br",   "col",   "embed", "hr",    "img",  "input",  "link",
-        "meta", "param", "source", "track", "wbr",  "script", "keygen"};
+        "area", "base", "br",    "col",    "embed", "hr",  "img",    "input",
+        "link", "meta", "param", "source", "track", "wbr", "script", "keygen"};
     const bool mount =
         name == "app-root" ||
         (!kVoid.contains(name) && kIds.contains(Lower(Trim(Attr(n, "id").value_or("")))));
@@ -513,17 +513,17 @@ struct Walker {
       const std::size_t at = std::min(used, text.size());
       const std::string_view before = std::string_view(text).substr(0, at);
       const auto newlines = std::count(before.begin(), before.end(), '\n');
-      const std::size_t column = at - (before.rfind('\n') == std::string_view::npos
-                                           ? 0
-                                           : before.rfind('\n') + 1) + 1;
+      const std::size_t column =
+          at - (before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1) + 1;
       ElementRef where = Where(script);
       const int line = where.line + static_cast<int>(newlines);
       std::string near(Trim(std::string_view(text).substr(at > 20 ? at - 20 : 0, 40)));
       for (char& c : near)
         if (c == '\n' || c == '\r' || c == '\t') c = ' ';
       facts.jsonld_errors.emplace_back(
-          (text.find_first_not_of(" \t\r\n") == std::string::npos ? std::string("the block is empty")
-                                                                  : ec.message()) +
+          (text.find_first_not_of(" \t\r\n") == std::string::npos
+               ? std::string("the block is empty")
+               : ec.message()) +
               " at line " + std::to_string(line) + " (character " + std::to_string(column) +
               " of that line of the block)" +
               (near.empty() ? std::string() : " (near \"" + near + "\")"),
@@ -617,8 +617,8 @@ constexpr std::array<CategoryDef, 5> kCategories = {{
 
 std::size_t CategoryIndex(std::string_view check_id) {
   const std::string_view prefix = check_id.substr(0, check_id.find('.'));
-  if (prefix == "robots" || prefix == "robots_txt" || prefix == "llms_txt" ||
-      prefix == "sitemap" || prefix == "ai_directives" || check_id == "page.noindex" ||
+  if (prefix == "robots" || prefix == "robots_txt" || prefix == "llms_txt" || prefix == "sitemap" ||
+      prefix == "ai_directives" || check_id == "page.noindex" ||
       check_id == "page.noindex_google") {
     return 0;
   }
@@ -696,7 +696,8 @@ PageFacts AnalyzeHtml(const FetchedPage& page) {
     }
   }
   for (HreflangLink& link : facts.hreflangs) {
-    if (auto resolved = ResolveHref(base, link.raw_href)) link.href = std::string(resolved->buffer());
+    if (auto resolved = ResolveHref(base, link.raw_href))
+      link.href = std::string(resolved->buffer());
   }
   const std::string host = Lower(page_url->encoded_host());
   std::set<std::string> seen;
@@ -876,19 +877,18 @@ std::vector<Finding> CheckPage(const PageFacts& facts, const FetchedPage& page) 
   }
   if (facts.jsonld_invalid > 0) {
     const auto& [error, where] = facts.jsonld_errors.front();
-    Finding f = Make("structured_data.invalid", Severity::kHigh, url,
-                     (facts.jsonld_invalid == 1
-                          ? std::string("A JSON-LD block is not valid JSON: ")
-                          : std::to_string(facts.jsonld_invalid) +
-                                " JSON-LD blocks are not valid JSON; the first: ") +
-                         error + ".",
-                     "Fix the JSON syntax (trailing commas, unescaped quotes, comments) and check "
-                     "the block with a JSON-LD or Rich Results validator.");
+    Finding f =
+        Make("structured_data.invalid", Severity::kHigh, url,
+             (facts.jsonld_invalid == 1 ? std::string("A JSON-LD block is not valid JSON: ")
+                                        : std::to_string(facts.jsonld_invalid) +
+                                              " JSON-LD blocks are not valid JSON; the first: ") +
+                 error + ".",
+             "Fix the JSON syntax (trailing commas, unescaped quotes, comments) and check "
+             "the block with a JSON-LD or Rich Results validator.");
     f.evidence = where.snippet;
     f.line = where.line;
     out.push_back(std::move(f));
   }
-
 
   if (facts.word_count < 200) {
     add("content.thin", Severity::kMedium,
@@ -971,7 +971,8 @@ std::vector<Finding> CheckSite(const CrawlResult& crawl, const std::vector<PageF
   // llms.txt against its published format, when there is one (a blank one
   // is reported as missing below).
   if (Present(crawl.llms_txt, false)) {
-    for (Finding& f : CheckLlmsTxtFormat(crawl.llms_txt, crawl.start_url)) out.push_back(std::move(f));
+    for (Finding& f : CheckLlmsTxtFormat(crawl.llms_txt, crawl.start_url))
+      out.push_back(std::move(f));
   }
 
   if (!Present(crawl.llms_txt, false)) {
@@ -1193,8 +1194,8 @@ std::string BuildReport(const CrawlResult& crawl, const std::vector<PageFacts>& 
       {"skipped_by_robots", std::move(skipped)},
   };
   if (crawl.crawl_delay_seconds > 0) {
-    report["site"].as_object()["crawl_delay"] = json::object{
-        {"seconds", crawl.crawl_delay_seconds}, {"capped", crawl.crawl_delay_capped}};
+    report["site"].as_object()["crawl_delay"] =
+        json::object{{"seconds", crawl.crawl_delay_seconds}, {"capped", crawl.crawl_delay_capped}};
   }
   return JsonText(report);
 }

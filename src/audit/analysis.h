@@ -22,10 +22,10 @@ struct ElementRef {
 
 struct Anchor {
   ElementRef where;
-  std::string raw_href;    // the attribute as written ("" when absent)
+  std::string raw_href;  // the attribute as written ("" when absent)
   bool has_href = false;
-  std::string text;        // visible text, whitespace collapsed
-  std::string rel;         // lower-case
+  std::string text;  // visible text, whitespace collapsed
+  std::string rel;   // lower-case
   std::string name, role, id;
   bool has_onclick = false;
   bool has_href_associated = false;  // target, download, ping, rel, hreflang, type, referrerpolicy
@@ -35,8 +35,8 @@ struct Image {
   ElementRef where;
   bool has_alt = false;
   std::string alt;
-  bool labelled = false;       // aria-label / aria-labelledby / title not empty
-  bool presentational = false; // role="none" or "presentation"
+  bool labelled = false;        // aria-label / aria-labelledby / title not empty
+  bool presentational = false;  // role="none" or "presentation"
 };
 
 struct HreflangLink {
@@ -50,8 +50,8 @@ struct Heading {
   int level = 1;
   ElementRef where;
   std::string text;
-  bool in_main = false;    // inside <main>, role=main or <article>
-  bool in_chrome = false;  // inside nav, aside, header or footer
+  bool in_main = false;      // inside <main>, role=main or <article>
+  bool in_chrome = false;    // inside nav, aside, header or footer
   bool is_question = false;  // the whole text (before any cut) ends in "?", "？" or "؟"
 };
 
@@ -60,13 +60,13 @@ struct Heading {
 // entities nested in them (PageFacts::jsonld_nested), of which only types,
 // same_as and where are filled.
 struct JsonLdEntity {
-  ElementRef where;                // its <script type="application/ld+json"> block
-  std::vector<std::string> types;  // "@type", one or many
+  ElementRef where;                  // its <script type="application/ld+json"> block
+  std::vector<std::string> types;    // "@type", one or many
   std::vector<std::string> same_as;  // "sameAs" URLs
-  bool has_author = false;         // "author" present and not empty
-  std::string date_modified;       // "dateModified" as written
-  std::string date_published;      // "datePublished" as written
-  bool has_main_entity = false;    // "mainEntity" (FAQPage/QAPage questions)
+  bool has_author = false;           // "author" present and not empty
+  std::string date_modified;         // "dateModified" as written
+  std::string date_published;        // "datePublished" as written
+  bool has_main_entity = false;      // "mainEntity" (FAQPage/QAPage questions)
 };
 
 // A <meta name|property|http-equiv content>: key lower-case (name, else
@@ -92,12 +92,12 @@ struct PageFacts {
   ElementRef html_where;   // the <html> element
   std::string meta_description;
   std::string lang;
-  std::string canonical;                // the first canonical, resolved
+  std::string canonical;                                       // the first canonical, resolved
   std::vector<std::pair<std::string, ElementRef>> canonicals;  // every one: raw href, where
   std::vector<HreflangLink> hreflangs;
   std::vector<Anchor> anchors;
   std::vector<Image> image_list;
-  std::vector<Heading> headings;        // every h1-h6, in document order
+  std::vector<Heading> headings;  // every h1-h6, in document order
   // JSON-LD blocks that do not parse: the parser's message with the line
   // and column in the page, and the block's opening tag.
   std::vector<std::pair<std::string, ElementRef>> jsonld_errors;
@@ -108,16 +108,16 @@ struct PageFacts {
   // Every <meta name|property|http-equiv content> (the first 200), in
   // document order.
   std::vector<MetaTag> metas;
-  bool has_rel_author = false;          // <a|link rel="author">
-  int script_count = 0;                 // <script> elements other than JSON-LD (scripts.size())
-  std::vector<ScriptRef> scripts;       // those scripts, in document order
+  bool has_rel_author = false;     // <a|link rel="author">
+  int script_count = 0;            // <script> elements other than JSON-LD (scripts.size())
+  std::vector<ScriptRef> scripts;  // those scripts, in document order
   // The first empty element where a front-end framework mounts the page:
   // a non-void element with id root, app, __next, __nuxt, ___gatsby or
   // svelte, or <app-root>, holding nothing but whitespace and comments.
   std::optional<ElementRef> empty_mount_point;
-  int dl_count = 0;                     // <dl> definition lists
-  int table_count = 0;                  // <table> elements
-  int main_word_count = 0;              // words inside main/article (0: none)
+  int dl_count = 0;                         // <dl> definition lists
+  int table_count = 0;                      // <table> elements
+  int main_word_count = 0;                  // words inside main/article (0: none)
   std::vector<std::string> external_links;  // absolute http(s), other hosts, deduplicated
   int h1_count = 0;
   std::vector<int> heading_levels;         // in document order, 1..6

@@ -401,7 +401,8 @@ TEST(CheckPageTest, LangMissing) {
 }
 
 TEST(CheckPageTest, CanonicalMissing) {
-  auto findings = CheckHtml(GoodWith(R"(<link rel="canonical" href="https://example.com/widgets">)", ""));
+  auto findings =
+      CheckHtml(GoodWith(R"(<link rel="canonical" href="https://example.com/widgets">)", ""));
   EXPECT_EQ(Ids(findings), std::vector<std::string>{"canonical.missing"});
   EXPECT_EQ(findings[0].severity, Severity::kLow);
 }
@@ -889,10 +890,9 @@ TEST(AnalyzeHtmlTest, FactsTheGeoChecksRead) {
   EXPECT_TRUE(f.jsonld_entities[2].has_main_entity);
   std::vector<std::pair<std::string, std::string>> metas;
   for (const MetaTag& m : f.metas) metas.emplace_back(m.key, m.content);
-  EXPECT_EQ(metas, (std::vector<std::pair<std::string, std::string>>{
-                       {"author", "Maya Okafor"},
-                       {"og:type", "article"},
-                       {"x-robots-tag", "noai"}}));
+  EXPECT_EQ(metas,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"author", "Maya Okafor"}, {"og:type", "article"}, {"x-robots-tag", "noai"}}));
   ASSERT_EQ(f.metas.size(), 3u);
   EXPECT_EQ(f.metas[0].where.snippet, "<meta name=\"Author\" content=\"Maya Okafor\">");
   EXPECT_EQ(f.metas[0].where.line, 2);
@@ -938,8 +938,8 @@ TEST(AnalyzeHtmlTest, EmptyMountPoint) {
   EXPECT_EQ(AnalyzeHtml(Page("<html><body><app-root></app-root></body></html>"))
                 .empty_mount_point->snippet,
             "<app-root>");
-  EXPECT_FALSE(AnalyzeHtml(Page("<html><body><div id=\"root\">text</div></body></html>"))
-                   .empty_mount_point);
+  EXPECT_FALSE(
+      AnalyzeHtml(Page("<html><body><div id=\"root\">text</div></body></html>")).empty_mount_point);
 }
 
 TEST(AnalyzeHtmlTest, NestedJsonLdEntities) {
@@ -967,8 +967,9 @@ TEST(AnalyzeHtmlTest, NestedJsonLdEntities) {
 
 TEST(AnalyzeHtmlTest, QuestionHeadingsJudgedBeforeTheCut) {
   const std::string long_question(90, 'x');
-  PageFacts f = AnalyzeHtml(Page("<html><body><h2>" + long_question +
-                                 "?</h2><h2>Why\xEF\xBC\x9F</h2><h3>Not a question</h3></body></html>"));
+  PageFacts f =
+      AnalyzeHtml(Page("<html><body><h2>" + long_question +
+                       "?</h2><h2>Why\xEF\xBC\x9F</h2><h3>Not a question</h3></body></html>"));
   ASSERT_EQ(f.headings.size(), 3u);
   EXPECT_TRUE(f.headings[0].text.ends_with("..."));
   EXPECT_TRUE(f.headings[0].is_question);

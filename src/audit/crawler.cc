@@ -198,8 +198,7 @@ std::string FormatSeconds(std::chrono::milliseconds d) {
 std::string AddressText(const sockaddr* address) {
   char text[INET6_ADDRSTRLEN] = "?";
   if (address->sa_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text,
-              sizeof text);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text, sizeof text);
   } else if (address->sa_family == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text,
               sizeof text);
@@ -213,10 +212,10 @@ struct Transfer {
   const CrawlCallbacks* callbacks = nullptr;
   std::string body;
   std::size_t bytes = 0;
-  bool truncated = false;         // the body was cut at max_page_bytes
-  bool stopped = false;           // counting stopped at max_counted_bytes
+  bool truncated = false;  // the body was cut at max_page_bytes
+  bool stopped = false;    // counting stopped at max_counted_bytes
   std::vector<std::pair<std::string, std::string>> headers;  // of the last response
-  bool blocked = false;           // set when the SSRF guard refused an address
+  bool blocked = false;  // set when the SSRF guard refused an address
   std::string blocked_address;
   bool cancelled = false;
 };
@@ -331,16 +330,15 @@ void DescribeFailure(CURLcode code, CURL* easy, const Transfer& t, const char* d
       curl_off_t connected = 0;
       curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected);
       page->error_kind = "timeout";
-      page->error = connected == 0
-                        ? "connecting to " + host + " timed out after " +
-                              FormatSeconds(options.connect_timeout)
-                        : "timed out after " + FormatSeconds(options.total_timeout);
+      page->error = connected == 0 ? "connecting to " + host + " timed out after " +
+                                         FormatSeconds(options.connect_timeout)
+                                   : "timed out after " + FormatSeconds(options.total_timeout);
       return;
     }
     case CURLE_TOO_MANY_REDIRECTS:
       page->error_kind = "too_many_redirects";
-      page->error = "more than " + std::to_string(options.max_redirects) +
-                    " redirects (a redirect loop?)";
+      page->error =
+          "more than " + std::to_string(options.max_redirects) + " redirects (a redirect loop?)";
       return;
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -518,8 +516,8 @@ class Fetcher {
 
   const std::string& user_agent() {
     if (user_agent_.empty()) {
-      user_agent_ = options_.user_agent.empty() ? std::string(kDefaultUserAgent)
-                                                : options_.user_agent;
+      user_agent_ =
+          options_.user_agent.empty() ? std::string(kDefaultUserAgent) : options_.user_agent;
     }
     return user_agent_;
   }
@@ -631,11 +629,10 @@ Result<CrawlResult> Crawl(const std::string& start_url, const CrawlOptions& opti
                          "the start page answered HTTP " + std::to_string(page->status));
       }
       if (!IsHtml(page->content_type)) {
-        return MakeError(Errc::kBadRequest,
-                         "the start page is not HTML (content-type: " +
-                             (page->content_type.empty() ? std::string("none")
-                                                         : page->content_type) +
-                             ")");
+        return MakeError(
+            Errc::kBadRequest,
+            "the start page is not HTML (content-type: " +
+                (page->content_type.empty() ? std::string("none") : page->content_type) + ")");
       }
       // A start page that redirects (http → https, apex → www) moves the site.
       if (final_url) origin = final_url->origin;
@@ -673,7 +670,8 @@ std::string PageKey(std::string_view url) {
   const size_t query = std::min(url.find('?'), url.find('#'));
   std::string_view path = url.substr(0, query);
   for (std::string_view index : {"/index.html", "/index.htm", "/index.php"}) {
-    if (path.size() > index.size() && path.ends_with(index) && path.find("://") != std::string_view::npos) {
+    if (path.size() > index.size() && path.ends_with(index) &&
+        path.find("://") != std::string_view::npos) {
       std::string key(path.substr(0, path.size() - index.size() + 1));
       if (query != std::string_view::npos) key += url.substr(query);
       return key;

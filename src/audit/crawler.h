@@ -24,9 +24,9 @@
 namespace herald::audit {
 
 struct CrawlOptions {
-  int max_pages = 20;                 // hard cap 500, enforced by the caller too
-  bool allow_private = false;         // AUDIT_ALLOW_PRIVATE
-  std::string user_agent;             // "HeraldAudit/<version>"
+  int max_pages = 20;          // hard cap 500, enforced by the caller too
+  bool allow_private = false;  // AUDIT_ALLOW_PRIVATE
+  std::string user_agent;      // "HeraldAudit/<version>"
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds total_timeout{15000};  // per request
   std::size_t max_page_bytes = 2 * 1024 * 1024;    // larger bodies are truncated
@@ -35,7 +35,7 @@ struct CrawlOptions {
   // `bytes` says "at least".
   std::size_t max_counted_bytes = 64 * 1024 * 1024;
   int max_redirects = 5;
-  std::chrono::milliseconds per_host_delay{0};     // between requests to the host
+  std::chrono::milliseconds per_host_delay{0};  // between requests to the host
   // robots.txt's Crawl-delay for our agent (or *) raises per_host_delay up
   // to this; a longer one is capped here and reported.
   std::chrono::milliseconds max_crawl_delay{std::chrono::seconds(30)};
@@ -46,23 +46,23 @@ struct CrawlOptions {
 };
 
 struct FetchedPage {
-  std::string url;            // as requested
-  std::string final_url;      // after redirects
-  int status = 0;             // HTTP status; 0 when no response
+  std::string url;        // as requested
+  std::string final_url;  // after redirects
+  int status = 0;         // HTTP status; 0 when no response
   std::string content_type;
-  std::string body;           // decompressed, at most max_page_bytes
-  bool truncated = false;     // the body was larger than max_page_bytes
+  std::string body;        // decompressed, at most max_page_bytes
+  bool truncated = false;  // the body was larger than max_page_bytes
   double response_ms = 0;
-  std::size_t bytes = 0;      // the body's true size: bytes received, or the
-                              // Content-Length when larger (a cut transfer)
+  std::size_t bytes = 0;        // the body's true size: bytes received, or the
+                                // Content-Length when larger (a cut transfer)
   bool bytes_at_least = false;  // the transfer stopped at max_counted_bytes
   // The final response's headers (after redirects), names lower-case, in
   // order; for X-Robots-Tag, Last-Modified, Link and the like.
   std::vector<std::pair<std::string, std::string>> headers;
   int redirects = 0;
-  std::string error;          // transport error a person understands, or ""
-  std::string error_kind;     // "", "dns", "connect", "tls", "timeout",
-                              // "too_many_redirects", "blocked_private", "other"
+  std::string error;       // transport error a person understands, or ""
+  std::string error_kind;  // "", "dns", "connect", "tls", "timeout",
+                           // "too_many_redirects", "blocked_private", "other"
 };
 
 // A site-level resource fetched once (robots.txt, llms.txt, sitemap.xml).
@@ -77,7 +77,7 @@ struct CrawlResult {
   SiteFile robots_txt;
   SiteFile llms_txt;
   SiteFile sitemap_xml;
-  std::vector<FetchedPage> pages;     // in crawl order; pages[0] is the start page
+  std::vector<FetchedPage> pages;  // in crawl order; pages[0] is the start page
   std::vector<std::string> skipped_by_robots;
   // robots.txt's Crawl-delay that applied to the crawl (0: none), and
   // whether it was capped at CrawlOptions::max_crawl_delay.

@@ -62,9 +62,7 @@ TEST(CrawlerTest, CrawlsTheFixtureSiteBreadthFirst) {
   std::vector<std::string> steps;
   std::vector<std::pair<int, int>> progress;
   CrawlCallbacks callbacks;
-  callbacks.on_step = [&](std::string_view step, std::string_view) {
-    steps.emplace_back(step);
-  };
+  callbacks.on_step = [&](std::string_view step, std::string_view) { steps.emplace_back(step); };
   callbacks.on_page = [&](const FetchedPage&, int done, int known) {
     progress.emplace_back(done, known);
   };
@@ -115,8 +113,7 @@ TEST(CrawlerTest, SkipsPagesRobotsTxtDisallows) {
   test::FixtureSite site(FixtureDir());
   auto result = Crawl(site.url("/"), LocalOptions(), {});
   ASSERT_TRUE(result.has_value()) << result.error().message;
-  EXPECT_EQ(result->skipped_by_robots,
-            std::vector<std::string>{site.url("/private/secret.html")});
+  EXPECT_EQ(result->skipped_by_robots, std::vector<std::string>{site.url("/private/secret.html")});
   EXPECT_EQ(FindPage(*result, "/private/secret.html"), nullptr);
   for (const std::string& target : site.RequestedTargetsForTest()) {
     EXPECT_FALSE(target.starts_with("/private/")) << target;
@@ -247,7 +244,8 @@ class TempSite {
 TEST(CrawlerTest, KeepsTheFinalResponsesHeaders) {
   TempSite temp({{"index.html", "<!doctype html><title>Home</title><a href=\"/a.html\">a</a>"},
                  {"a.html", "<!doctype html><title>A</title>"},
-                 {"a.html.headers", "X-Robots-Tag: noindex, noai\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n"}});
+                 {"a.html.headers",
+                  "X-Robots-Tag: noindex, noai\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n"}});
   auto result = Crawl(temp.site().url("/"), LocalOptions(), {});
   ASSERT_TRUE(result.has_value()) << result.error().message;
   ASSERT_EQ(result->pages.size(), 2u);
@@ -264,8 +262,9 @@ TEST(CrawlerTest, KeepsTheFinalResponsesHeaders) {
 
 TEST(CrawlerTest, HonoursCrawlDelayAndIndexFilesAreOnePage) {
   TempSite temp({{"robots.txt", "User-agent: *\nCrawl-delay: 0.4\n"},
-                 {"index.html", "<!doctype html><title>Home</title><a href=\"/index.html\">home</a>"
-                                "<a href=\"/b/\">b</a><a href=\"/b/index.htm\">b again</a>"},
+                 {"index.html",
+                  "<!doctype html><title>Home</title><a href=\"/index.html\">home</a>"
+                  "<a href=\"/b/\">b</a><a href=\"/b/index.htm\">b again</a>"},
                  {"b/index.html", "<!doctype html><title>B</title>"},
                  {"b/index.htm", "<!doctype html><title>B</title>"}});
   auto start = Clock::now();

@@ -94,8 +94,8 @@ bool Answered(const FetchedPage& page) {
   return page.error.empty() && page.status >= 200 && page.status < 300;
 }
 
-Finding Make(std::string check_id, Severity severity, const std::string& page,
-             std::string message, std::string fix, const ElementRef& where = {}) {
+Finding Make(std::string check_id, Severity severity, const std::string& page, std::string message,
+             std::string fix, const ElementRef& where = {}) {
   Finding f{std::move(check_id), severity, page, std::move(message), std::move(fix)};
   f.evidence = where.snippet;
   f.line = where.line;
@@ -125,27 +125,26 @@ bool IsOrganizationType(std::string_view type) {
       "PoliticalParty", "Project", "FundingAgency", "ResearchProject", "ResearchOrganization",
       "SearchRescueOrganization", "SportsOrganization", "SportsTeam", "WorkersUnion",
       // LocalBusiness
-      "LocalBusiness", "AnimalShelter", "ArchiveOrganization", "AutomotiveBusiness",
-      "AutoBodyShop", "AutoDealer", "AutoPartsStore", "AutoRental", "AutoRepair", "AutoWash",
-      "GasStation", "MotorcycleDealer", "MotorcycleRepair", "ChildCare", "Dentist",
-      "DryCleaningOrLaundry", "EmergencyService", "FireStation", "PoliceStation",
-      "EmploymentAgency", "EntertainmentBusiness", "AdultEntertainment", "AmusementPark",
-      "ArtGallery", "Casino", "ComedyClub", "MovieTheater", "NightClub", "FinancialService",
-      "AccountingService", "AutomatedTeller", "BankOrCreditUnion", "InsuranceAgency",
-      "FoodEstablishment", "Bakery", "BarOrPub", "Brewery", "CafeOrCoffeeShop", "Distillery",
-      "FastFoodRestaurant", "IceCreamShop", "Restaurant", "Winery", "GovernmentOffice",
-      "PostOffice", "HealthAndBeautyBusiness", "BeautySalon", "DaySpa", "HairSalon",
-      "HealthClub", "NailSalon", "TattooParlor", "HomeAndConstructionBusiness", "Electrician",
-      "GeneralContractor", "HVACBusiness", "HousePainter", "Locksmith", "MovingCompany",
-      "Plumber", "RoofingContractor", "InternetCafe", "LegalService", "Attorney", "Notary",
-      "Library", "LodgingBusiness", "BedAndBreakfast", "Campground", "Hostel", "Hotel", "Motel",
-      "Resort", "SkiResort", "VacationRental", "MedicalBusiness", "Optician",
-      "ProfessionalService", "RadioStation", "RealEstateAgent", "RecyclingCenter",
-      "SelfStorage", "ShoppingCenter", "SportsActivityLocation", "BowlingAlley", "ExerciseGym",
-      "GolfCourse", "PublicSwimmingPool", "SportsClub", "StadiumOrArena", "TennisComplex",
-      "Store", "BikeStore", "BookStore", "ClothingStore", "ComputerStore", "ConvenienceStore",
-      "DepartmentStore", "ElectronicsStore", "Florist", "FurnitureStore", "GardenStore",
-      "GroceryStore", "HardwareStore", "HobbyShop", "HomeGoodsStore", "JewelryStore",
+      "LocalBusiness", "AnimalShelter", "ArchiveOrganization", "AutomotiveBusiness", "AutoBodyShop",
+      "AutoDealer", "AutoPartsStore", "AutoRental", "AutoRepair", "AutoWash", "GasStation",
+      "MotorcycleDealer", "MotorcycleRepair", "ChildCare", "Dentist", "DryCleaningOrLaundry",
+      "EmergencyService", "FireStation", "PoliceStation", "EmploymentAgency",
+      "EntertainmentBusiness", "AdultEntertainment", "AmusementPark", "ArtGallery", "Casino",
+      "ComedyClub", "MovieTheater", "NightClub", "FinancialService", "AccountingService",
+      "AutomatedTeller", "BankOrCreditUnion", "InsuranceAgency", "FoodEstablishment", "Bakery",
+      "BarOrPub", "Brewery", "CafeOrCoffeeShop", "Distillery", "FastFoodRestaurant", "IceCreamShop",
+      "Restaurant", "Winery", "GovernmentOffice", "PostOffice", "HealthAndBeautyBusiness",
+      "BeautySalon", "DaySpa", "HairSalon", "HealthClub", "NailSalon", "TattooParlor",
+      "HomeAndConstructionBusiness", "Electrician", "GeneralContractor", "HVACBusiness",
+      "HousePainter", "Locksmith", "MovingCompany", "Plumber", "RoofingContractor", "InternetCafe",
+      "LegalService", "Attorney", "Notary", "Library", "LodgingBusiness", "BedAndBreakfast",
+      "Campground", "Hostel", "Hotel", "Motel", "Resort", "SkiResort", "VacationRental",
+      "MedicalBusiness", "Optician", "ProfessionalService", "RadioStation", "RealEstateAgent",
+      "RecyclingCenter", "SelfStorage", "ShoppingCenter", "SportsActivityLocation", "BowlingAlley",
+      "ExerciseGym", "GolfCourse", "PublicSwimmingPool", "SportsClub", "StadiumOrArena",
+      "TennisComplex", "Store", "BikeStore", "BookStore", "ClothingStore", "ComputerStore",
+      "ConvenienceStore", "DepartmentStore", "ElectronicsStore", "Florist", "FurnitureStore",
+      "GardenStore", "GroceryStore", "HardwareStore", "HobbyShop", "HomeGoodsStore", "JewelryStore",
       "LiquorStore", "MensClothingStore", "MobilePhoneStore", "MovieRentalStore", "MusicStore",
       "OfficeEquipmentStore", "OutletStore", "PawnShop", "PetStore", "ShoeStore",
       "SportingGoodsStore", "TireShop", "ToyStore", "WholesaleStore", "TelevisionStation",
@@ -160,12 +159,25 @@ bool IsPersonType(std::string_view type) {
 
 // Article and its subtypes.
 bool IsArticleType(std::string_view type) {
-  static const std::set<std::string, std::less<>> kTypes = {
-      "Article", "AdvertiserContentArticle", "NewsArticle", "AnalysisNewsArticle",
-      "AskPublicNewsArticle", "BackgroundNewsArticle", "OpinionNewsArticle",
-      "ReportageNewsArticle", "ReviewNewsArticle", "Report", "SatiricalArticle",
-      "ScholarlyArticle", "MedicalScholarlyArticle", "SocialMediaPosting", "BlogPosting",
-      "LiveBlogPosting", "DiscussionForumPosting", "TechArticle", "APIReference"};
+  static const std::set<std::string, std::less<>> kTypes = {"Article",
+                                                            "AdvertiserContentArticle",
+                                                            "NewsArticle",
+                                                            "AnalysisNewsArticle",
+                                                            "AskPublicNewsArticle",
+                                                            "BackgroundNewsArticle",
+                                                            "OpinionNewsArticle",
+                                                            "ReportageNewsArticle",
+                                                            "ReviewNewsArticle",
+                                                            "Report",
+                                                            "SatiricalArticle",
+                                                            "ScholarlyArticle",
+                                                            "MedicalScholarlyArticle",
+                                                            "SocialMediaPosting",
+                                                            "BlogPosting",
+                                                            "LiveBlogPosting",
+                                                            "DiscussionForumPosting",
+                                                            "TechArticle",
+                                                            "APIReference"};
   return kTypes.contains(BareType(type));
 }
 
@@ -185,7 +197,7 @@ struct Bot {
   std::string_view token;  // lower-case, as matched
   std::string_view name;   // as its owner writes it
   std::string_view who;
-  bool ai = true;          // false: a search engine's crawler (noai scope only)
+  bool ai = true;  // false: a search engine's crawler (noai scope only)
 };
 
 constexpr std::array<Bot, 23> kBots = {{
@@ -330,12 +342,11 @@ void CheckJsOnly(const PageFacts& facts, std::vector<Finding>& out) {
                                 : "only " + Plural(facts.word_count, "word", "words");
   std::string message =
       mount ? "The page is an app shell: without JavaScript it shows " + words +
-                  ", and its content is drawn by a script into an empty " +
-                  mount->snippet + "."
+                  ", and its content is drawn by a script into an empty " + mount->snippet + "."
             : "Without JavaScript the page shows " + words + "; its content is produced by " +
-                  (facts.script_count == 1 ? std::string("its script")
-                                           : "its " + std::to_string(facts.script_count) +
-                                                 " scripts") +
+                  (facts.script_count == 1
+                       ? std::string("its script")
+                       : "its " + std::to_string(facts.script_count) + " scripts") +
                   ".";
   message +=
       " AI crawlers such as GPTBot, ClaudeBot and PerplexityBot do not run JavaScript, so they "
@@ -366,9 +377,8 @@ void CheckAuthorship(const PageFacts& facts, std::vector<Finding>& out) {
   const bool og_article = og_type && Lower(Trim(og_type->content)) == "article";
   if (article_type.empty() && !og_article) return;
 
-  const bool jsonld_author =
-      std::any_of(facts.jsonld_entities.begin(), facts.jsonld_entities.end(),
-                  [](const JsonLdEntity& e) { return e.has_author; });
+  const bool jsonld_author = std::any_of(facts.jsonld_entities.begin(), facts.jsonld_entities.end(),
+                                         [](const JsonLdEntity& e) { return e.has_author; });
   const bool meta_author =
       std::any_of(facts.metas.begin(), facts.metas.end(), [](const MetaTag& m) {
         return (m.key == "author" || m.key == "article:author") && !Trim(m.content).empty();
@@ -393,11 +403,11 @@ void CheckAuthorship(const PageFacts& facts, std::vector<Finding>& out) {
 // source for the page's claims.
 bool IsSocialHost(std::string host) {
   static constexpr std::array<std::string_view, 12> kSocial = {
-      "facebook.com", "fb.com",   "twitter.com", "x.com",         "instagram.com", "linkedin.com",
-      "tiktok.com",   "pinterest.com", "threads.net", "t.me", "wa.me",       "whatsapp.com"};
+      "facebook.com", "fb.com",        "twitter.com", "x.com", "instagram.com", "linkedin.com",
+      "tiktok.com",   "pinterest.com", "threads.net", "t.me",  "wa.me",         "whatsapp.com"};
   for (std::string_view s : kSocial) {
-    if (host == s || (host.size() > s.size() && host.ends_with(s) &&
-                      host[host.size() - s.size() - 1] == '.')) {
+    if (host == s ||
+        (host.size() > s.size() && host.ends_with(s) && host[host.size() - s.size() - 1] == '.')) {
       return true;
     }
   }
@@ -520,8 +530,10 @@ void CheckAiDirectives(const PageFacts& facts, const FetchedPage& page, bool htm
           "The page's " + s.label + " tells " + std::string(b->name) + " (" + std::string(b->who) +
               ") \"" + d.value + "\": not to index the page, so " + std::string(b->name) +
               " leaves it out and the answers it feeds will not show or cite it.",
-          "Remove the " + std::string(b->name) + " \"" + d.value + "\" directive if the page "
-              "should appear in " + std::string(b->name) +
+          "Remove the " + std::string(b->name) + " \"" + d.value +
+              "\" directive if the page "
+              "should appear in " +
+              std::string(b->name) +
               "'s answers; to keep a crawler out of model training only, disallow it in "
               "robots.txt instead and leave the search and answer crawlers allowed.",
           s.where));
@@ -626,11 +638,10 @@ void CheckEntity(const std::vector<Analysed>& pages, std::vector<Finding>& out) 
       "entity.unclear", Severity::kMedium, "",
       "The site describes itself as " + Quote(first_type) + " (JSON-LD on " + first->facts->url +
           (first_nested ? ", inside another entity" : "") + ") but " +
-          (first_same_as.empty()
-               ? std::string("gives no sameAs links")
-               : "its sameAs names no profile on another site (" +
-                     Quote(Cut(first_same_as.front(), 80)) + ")") +
-          (others == 1 ? std::string(" (nor does the site's other Organization or Person entity)")
+          (first_same_as.empty() ? std::string("gives no sameAs links")
+                                 : "its sameAs names no profile on another site (" +
+                                       Quote(Cut(first_same_as.front(), 80)) + ")") +
+          (others == 1  ? std::string(" (nor does the site's other Organization or Person entity)")
            : others > 1 ? " (nor do the site's " + std::to_string(others) +
                               " other Organization or Person entities)"
                         : std::string()) +
@@ -655,15 +666,15 @@ void CheckAnswers(const std::vector<Analysed>& pages, std::vector<Finding>& out)
     for (const Heading& h : f.headings)
       if (!h.in_chrome && h.is_question) return;
   }
-  out.push_back(Make(
-      "answers.none", Severity::kMedium, "",
-      "None of the " + Plural(static_cast<long>(pages.size()), "page", "pages") +
-          " analysed has content shaped like an answer: no FAQPage or QAPage structured data "
-          "with questions (mainEntity), no question headings (ending in \"?\"), no definition "
-          "lists (<dl>) and no tables. Answer engines quote such passages directly.",
-      "Answer the questions your visitors ask in the form engines lift: an FAQ section with "
-      "each question as a heading and a short direct answer below it (marked up with FAQPage "
-      "JSON-LD), comparison or specification tables, and definition lists for terms."));
+  out.push_back(
+      Make("answers.none", Severity::kMedium, "",
+           "None of the " + Plural(static_cast<long>(pages.size()), "page", "pages") +
+               " analysed has content shaped like an answer: no FAQPage or QAPage structured data "
+               "with questions (mainEntity), no question headings (ending in \"?\"), no definition "
+               "lists (<dl>) and no tables. Answer engines quote such passages directly.",
+           "Answer the questions your visitors ask in the form engines lift: an FAQ section with "
+           "each question as a heading and a short direct answer below it (marked up with FAQPage "
+           "JSON-LD), comparison or specification tables, and definition lists for terms."));
 }
 
 struct DateFound {
@@ -686,8 +697,8 @@ sys_seconds StaleBefore(std::chrono::system_clock::time_point now) {
   const auto today = std::chrono::floor<std::chrono::days>(now);
   const std::chrono::year_month_day ymd{today};
   std::chrono::year_month_day then = ymd - std::chrono::years{kStaleYears};
-  if (!then.ok()) then = std::chrono::year_month_day_last(then.year(),
-                                                          std::chrono::month_day_last(then.month()));
+  if (!then.ok())
+    then = std::chrono::year_month_day_last(then.year(), std::chrono::month_day_last(then.month()));
   return std::chrono::floor<std::chrono::seconds>(sys_days(then) + (now - today));
 }
 
@@ -762,9 +773,8 @@ void CheckFreshness(const CrawlResult& crawl, const std::vector<Analysed>& pages
           "Last-Modified header and no <lastmod> for it in the sitemap" +
               (unreadable ? " (its " + unreadable->what + " " + Quote(Cut(unreadable->value, 60)) +
                                 " is not " +
-                                (unreadable->what == "Last-Modified header"
-                                     ? "an HTTP date"
-                                     : "an ISO 8601 date") +
+                                (unreadable->what == "Last-Modified header" ? "an HTTP date"
+                                                                            : "an ISO 8601 date") +
                                 ")"
                           : std::string()) +
               ". Answer engines weigh how recent a source is and cannot tell.",
@@ -810,7 +820,10 @@ std::string ElementText(std::string_view xml, std::string_view lower, std::strin
     for (std::size_t i = 0; i < text.size(); ++i) {
       bool replaced = false;
       for (auto [entity, c] : {std::pair<std::string_view, char>{"&amp;", '&'},
-                               {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}}) {
+                               {"&lt;", '<'},
+                               {"&gt;", '>'},
+                               {"&quot;", '"'},
+                               {"&apos;", '\''}}) {
         if (text.substr(i, entity.size()) == entity) {
           out += c;
           i += entity.size() - 1;
@@ -899,8 +912,8 @@ std::optional<sys_seconds> ParseIsoDate(std::string_view text) {
 std::optional<sys_seconds> ParseHttpDate(std::string_view text) {
   // "Sun, 06 Nov 1994 08:49:37 GMT"
   const std::string s = Lower(Trim(text));
-  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
-      s[16] != ' ' || s[19] != ':' || s[22] != ':' || s.substr(25) != " gmt") {
+  if (s.size() != 29 || s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s[19] != ':' || s[22] != ':' || s.substr(25) != " gmt") {
     return std::nullopt;
   }
   static constexpr std::array<std::string_view, 7> kDays = {"mon", "tue", "wed", "thu",

@@ -164,24 +164,29 @@ TEST(GeoChecksJsOnlyTest, MountPointMakesAThinPageAnAppShellUpTo200Words) {
   EXPECT_EQ(found[0].evidence, "<div id=\"app\">");
   EXPECT_NE(found[0].message.find("shows only 150 words"), std::string::npos);
   // With 200 words around it, the empty mount is a widget on a real page.
-  const std::string full = R"(<html><body><p>)" + Words(200) +
-                           R"(</p><div id="app"></div><script src="/app.js"></script></body></html>)";
+  const std::string full =
+      R"(<html><body><p>)" + Words(200) +
+      R"(</p><div id="app"></div><script src="/app.js"></script></body></html>)";
   EXPECT_TRUE(Only(GeoPage(Page(full)), "content.js_only").empty());
 }
 
 TEST(GeoChecksJsOnlyTest, ServerRenderedOrScriptlessPagesPass) {
   // Next.js with its content rendered into the mount point.
-  const std::string next = R"(<html><body><div id="__next"><main><p>)" + Words(80) +
-                           R"(</p></main></div><script src="/_next/main.js"></script></body></html>)";
+  const std::string next =
+      R"(<html><body><div id="__next"><main><p>)" + Words(80) +
+      R"(</p></main></div><script src="/_next/main.js"></script></body></html>)";
   EXPECT_TRUE(Only(GeoPage(Page(next)), "content.js_only").empty());
   // Few words, but no script: thin, not JavaScript-only.
   EXPECT_TRUE(Only(GeoPage(Page("<html><body><p>Opening hours: 9 to 5</p></body></html>")),
                    "content.js_only")
                   .empty());
   // Only JSON-LD: data, not a script that draws the page.
-  EXPECT_TRUE(Only(GeoPage(Page(R"(<html><head><script type="application/ld+json">{"@type":"WebPage"}</script></head><body><div id="root"></div></body></html>)")),
-                   "content.js_only")
-                  .empty());
+  EXPECT_TRUE(
+      Only(
+          GeoPage(Page(
+              R"(<html><head><script type="application/ld+json">{"@type":"WebPage"}</script></head><body><div id="root"></div></body></html>)")),
+          "content.js_only")
+          .empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -196,9 +201,10 @@ TEST(GeoChecksAuthorshipTest, ArticleInJsonLdWithoutAuthor) {
   ASSERT_EQ(Ids(found), std::vector<std::string>{"authorship.missing"});
   const Finding& f = found[0];
   EXPECT_EQ(f.severity, Severity::kLow);
-  EXPECT_EQ(f.message,
-            "The page is an article (JSON-LD \"BlogPosting\") but names no author: no \"author\" in "
-            "its JSON-LD, no <meta name=\"author\"> and no rel=\"author\" link.");
+  EXPECT_EQ(
+      f.message,
+      "The page is an article (JSON-LD \"BlogPosting\") but names no author: no \"author\" in "
+      "its JSON-LD, no <meta name=\"author\"> and no rel=\"author\" link.");
   // The JSON-LD block that names the article type.
   EXPECT_EQ(f.evidence, "<script type=\"application/ld+json\">");
   EXPECT_EQ(f.line, 3);
@@ -224,19 +230,24 @@ TEST(GeoChecksAuthorshipTest, AnyAuthorSignalOrANonArticlePasses) {
        }) {
     EXPECT_TRUE(GeoPage(Page(PlainHtml(article + author))).empty()) << author;
   }
-  EXPECT_TRUE(GeoPage(Page(PlainHtml(
-                          R"(<script type="application/ld+json">{"@type":"Article","author":{"@type":"Person","name":"Maya"}}</script>)")))
-                  .empty());
+  EXPECT_TRUE(
+      GeoPage(
+          Page(PlainHtml(
+              R"(<script type="application/ld+json">{"@type":"Article","author":{"@type":"Person","name":"Maya"}}</script>)")))
+          .empty());
   // A byline link with rel=author in the body.
-  EXPECT_TRUE(GeoPage(Page(PlainHtml(article, R"(<p>By <a rel="author" href="/maya">Maya</a></p>)")))
-                  .empty());
+  EXPECT_TRUE(
+      GeoPage(Page(PlainHtml(article, R"(<p>By <a rel="author" href="/maya">Maya</a></p>)")))
+          .empty());
   // An empty author meta is no author.
   EXPECT_EQ(Ids(GeoPage(Page(PlainHtml(article + R"(<meta name="author" content=" ">)")))),
             std::vector<std::string>{"authorship.missing"});
   // Not an article: a product page, og:type website.
-  EXPECT_TRUE(GeoPage(Page(PlainHtml(
-                          R"(<meta property="og:type" content="website"><script type="application/ld+json">{"@type":"Product","name":"Kettle"}</script>)")))
-                  .empty());
+  EXPECT_TRUE(
+      GeoPage(
+          Page(PlainHtml(
+              R"(<meta property="og:type" content="website"><script type="application/ld+json">{"@type":"Product","name":"Kettle"}</script>)")))
+          .empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -245,7 +256,8 @@ TEST(GeoChecksAuthorshipTest, AnyAuthorSignalOrANonArticlePasses) {
 TEST(GeoChecksCitationsTest, LongPageWithoutOutboundLinks) {
   const std::string html = R"(<html lang="en"><body>
 <nav><a href="/">Home</a> <a href="https://twitter.com/northwind">Twitter</a></nav>
-<main><h1>Roast levels</h1><p>)" + Words(320) +
+<main><h1>Roast levels</h1><p>)" +
+                           Words(320) +
                            R"(</p><a href="/beans">Our beans</a></main>
 </body></html>)";
   const auto found = GeoPage(Page(html, "https://example.com/roast-levels"));
@@ -271,8 +283,9 @@ TEST(GeoChecksCitationsTest, WithoutMainTheWholePageCounts) {
 }
 
 TEST(GeoChecksCitationsTest, SourcesShortPagesAndTheHomePagePass) {
-  const std::string sourced = "<html><body><p>" + Words(400) +
-                              R"(</p><a href="https://doi.org/10.1000/182">study</a></body></html>)";
+  const std::string sourced =
+      "<html><body><p>" + Words(400) +
+      R"(</p><a href="https://doi.org/10.1000/182">study</a></body></html>)";
   EXPECT_TRUE(GeoPage(Page(sourced)).empty());
   EXPECT_TRUE(GeoPage(Page("<html><body><p>" + Words(299) + "</p></body></html>")).empty());
   // 400 words, but only 250 in <main>: the content is short.
@@ -280,9 +293,9 @@ TEST(GeoChecksCitationsTest, SourcesShortPagesAndTheHomePagePass) {
                              Words(250) + "</p></main></body></html>";
   EXPECT_TRUE(GeoPage(Page(chrome)).empty());
   // The home page is a hub, not a source of claims.
-  EXPECT_TRUE(GeoPage(Page("<html><body><p>" + Words(400) + "</p></body></html>",
-                           "https://example.com/"))
-                  .empty());
+  EXPECT_TRUE(
+      GeoPage(Page("<html><body><p>" + Words(400) + "</p></body></html>", "https://example.com/"))
+          .empty());
 }
 
 // ---------------------------------------------------------------------------
@@ -305,9 +318,9 @@ TEST(GeoChecksAiDirectivesTest, NoaiInTheRobotsMetaTag) {
 }
 
 TEST(GeoChecksAiDirectivesTest, NoaiForOneBotInTheHeader) {
-  const auto found = GeoPage(Page(PlainHtml(), "https://example.com/guide",
-                                  {{"x-robots-tag", "googlebot: nosnippet"},
-                                   {"x-robots-tag", "GPTBot: noimageai"}}));
+  const auto found = GeoPage(
+      Page(PlainHtml(), "https://example.com/guide",
+           {{"x-robots-tag", "googlebot: nosnippet"}, {"x-robots-tag", "GPTBot: noimageai"}}));
   ASSERT_EQ(Ids(found), std::vector<std::string>{"ai_directives.noai"});
   EXPECT_EQ(found[0].message,
             "The page's X-Robots-Tag header says \"noimageai\": it asks GPTBot (OpenAI's crawler "
@@ -318,8 +331,7 @@ TEST(GeoChecksAiDirectivesTest, NoaiForOneBotInTheHeader) {
 }
 
 TEST(GeoChecksAiDirectivesTest, TdmReservationMetaOrHeader) {
-  const auto meta =
-      GeoPage(Page(PlainHtml(R"(<meta name="tdm-reservation" content="1">)")));
+  const auto meta = GeoPage(Page(PlainHtml(R"(<meta name="tdm-reservation" content="1">)")));
   ASSERT_EQ(Ids(meta), std::vector<std::string>{"ai_directives.tdm_reserved"});
   EXPECT_EQ(meta[0].severity, Severity::kMedium);
   EXPECT_EQ(meta[0].message,
@@ -368,7 +380,8 @@ TEST(GeoChecksAiDirectivesTest, OtherDirectivesDoNotFire) {
            std::string(R"(<meta name="googlebot" content="noindex, nosnippet">)"),
            // GPTBot may index; max-snippet is no bot name.
            std::string(R"(<meta name="GPTBot" content="index, follow">)"),
-           std::string(R"(<meta name="robots" content="max-snippet: 50, max-image-preview: large">)"),
+           std::string(
+               R"(<meta name="robots" content="max-snippet: 50, max-image-preview: large">)"),
            // "noai" as a description, not a directive.
            std::string(R"(<meta name="description" content="noai">)"),
        }) {
@@ -387,9 +400,10 @@ TEST(GeoChecksAiDirectivesTest, HeadersOnlyForNonHtmlAndNothingForFailedPages) {
   ASSERT_EQ(Ids(found), std::vector<std::string>{"ai_directives.noai"});
   EXPECT_EQ(found[0].evidence, "X-Robots-Tag: noai");
 
-  FetchedPage gone = Page("<html><body><div id=\"root\"></div><script src=\"/a.js\"></script>"
-                          "</body></html>",
-                          "https://example.com/gone", {{"x-robots-tag", "noai"}});
+  FetchedPage gone = Page(
+      "<html><body><div id=\"root\"></div><script src=\"/a.js\"></script>"
+      "</body></html>",
+      "https://example.com/gone", {{"x-robots-tag", "noai"}});
   gone.status = 404;
   EXPECT_TRUE(GeoPage(gone).empty());
 }
@@ -398,9 +412,8 @@ TEST(GeoChecksAiDirectivesTest, HeadersOnlyForNonHtmlAndNothingForFailedPages) {
 // entity.unclear
 
 TEST(GeoChecksEntityTest, NoOrganizationOrPersonAnywhere) {
-  const auto found =
-      Only(GeoSite({Page(PlainHtml(), "https://example.com/"), Page(PlainHtml())}),
-           "entity.unclear");
+  const auto found = Only(GeoSite({Page(PlainHtml(), "https://example.com/"), Page(PlainHtml())}),
+                          "entity.unclear");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].severity, Severity::kMedium);
   EXPECT_EQ(found[0].page, "");
@@ -413,14 +426,13 @@ TEST(GeoChecksEntityTest, NoOrganizationOrPersonAnywhere) {
 }
 
 TEST(GeoChecksEntityTest, OrganizationWithoutSameAs) {
-  const auto found = Only(
-      GeoSite({Page(PlainHtml(), "https://example.com/"),
-               Page(PlainHtml(R"(<script type="application/ld+json">
+  const auto found = Only(GeoSite({Page(PlainHtml(), "https://example.com/"),
+                                   Page(PlainHtml(R"(<script type="application/ld+json">
 {"@context": "https://schema.org", "@type": "LocalBusiness",
  "name": "Northwind Roasters", "url": "https://example.com/"}
 </script>)"),
-                    "https://example.com/about")}),
-      "entity.unclear");
+                                        "https://example.com/about")}),
+                          "entity.unclear");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].severity, Severity::kMedium);
   EXPECT_EQ(found[0].page, "");
@@ -435,16 +447,18 @@ TEST(GeoChecksEntityTest, OrganizationWithoutSameAs) {
 
 TEST(GeoChecksEntityTest, SameAsOnTheSiteItselfIsNoProfile) {
   const auto found = Only(
-      GeoSite({Page(PlainHtml(
-                        R"(<script type="application/ld+json">{"@type":"Person","name":"Maya","sameAs":["https://www.example.com/about","/maya"]}</script>)"),
-                    "https://example.com/")}),
+      GeoSite({Page(
+          PlainHtml(
+              R"(<script type="application/ld+json">{"@type":"Person","name":"Maya","sameAs":["https://www.example.com/about","/maya"]}</script>)"),
+          "https://example.com/")}),
       "entity.unclear");
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0].message,
-            "The site describes itself as \"Person\" (JSON-LD on https://example.com/) but its "
-            "sameAs names no profile on another site (\"https://www.example.com/about\"), so answer "
-            "engines cannot tie it to a known entity (Wikipedia, Wikidata, LinkedIn) and may "
-            "confuse it with namesakes.");
+  EXPECT_EQ(
+      found[0].message,
+      "The site describes itself as \"Person\" (JSON-LD on https://example.com/) but its "
+      "sameAs names no profile on another site (\"https://www.example.com/about\"), so answer "
+      "engines cannot tie it to a known entity (Wikipedia, Wikidata, LinkedIn) and may "
+      "confuse it with namesakes.");
   EXPECT_EQ(found[0].evidence, "<script type=\"application/ld+json\">");
   EXPECT_EQ(found[0].line, 3);
 }
@@ -472,11 +486,12 @@ TEST(GeoChecksEntityTest, AnEntityWithAProfileAnywhereIdentifiesTheSite) {
 TEST(GeoChecksEntityTest, ANestedOrganizationIsNamedWithItsBlock) {
   // The first block has no Organization; the second nests one in an Article.
   const auto found = Only(
-      GeoSite({Page(PlainHtml(
-                        R"(<script type="application/ld+json">{"@type":"WebSite","name":"x"}</script>
+      GeoSite(
+          {Page(PlainHtml(
+                    R"(<script type="application/ld+json">{"@type":"WebSite","name":"x"}</script>
 <script type="application/ld+json">{"@type":"Article","author":{"@type":"Person","name":"Maya"},
   "publisher":{"@type":"Organization","name":"Northwind"}}</script>)"),
-                    "https://example.com/")}),
+                "https://example.com/")}),
       "entity.unclear");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].message,
@@ -499,10 +514,11 @@ TEST(GeoChecksEntityTest, NothingToJudgeWithoutAnHtmlPage) {
 
 TEST(GeoChecksAnswersTest, NoAnswerShapedContentOnAnyPage) {
   const auto found = Only(
-      GeoSite({Page(PlainHtml("", "<footer><h2>Questions?</h2><p>Mail us.</p></footer>"),
-                    "https://example.com/"),
-               Page(PlainHtml(
-                   R"(<script type="application/ld+json">{"@type":"FAQPage","name":"FAQ"}</script>)"))}),
+      GeoSite(
+          {Page(PlainHtml("", "<footer><h2>Questions?</h2><p>Mail us.</p></footer>"),
+                "https://example.com/"),
+           Page(PlainHtml(
+               R"(<script type="application/ld+json">{"@type":"FAQPage","name":"FAQ"}</script>)"))}),
       "answers.none");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].severity, Severity::kMedium);
@@ -524,10 +540,10 @@ TEST(GeoChecksAnswersTest, AnyAnswerShapeOnAnyPagePasses) {
       R"(<script type="application/ld+json">{"@type":"FAQPage","mainEntity":[{"@type":"Question","name":"Why?"}]}</script>)",
   };
   for (const std::string& shape : shapes) {
-    EXPECT_TRUE(Only(GeoSite({Page(PlainHtml(), "https://example.com/"),
-                              Page(PlainHtml("", shape))}),
-                     "answers.none")
-                    .empty())
+    EXPECT_TRUE(
+        Only(GeoSite({Page(PlainHtml(), "https://example.com/"), Page(PlainHtml("", shape))}),
+             "answers.none")
+            .empty())
         << shape;
   }
 }
@@ -621,9 +637,10 @@ TEST(GeoChecksFreshnessTest, JsonLdDatesAndTheNewestWins) {
   const auto found = GeoSite({Page(PlainHtml(
       R"(<script type="application/ld+json">{"@type":"WebPage","datePublished":"2015-01-01","dateModified":"2026-10-01T10:00:00+01:00"}</script>)"))});
   EXPECT_EQ(FreshnessIds(found), std::vector<std::string>{});
-  const auto old = Only(GeoSite({Page(PlainHtml(
-                            R"(<script type="application/ld+json">{"@type":"WebPage","datePublished":"2015-01-01"}</script>)"))}),
-                        "freshness.stale");
+  const auto old = Only(
+      GeoSite({Page(PlainHtml(
+          R"(<script type="application/ld+json">{"@type":"WebPage","datePublished":"2015-01-01"}</script>)"))}),
+      "freshness.stale");
   ASSERT_EQ(old.size(), 1u);
   EXPECT_EQ(old[0].evidence, "<script type=\"application/ld+json\">");
   EXPECT_EQ(old[0].line, 3);
@@ -646,9 +663,9 @@ TEST(GeoChecksFreshnessTest, SitemapLastmodForThePage) {
                                  sitemap)),
             std::vector<std::string>{});
   // Entities decoded, query kept: stale.
-  const auto stale = Only(
-      GeoSite({Page(PlainHtml(), "https://example.com/guide?lang=en&v=2")}, sitemap),
-      "freshness.stale");
+  const auto stale =
+      Only(GeoSite({Page(PlainHtml(), "https://example.com/guide?lang=en&v=2")}, sitemap),
+           "freshness.stale");
   ASSERT_EQ(stale.size(), 1u);
   EXPECT_NE(stale[0].message.find("is 2019-04-01 (sitemap <lastmod>)"), std::string::npos);
   EXPECT_EQ(stale[0].evidence, "<lastmod>2019-04-01T10:00:00+00:00</lastmod>");
@@ -671,7 +688,8 @@ TEST(GeoChecksFreshnessTest, FailedPagesAreNotJudged) {
 
 TEST(GeoChecksFreshnessTest, WithoutNowTheClockDecides) {
   CrawlResult crawl;
-  crawl.pages = {Page(PlainHtml("<meta property=\"article:modified_time\" content=\"2001-01-01\">"))};
+  crawl.pages = {
+      Page(PlainHtml("<meta property=\"article:modified_time\" content=\"2001-01-01\">"))};
   std::vector<PageFacts> facts = {AnalyzeHtml(crawl.pages[0])};
   std::vector<Finding> out;
   CheckGeoSite(crawl, facts, out);
@@ -689,25 +707,25 @@ TEST(GeoChecksDatesTest, Iso8601) {
   EXPECT_EQ(ParseIsoDate("2026-11-30 09:15:07-0530"), at(2026, 11, 30, 14h + 45min + 7s));
   EXPECT_EQ(ParseIsoDate("2026-11-30T23:00:00-02"), at(2026, 12, 1, 1h));
   EXPECT_EQ(ParseIsoDate("2024-02-29"), at(2024, 2, 29));
-  for (const char* bad : {"", "2026", "2026-11", "2026-13-01", "2025-02-29", "2026-11-31",
-                          "26-11-30", "2026/11/30", "2026-11-30T25:00", "2026-11-30T09",
-                          "2026-11-30T09:15:07.", "2026-11-30T09:15+2", "2026-11-30Z",
-                          "2026-11-30T09:15:07 GMT", "30 November 2026",
-                          "Mon, 30 Nov 2026 09:00:00 GMT"}) {
+  for (const char* bad :
+       {"", "2026", "2026-11", "2026-13-01", "2025-02-29", "2026-11-31", "26-11-30", "2026/11/30",
+        "2026-11-30T25:00", "2026-11-30T09", "2026-11-30T09:15:07.", "2026-11-30T09:15+2",
+        "2026-11-30Z", "2026-11-30T09:15:07 GMT", "30 November 2026",
+        "Mon, 30 Nov 2026 09:00:00 GMT"}) {
     EXPECT_EQ(ParseIsoDate(bad), std::nullopt) << bad;
   }
 }
 
 TEST(GeoChecksDatesTest, HttpDate) {
-  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"),
-            std::chrono::sys_seconds(sys_days{std::chrono::year{1994} / 11 / 6}) + 8h + 49min +
-                37s);
+  EXPECT_EQ(
+      ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"),
+      std::chrono::sys_seconds(sys_days{std::chrono::year{1994} / 11 / 6}) + 8h + 49min + 37s);
   EXPECT_EQ(ParseHttpDate("mon, 30 nov 2026 09:00:00 gmt"),
             std::chrono::sys_seconds(sys_days{std::chrono::year{2026} / 11 / 30}) + 9h);
-  for (const char* bad : {"", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
-                          "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Nov 1994 08:49:37 GMT",
-                          "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:49:37 GMT",
-                          "2026-11-30"}) {
+  for (const char* bad :
+       {"", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+        "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 31 Nov 1994 08:49:37 GMT",
+        "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:49:37 GMT", "2026-11-30"}) {
     EXPECT_EQ(ParseHttpDate(bad), std::nullopt) << bad;
   }
 }
@@ -734,12 +752,13 @@ TEST(GeoChecksDatesTest, SitemapLastmods) {
 TEST(GeoChecksSiteTest, AGoodSiteHasNoGeoFindings) {
   const std::string home = PlainHtml(
       R"(<script type="application/ld+json">{"@context":"https://schema.org","@type":"Organization","name":"Northwind","sameAs":["https://en.wikipedia.org/wiki/Northwind"],"dateModified":"2026-11-30"}</script>)");
-  const std::string article = R"(<!doctype html><html lang="en"><head><title>Roast levels</title>
+  const std::string article =
+      R"(<!doctype html><html lang="en"><head><title>Roast levels</title>
 <meta name="author" content="Maya Okafor">
 <script type="application/ld+json">{"@type":"BlogPosting","author":{"@type":"Person","name":"Maya Okafor"},"datePublished":"2026-10-01","dateModified":"2026-11-02"}</script>
 </head><body><main><h1>Roast levels</h1><h2>Which roast is strongest?</h2><p>)" +
-                              Words(400) +
-                              R"(</p><p>Source: <a href="https://coffee-research.example/caffeine">caffeine study</a></p></main></body></html>)";
+      Words(400) +
+      R"(</p><p>Source: <a href="https://coffee-research.example/caffeine">caffeine study</a></p></main></body></html>)";
   std::vector<FetchedPage> pages = {Page(home, "https://example.com/"),
                                     Page(article, "https://example.com/roast-levels")};
   std::vector<Finding> found;
@@ -748,7 +767,6 @@ TEST(GeoChecksSiteTest, AGoodSiteHasNoGeoFindings) {
   found.insert(found.end(), site.begin(), site.end());
   EXPECT_EQ(Ids(found), std::vector<std::string>{});
 }
-
 
 // ---------------------------------------------------------------------------
 // tests/fixtures/geo: each page fires one check, as its README lists. Read
@@ -767,11 +785,18 @@ std::string ReadFixture(std::string_view name, bool required = true) {
 }
 
 TEST(GeoChecksFixtureTest, EachPageFiresItsCheckOnce) {
-  const std::vector<std::string> files = {
-      "index.html",         "about.html",          "contact.html",
-      "shop.html",          "app-shell.html",      "article-no-author.html",
-      "long-no-sources.html", "no-date.html",      "stale.html",
-      "noai.html",          "tdm.html",            "gptbot-noindex.html"};
+  const std::vector<std::string> files = {"index.html",
+                                          "about.html",
+                                          "contact.html",
+                                          "shop.html",
+                                          "app-shell.html",
+                                          "article-no-author.html",
+                                          "long-no-sources.html",
+                                          "no-date.html",
+                                          "stale.html",
+                                          "noai.html",
+                                          "tdm.html",
+                                          "gptbot-noindex.html"};
   CrawlResult crawl;
   crawl.start_url = "http://127.0.0.1:8080/";
   crawl.robots_txt = SiteFile{200, ReadFixture("robots.txt"), ""};
@@ -809,24 +834,23 @@ TEST(GeoChecksFixtureTest, EachPageFiresItsCheckOnce) {
     rows.emplace_back(f.check_id, std::string(ToString(f.severity)), path, f.evidence, f.line);
   }
   std::sort(rows.begin(), rows.end());
-  EXPECT_EQ(rows, (std::vector<Row>{
-                      {"ai_directives.bot_noindex", "high", "/gptbot-noindex.html",
-                       "<meta name=\"GPTBot\" content=\"noindex\">", 6},
-                      {"ai_directives.noai", "high", "/noai.html",
-                       "<meta name=\"robots\" content=\"noai, noimageai\">", 6},
-                      {"ai_directives.tdm_reserved", "medium", "/tdm.html", "tdm-reservation: 1", 0},
-                      {"answers.none", "medium", "", "", 0},
-                      {"authorship.missing", "low", "/article-no-author.html",
-                       "<script type=\"application/ld+json\">", 6},
-                      {"citations.none", "low", "/long-no-sources.html", "", 0},
-                      {"content.js_only", "high", "/app-shell.html", "<div id=\"root\">", 10},
-                      {"entity.unclear", "medium", "", "<script type=\"application/ld+json\">",
-                       7},
-                      {"freshness.no_date", "low", "/no-date.html", "", 0},
-                      {"freshness.stale", "low", "/stale.html",
-                       "<meta property=\"article:modified_time\" content=\"2019-03-01T09:00:00Z\">",
-                       7},
-                  }));
+  EXPECT_EQ(rows,
+            (std::vector<Row>{
+                {"ai_directives.bot_noindex", "high", "/gptbot-noindex.html",
+                 "<meta name=\"GPTBot\" content=\"noindex\">", 6},
+                {"ai_directives.noai", "high", "/noai.html",
+                 "<meta name=\"robots\" content=\"noai, noimageai\">", 6},
+                {"ai_directives.tdm_reserved", "medium", "/tdm.html", "tdm-reservation: 1", 0},
+                {"answers.none", "medium", "", "", 0},
+                {"authorship.missing", "low", "/article-no-author.html",
+                 "<script type=\"application/ld+json\">", 6},
+                {"citations.none", "low", "/long-no-sources.html", "", 0},
+                {"content.js_only", "high", "/app-shell.html", "<div id=\"root\">", 10},
+                {"entity.unclear", "medium", "", "<script type=\"application/ld+json\">", 7},
+                {"freshness.no_date", "low", "/no-date.html", "", 0},
+                {"freshness.stale", "low", "/stale.html",
+                 "<meta property=\"article:modified_time\" content=\"2019-03-01T09:00:00Z\">", 7},
+            }));
   // The messages the README quotes for the site-wide checks and the
   // citation count.
   for (const Finding& f : found) {

@@ -179,9 +179,7 @@ std::string Unescape(std::string_view s) {
   return out;
 }
 
-bool IsHex(char c) {
-  return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHex(char c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 bool IsUriChar(char c) {
   return IsAsciiAlpha(c) || IsAsciiDigit(c) ||
@@ -203,8 +201,7 @@ std::optional<std::string> UrlProblem(std::string_view url) {
       encoded += c;
     }
   }
-  boost::system::result<boost::urls::url_view> parsed =
-      boost::urls::parse_uri_reference(encoded);
+  boost::system::result<boost::urls::url_view> parsed = boost::urls::parse_uri_reference(encoded);
   if (parsed) {
     const std::string scheme = [&] {
       std::string s(parsed->scheme());
@@ -342,7 +339,7 @@ Link ParseLink(std::string_view item) {
 // ---------------------------------------------------------------------------
 
 struct Problem {
-  std::size_t line;  // 0-based index
+  std::size_t line;     // 0-based index
   std::string message;  // after "llms.txt line N: "
   std::string fix;
 };
@@ -403,9 +400,10 @@ class Checker {
                "Write \"# " + Quoted(TrimBlanks(name)) + "\".");
         return;
       }
-      Report("the file must start with an H1 naming the site or project (\"# Name\"), the one "
-             "element llms.txt requires.",
-             "Make the first line an H1 with the site's name, e.g. \"# " + host_ + "\".");
+      Report(
+          "the file must start with an H1 naming the site or project (\"# Name\"), the one "
+          "element llms.txt requires.",
+          "Make the first line an H1 with the site's name, e.g. \"# " + host_ + "\".");
       // Then the line is read as what it is (Report keeps the one finding).
     }
 
@@ -461,7 +459,8 @@ class Checker {
                  (fence ? "a code block" : "text that is not a list item") +
                  "; an H2 section is a list of links.",
              "Move it above the first ## section (any Markdown but a heading is allowed there), "
-             "or make it a list item: \"" + ExampleLink() + "\".");
+             "or make it a list item: \"" +
+                 ExampleLink() + "\".");
       return;
     }
     item_open_ = true;
@@ -492,13 +491,14 @@ class Checker {
                    (link.why.empty() ? std::string() : " (" + link.why + ")") + ": " +
                    Quoted(link.url),
                "Fix the URL, percent-encoding spaces (%20) and other special characters; "
-               "absolute (" + origin_ + "/page) and relative (/page) URLs are both fine.");
+               "absolute (" +
+                   origin_ + "/page) and relative (/page) URLs are both fine.");
         return;
       case LinkProblem::kNoColon:
         Report("the notes after the link \"" + Quoted(link.name) +
                    "\" must follow a colon (\"- [name](url): notes\").",
-               "Write \"- [" + Quoted(link.name) + "](" + Quoted(link.url) + "): " +
-                   Quoted(link.notes) + "\".");
+               "Write \"- [" + Quoted(link.name) + "](" + Quoted(link.url) +
+                   "): " + Quoted(link.notes) + "\".");
         return;
     }
   }

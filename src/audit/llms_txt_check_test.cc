@@ -126,7 +126,8 @@ TEST(LlmsTxtCheckTest, OnlyAFileThatIsThereIsJudged) {
   EXPECT_TRUE(CheckLlmsTxtFormat(SiteFile{500, "Oops", ""}, kSite).empty());
   EXPECT_TRUE(CheckLlmsTxtFormat(SiteFile{301, "", ""}, kSite).empty());
   EXPECT_TRUE(CheckLlmsTxtFormat(SiteFile{0, "", "timed out"}, kSite).empty());
-  EXPECT_TRUE(CheckLlmsTxtFormat(SiteFile{200, "", "not fetched: robots.txt failed"}, kSite).empty());
+  EXPECT_TRUE(
+      CheckLlmsTxtFormat(SiteFile{200, "", "not fetched: robots.txt failed"}, kSite).empty());
   EXPECT_TRUE(Check("<!doctype html>\n<html><title>Not found</title></html>").empty());
   EXPECT_TRUE(Check("\n  <HTML>\n<body>Home</body></HTML>").empty());
   EXPECT_EQ(CheckLlmsTxtFormat(SiteFile{204, "Example", ""}, kSite).size(), 1u);
@@ -260,10 +261,10 @@ TEST(LlmsTxtCheckTest, SectionItemsAreLinksWithOptionalNotes) {
 }
 
 TEST(LlmsTxtCheckTest, AnItemThatIsNotALink) {
-  for (std::string_view item : {"- Installation guide", "- <https://www.example.com/a.md>",
-                                "- https://www.example.com/a.md", "- **[Bold](/a.md)**: notes",
-                                "- [Reference][ref]", "- [No parenthesis] (/a.md)", "-",
-                                "- [Unclosed](/a.md"}) {
+  for (std::string_view item :
+       {"- Installation guide", "- <https://www.example.com/a.md>",
+        "- https://www.example.com/a.md", "- **[Bold](/a.md)**: notes", "- [Reference][ref]",
+        "- [No parenthesis] (/a.md)", "-", "- [Unclosed](/a.md"}) {
     Finding f = OnlyFinding(InSection(std::string(item) + "\n"));
     ExpectInvalid(f, 6,
                   "llms.txt line 6: the list item in section \"Docs\" is not a link; each item "
@@ -401,8 +402,7 @@ TEST(LlmsTxtCheckTest, TheInvalidFixtureHasOneFindingPerProblem) {
                 "llms.txt line 12: the link has no name "
                 "(\"[](https://www.example.com/warranty.md)\").",
                 "- [](https://www.example.com/warranty.md): Warranty terms");
-  ExpectInvalid(f[6], 13, "llms.txt line 13: the link \"Warranty\" has no URL.",
-                "- [Warranty]()");
+  ExpectInvalid(f[6], 13, "llms.txt line 13: the link \"Warranty\" has no URL.", "- [Warranty]()");
   ExpectInvalid(f[7], 14,
                 "llms.txt line 14: the URL of the link \"Dealers\" does not parse (it contains a "
                 "space): https://www.example.com/dealers list.md",

@@ -31,8 +31,19 @@ std::string Inline(std::string_view text) {
         break;
       // Brackets escaped, parentheses cannot make a link; text never starts
       // a line, so #, + and - cannot make a heading or a list.
-      case '\\': case '`': case '*': case '_': case '{': case '}': case '[': case ']':
-      case '<': case '>': case '|': case '~': case '&':
+      case '\\':
+      case '`':
+      case '*':
+      case '_':
+      case '{':
+      case '}':
+      case '[':
+      case ']':
+      case '<':
+      case '>':
+      case '|':
+      case '~':
+      case '&':
         out += '\\';
         out += c;
         break;
@@ -157,8 +168,8 @@ void RenderFindings(const json::object& report, std::string& out) {
         same_message = same_message && Str(*f, "message") == g.message;
         const std::string line = Num(*f, "line");
         if (!Str(*f, "page").empty() || !Str(*f, "evidence").empty())
-          rows.push_back({Str(*f, "page"), Str(*f, "message"), Str(*f, "evidence"), Str(*f, "fix"),
-                          line});
+          rows.push_back(
+              {Str(*f, "page"), Str(*f, "message"), Str(*f, "evidence"), Str(*f, "fix"), line});
         if (const json::array* listed = Arr(*f, "pages")) {
           for (const json::value& p : *listed)
             if (p.is_string()) rows.push_back({p.get_string(), Str(*f, "message"), "", "", ""});
@@ -193,7 +204,8 @@ void RenderFindings(const json::object& report, std::string& out) {
 void RenderPages(const json::object& report, std::string& out) {
   const json::array* pages = Arr(report, "pages");
   if (!pages || pages->empty()) return;
-  out += "\n## Pages\n\n| Page | Status | Title | Words | Issues |\n| --- | --- | --- | --- | --- |\n";
+  out +=
+      "\n## Pages\n\n| Page | Status | Title | Words | Issues |\n| --- | --- | --- | --- | --- |\n";
   for (const json::value& v : *pages) {
     if (!v.is_object()) continue;
     const json::object& p = v.get_object();
@@ -249,12 +261,14 @@ std::string RenderReportMarkdown(const json::object& audit) {
   out += "\n**GEO score: " + (score.empty() ? std::string("n/a") : score) + " / 100**";
   if (!pages.empty()) out += " over " + pages + (pages == "1" ? " page" : " pages");
   out += "\n";
-  if (const json::array* breakdown = Arr(*report, "score_breakdown"); breakdown && !breakdown->empty()) {
+  if (const json::array* breakdown = Arr(*report, "score_breakdown");
+      breakdown && !breakdown->empty()) {
     out += "\n| Category | Weight | Score |\n| --- | --- | --- |\n";
     for (const json::value& v : *breakdown) {
       if (!v.is_object()) continue;
       const json::object& c = v.get_object();
-      out += "| " + Inline(Str(c, "name")) + " | " + Num(c, "weight") + " | " + Num(c, "score") + " |\n";
+      out += "| " + Inline(Str(c, "name")) + " | " + Num(c, "weight") + " | " + Num(c, "score") +
+             " |\n";
     }
   }
   RenderFindings(*report, out);

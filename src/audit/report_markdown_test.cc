@@ -20,8 +20,9 @@ TEST(ReportMarkdownTest, HeadingScoreAndCategories) {
   std::string md = RenderReportMarkdown(Audit(R"({"geo_score": 78.5, "total_pages": 1,
       "score_breakdown": [{"name": "content", "weight": 0.2, "score": 100}],
       "issue_counts": {"critical": 0, "high": 0, "medium": 0, "low": 0}, "findings": {}})"));
-  EXPECT_TRUE(md.starts_with("# GEO audit of https://example.com/\n\nAudit 7, completed "
-                             "2026-12-03T10:00:00Z.\n\n**GEO score: 78.5 / 100** over 1 page\n"))
+  EXPECT_TRUE(
+      md.starts_with("# GEO audit of https://example.com/\n\nAudit 7, completed "
+                     "2026-12-03T10:00:00Z.\n\n**GEO score: 78.5 / 100** over 1 page\n"))
       << md;
   EXPECT_NE(md.find("| content | 0.2 | 100 |\n"), std::string::npos) << md;
   EXPECT_NE(md.find("## Issues\n\nNo issues found.\n"), std::string::npos) << md;
@@ -87,8 +88,8 @@ TEST(ReportMarkdownTest, TextFromTheSiteCannotInjectMarkdownOrHtml) {
 }
 
 TEST(ReportMarkdownTest, NotCompletedSaysSo) {
-  json::object audit = json::parse(R"({"id": 3, "url": "https://e/", "status": "running"})")
-                           .as_object();
+  json::object audit =
+      json::parse(R"({"id": 3, "url": "https://e/", "status": "running"})").as_object();
   EXPECT_EQ(RenderReportMarkdown(audit),
             "# GEO audit of https://e/\n\nAudit 3, running.\n\nNo report: the audit has not "
             "completed.\n");

@@ -10,7 +10,8 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -25,8 +26,8 @@ std::string Lower(std::string_view s) {
 std::string ProductToken(std::string_view s) {
   s = Trim(s);
   std::size_t n = 0;
-  while (n < s.size() && (std::isalpha(static_cast<unsigned char>(s[n])) || s[n] == '_' ||
-                          s[n] == '-')) {
+  while (n < s.size() &&
+         (std::isalpha(static_cast<unsigned char>(s[n])) || s[n] == '_' || s[n] == '-')) {
     ++n;
   }
   return Lower(s.substr(0, n));

@@ -73,11 +73,11 @@ constexpr std::array<Directive, 10> kDirectives = {{
 // What String.prototype.trim removes, UTF-8 encoded: ECMAScript WhiteSpace
 // (tab, VT, FF, space, U+00A0, U+FEFF, Unicode Zs) and LineTerminator.
 constexpr std::array<std::string_view, 25> kJsSpaces = {
-    "\t",           "\n",           "\v",           "\f",           "\r",
-    " ",            "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81",
-    "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86",
-    "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\xA8",
-    "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80", "\xEF\xBB\xBF",
+    "\t",           "\n",           "\v",           "\f",           "\r",           " ",
+    "\xC2\xA0",     "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83",
+    "\xE2\x80\x84", "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89",
+    "\xE2\x80\x8A", "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80",
+    "\xEF\xBB\xBF",
 };
 
 std::string_view TrimJs(std::string_view s) {
@@ -148,9 +148,7 @@ const Directive* Known(std::string_view lower_name) {
 
 enum class UrlVerdict { kOk, kInvalid, kBadProtocol };
 
-bool IsHex(char c) {
-  return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool IsHex(char c) { return IsAsciiDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 int HexValue(char c) {
   if (IsAsciiDigit(c)) return c - '0';
@@ -360,8 +358,7 @@ UrlVerdict JudgeSitemapUrl(std::string_view raw) {
         if (!WhatwgHostOk(host)) return UrlVerdict::kInvalid;
       }
       for (char c : host) {
-        if (static_cast<unsigned char>(c) >= 0x80 || c == '"' || c == '`' || c == '{' ||
-            c == '}') {
+        if (static_cast<unsigned char>(c) >= 0x80 || c == '"' || c == '`' || c == '{' || c == '}') {
           AppendPercent(encoded_authority, c);  // IDN: its punycode form is a valid host
         } else {
           encoded_authority += c;
@@ -452,10 +449,11 @@ struct LineError {
 };
 
 LineError SyntaxNotUnderstood(std::string_view content) {
-  LineError e{"syntax not understood: a robots.txt line is \"Directive: value\", and this one has "
-              "no colon.",
-              "Write the line as \"Directive: value\" (\"Disallow: /private/\"), or start it with "
-              "# to make it a comment."};
+  LineError e{
+      "syntax not understood: a robots.txt line is \"Directive: value\", and this one has "
+      "no colon.",
+      "Write the line as \"Directive: value\" (\"Disallow: /private/\"), or start it with "
+      "# to make it a comment."};
   // "Disallow /private/": a known directive whose colon is missing.
   std::size_t name_end = 0;
   while (name_end < content.size() && !IsAsciiSpace(content[name_end])) ++name_end;
@@ -479,9 +477,10 @@ LineError UnknownDirective(std::string_view name, std::string_view lower_name,
                 std::string(d->canonical) + "?).";
     e.fix = "Write \"" + std::string(d->canonical) + ": " + Quoted(value) + "\".";
   } else {
-    e.fix = "Remove the line or make it a comment (# ...). Crawlers read User-agent, Allow, "
-            "Disallow and Sitemap; Lighthouse also accepts Crawl-delay, Clean-param, Host, "
-            "Request-rate, Visit-time and Noindex.";
+    e.fix =
+        "Remove the line or make it a comment (# ...). Crawlers read User-agent, Allow, "
+        "Disallow and Sitemap; Lighthouse also accepts Crawl-delay, Clean-param, Host, "
+        "Request-rate, Visit-time and Noindex.";
   }
   return e;
 }
@@ -495,8 +494,7 @@ std::optional<LineError> SitemapError(std::string_view value, const Context& con
   // "example.com:8080/sitemap.xml" parses with the scheme "example.com".
   if (scheme.empty() || scheme.find('.') != std::string_view::npos) {
     if (std::optional<std::string> absolute = AbsoluteSitemapUrl(value, context.site)) {
-      return LineError{"the Sitemap URL must be absolute (" + *absolute + "), not " +
-                           Quoted(value),
+      return LineError{"the Sitemap URL must be absolute (" + *absolute + "), not " + Quoted(value),
                        "Write \"Sitemap: " + *absolute + "\"."};
     }
     return LineError{"the Sitemap URL must be absolute, not " + Quoted(value), example};
@@ -523,17 +521,17 @@ std::optional<LineError> PatternError(const Directive& d, std::string_view value
       if (path.empty()) path = "/";
       if (url->has_query()) path += "?" + std::string(url->encoded_query());
     }
-    return LineError{"the " + name + " pattern \"" + Quoted(value) +
-                         "\" must be empty or start with \"/\" or \"*\".",
-                     "Write the URL path from its leading slash: \"" + name + ": " + Quoted(path) +
-                         "\"."};
+    return LineError{
+        "the " + name + " pattern \"" + Quoted(value) +
+            "\" must be empty or start with \"/\" or \"*\".",
+        "Write the URL path from its leading slash: \"" + name + ": " + Quoted(path) + "\"."};
   }
   const std::size_t dollar = value.find('$');
   if (dollar != std::string_view::npos && dollar != value.size() - 1) {
     std::string escaped;
     for (std::size_t i = 0; i < value.size(); ++i) {
-      escaped += value[i] == '$' && i + 1 < value.size() ? std::string("%24")
-                                                          : std::string(1, value[i]);
+      escaped +=
+          value[i] == '$' && i + 1 < value.size() ? std::string("%24") : std::string(1, value[i]);
     }
     return LineError{"\"$\" may only end a pattern, and the " + name + " pattern \"" +
                          Quoted(value) + "\" has it elsewhere.",
@@ -553,13 +551,13 @@ std::vector<Finding> CheckRobotsTxtSyntax(const SiteFile& robots_txt, std::strin
     Finding f;
     f.check_id = kServerError;
     f.severity = Severity::kHigh;
-    f.message = "Request for robots.txt returned HTTP status " +
-                std::to_string(robots_txt.status) +
+    f.message = "Request for robots.txt returned HTTP status " + std::to_string(robots_txt.status) +
                 ": crawlers that get a server error for robots.txt treat the whole site as off "
                 "limits.";
-    f.fix = "Make /robots.txt answer 200 with the file (or 404 if you have none): check the "
-            "server, CDN or firewall rule that answers it with " +
-            std::to_string(robots_txt.status) + ".";
+    f.fix =
+        "Make /robots.txt answer 200 with the file (or 404 if you have none): check the "
+        "server, CDN or firewall rule that answers it with " +
+        std::to_string(robots_txt.status) + ".";
     findings.push_back(std::move(f));
     return findings;
   }

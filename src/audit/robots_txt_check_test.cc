@@ -196,12 +196,14 @@ TEST(RobotsTxtCheckTest, ALineWithoutAColonIsNotUnderstood) {
 
 TEST(RobotsTxtCheckTest, UnknownDirectivesAreNamedWithTheLikelyOne) {
   Finding f = OnlyFinding("Useragent: GPTBot");
-  ExpectInvalid(f, 2, "robots.txt line 2: unknown directive \"Useragent\" (did you mean User-agent?).",
+  ExpectInvalid(f, 2,
+                "robots.txt line 2: unknown directive \"Useragent\" (did you mean User-agent?).",
                 "Useragent: GPTBot");
   EXPECT_EQ(f.fix, "Write \"User-agent: GPTBot\".");
 
   f = OnlyFinding("Site-map: https://www.example.com/sitemap.xml");
-  EXPECT_EQ(f.message, "robots.txt line 2: unknown directive \"Site-map\" (did you mean Sitemap?).");
+  EXPECT_EQ(f.message,
+            "robots.txt line 2: unknown directive \"Site-map\" (did you mean Sitemap?).");
 
   f = OnlyFinding("Cache: no");
   ExpectInvalid(f, 2, "robots.txt line 2: unknown directive \"Cache\".", "Cache: no");
@@ -263,8 +265,8 @@ TEST(RobotsTxtCheckTest, RulesBeforeAnyUserAgentBelongToNoGroup) {
             "above it.");
   // As in Lighthouse, a group once opened stays open: blank lines, Sitemap
   // lines and other directives do not close it.
-  EXPECT_TRUE(Check("User-agent: *\n\nSitemap: https://www.example.com/s.xml\n\nDisallow: /x\n")
-                  .empty());
+  EXPECT_TRUE(
+      Check("User-agent: *\n\nSitemap: https://www.example.com/s.xml\n\nDisallow: /x\n").empty());
 }
 
 TEST(RobotsTxtCheckTest, APatternIsEmptyOrStartsWithSlashOrStar) {
@@ -310,13 +312,14 @@ TEST(RobotsTxtCheckTest, ARelativeSitemapGetsTheAbsoluteUrlToWrite) {
   struct Case {
     std::string_view value, absolute;
   };
-  for (const Case& c : {Case{"/sitemap.xml", "https://www.example.com/sitemap.xml"},
-                        Case{"sitemap.xml", "https://www.example.com/sitemap.xml"},
-                        Case{"/maps/../sitemap.xml?v=2", "https://www.example.com/sitemap.xml?v=2"},
-                        Case{"www.example.com/sitemap.xml", "https://www.example.com/sitemap.xml"},
-                        Case{"example.com/sitemap.xml", "https://example.com/sitemap.xml"},
-                        Case{"//cdn.example.com/sitemap.xml", "https://cdn.example.com/sitemap.xml"},
-                        Case{"https//www.example.com/s.xml", "https://www.example.com/s.xml"}}) {
+  for (const Case& c :
+       {Case{"/sitemap.xml", "https://www.example.com/sitemap.xml"},
+        Case{"sitemap.xml", "https://www.example.com/sitemap.xml"},
+        Case{"/maps/../sitemap.xml?v=2", "https://www.example.com/sitemap.xml?v=2"},
+        Case{"www.example.com/sitemap.xml", "https://www.example.com/sitemap.xml"},
+        Case{"example.com/sitemap.xml", "https://example.com/sitemap.xml"},
+        Case{"//cdn.example.com/sitemap.xml", "https://cdn.example.com/sitemap.xml"},
+        Case{"https//www.example.com/s.xml", "https://www.example.com/s.xml"}}) {
     const std::string line = "Sitemap: " + std::string(c.value);
     std::vector<Finding> f = Check(line + "\n");
     ASSERT_EQ(f.size(), 1u) << c.value;
@@ -338,14 +341,15 @@ TEST(RobotsTxtCheckTest, ARelativeSitemapGetsTheAbsoluteUrlToWrite) {
 }
 
 TEST(RobotsTxtCheckTest, ASitemapUrlUsesHttpHttpsOrFtp) {
-  for (std::string_view value :
-       {"mailto:webmaster@example.com", "file:///var/www/sitemap.xml", "ws://example.com/s.xml",
-        "urn:isbn:0451450523"}) {
+  for (std::string_view value : {"mailto:webmaster@example.com", "file:///var/www/sitemap.xml",
+                                 "ws://example.com/s.xml", "urn:isbn:0451450523"}) {
     std::vector<Finding> f = Check("Sitemap: " + std::string(value) + "\n");
     ASSERT_EQ(f.size(), 1u) << value;
     const std::string scheme(value.substr(0, value.find(':')));
-    EXPECT_EQ(f[0].message, "robots.txt line 1: the Sitemap URL must use http, https or ftp, not "
-                            "\"" + scheme + ":\": " + std::string(value));
+    EXPECT_EQ(f[0].message,
+              "robots.txt line 1: the Sitemap URL must use http, https or ftp, not "
+              "\"" +
+                  scheme + ":\": " + std::string(value));
     EXPECT_EQ(f[0].fix, "Write \"Sitemap: https://www.example.com/sitemap.xml\".");
   }
   // "host:port/path" parses with the scheme "host"; it is a missing scheme.

@@ -43,7 +43,8 @@ std::string List(const std::vector<const T*>& items, F where, std::size_t most =
   std::string out;
   for (std::size_t i = 0; i < items.size() && i < most; ++i) {
     const ElementRef& w = where(*items[i]);
-    out += (i ? ", " : "") + w.snippet + (w.line > 0 ? " (line " + std::to_string(w.line) + ")" : "");
+    out +=
+        (i ? ", " : "") + w.snippet + (w.line > 0 ? " (line " + std::to_string(w.line) + ")" : "");
   }
   if (items.size() > most) out += ", and " + std::to_string(items.size() - most) + " more";
   return out;
@@ -68,8 +69,8 @@ std::string Plural(std::size_t n, std::string_view one, std::string_view many) {
 bool IsGenericLinkText(std::string_view text) {
   static const std::set<std::string, std::less<>> kGeneric = {
       // en
-      "click here", "click this", "go", "here", "information", "learn more", "more",
-      "more info", "more information", "right here", "read more", "see more", "start", "this",
+      "click here", "click this", "go", "here", "information", "learn more", "more", "more info",
+      "more information", "right here", "read more", "see more", "start", "this",
       // es
       "click aquí", "haga clic aquí", "aquí", "más", "más información", "leer más", "ver más",
       // de
@@ -98,13 +99,14 @@ void CheckLinkText(const PageFacts& facts, std::vector<Finding>& out) {
     bad.push_back(&a);
   }
   if (bad.empty()) return;
-  out.push_back(At("links.text_not_descriptive", Severity::kLow, facts.url,
-                   Plural(bad.size(), "link says", "links say") +
-                       " nothing about where it goes (\"" + bad.front()->text + "\"): " +
-                       List(bad, [](const Anchor& a) -> const ElementRef& { return a.where; }) + ".",
-                   "Write link text that names the target (\"Roasting schedule\", not \"click "
-                   "here\"): search and answer engines read it as a description of the page.",
-                   bad.front()->where));
+  out.push_back(At(
+      "links.text_not_descriptive", Severity::kLow, facts.url,
+      Plural(bad.size(), "link says", "links say") + " nothing about where it goes (\"" +
+          bad.front()->text +
+          "\"): " + List(bad, [](const Anchor& a) -> const ElementRef& { return a.where; }) + ".",
+      "Write link text that names the target (\"Roasting schedule\", not \"click "
+      "here\"): search and answer engines read it as a description of the page.",
+      bad.front()->where));
 }
 
 // crawlable-anchors: core/audits/seo/crawlable-anchors.js, on what the HTML
@@ -129,14 +131,14 @@ void CheckCrawlableAnchors(const PageFacts& facts, std::vector<Finding>& out) {
   for (const Anchor& a : facts.anchors)
     if (IsUncrawlable(a)) bad.push_back(&a);
   if (bad.empty()) return;
-  out.push_back(At("links.not_crawlable", Severity::kMedium, facts.url,
-                   Plural(bad.size(), "link has", "links have") +
-                       " no address a crawler can follow: " +
-                       List(bad, [](const Anchor& a) -> const ElementRef& { return a.where; }) + ".",
-                   "Give each link a real href (href=\"/pricing\"), and use a <button> for actions "
-                   "that are not navigation; javascript:void(0) and click handlers are invisible "
-                   "to crawlers.",
-                   bad.front()->where));
+  out.push_back(
+      At("links.not_crawlable", Severity::kMedium, facts.url,
+         Plural(bad.size(), "link has", "links have") + " no address a crawler can follow: " +
+             List(bad, [](const Anchor& a) -> const ElementRef& { return a.where; }) + ".",
+         "Give each link a real href (href=\"/pricing\"), and use a <button> for actions "
+         "that are not navigation; javascript:void(0) and click handlers are invisible "
+         "to crawlers.",
+         bad.front()->where));
 }
 
 // image-alt (axe-core's rule, as Lighthouse runs it): an image needs an alt
@@ -210,8 +212,8 @@ void CheckCanonical(const PageFacts& facts, std::vector<Finding>& out) {
       "Use one <link rel=\"canonical\"> whose href is the absolute URL of this page's preferred "
       "version on this site (https://example.com/page).";
   auto fail = [&](std::string message, const ElementRef& where) {
-    out.push_back(At("canonical.invalid", Severity::kMedium, facts.url, std::move(message), fix,
-                     where));
+    out.push_back(
+        At("canonical.invalid", Severity::kMedium, facts.url, std::move(message), fix, where));
   };
   std::set<std::string> targets;
   for (const auto& [raw, where] : facts.canonicals) {

@@ -18,17 +18,17 @@ bool IsPrivateV4(uint32_t a) {  // host byte order
     uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
     return (a & mask) == (net & mask);
   };
-  return in(0x00000000, 8) ||     // 0.0.0.0/8 "this network"
-         in(0x0A000000, 8) ||     // 10/8
-         in(0x64400000, 10) ||    // 100.64/10 CGNAT
-         in(0x7F000000, 8) ||     // loopback
-         in(0xA9FE0000, 16) ||    // link-local, cloud metadata
-         in(0xAC100000, 12) ||    // 172.16/12
-         in(0xC0000000, 24) ||    // 192.0.0/24 IETF protocol assignments
-         in(0xC0A80000, 16) ||    // 192.168/16
-         in(0xC6120000, 15) ||    // 198.18/15 benchmarking
-         in(0xE0000000, 4) ||     // multicast
-         in(0xF0000000, 4);       // reserved and broadcast
+  return in(0x00000000, 8) ||   // 0.0.0.0/8 "this network"
+         in(0x0A000000, 8) ||   // 10/8
+         in(0x64400000, 10) ||  // 100.64/10 CGNAT
+         in(0x7F000000, 8) ||   // loopback
+         in(0xA9FE0000, 16) ||  // link-local, cloud metadata
+         in(0xAC100000, 12) ||  // 172.16/12
+         in(0xC0000000, 24) ||  // 192.0.0/24 IETF protocol assignments
+         in(0xC0A80000, 16) ||  // 192.168/16
+         in(0xC6120000, 15) ||  // 198.18/15 benchmarking
+         in(0xE0000000, 4) ||   // multicast
+         in(0xF0000000, 4);     // reserved and broadcast
 }
 
 bool IsPrivateV6(const in6_addr& a) {
@@ -40,10 +40,10 @@ bool IsPrivateV6(const in6_addr& a) {
     std::memcpy(&v4, b + 12, 4);
     return IsPrivateV4(ntohl(v4));
   }
-  if ((b[0] & 0xFE) == 0xFC) return true;                   // fc00::/7 unique-local
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;   // fe80::/10 link-local
-  if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;   // fec0::/10 site-local
-  if (b[0] == 0xFF) return true;                            // multicast
+  if ((b[0] & 0xFE) == 0xFC) return true;                              // fc00::/7 unique-local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;              // fe80::/10 link-local
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0xC0) return true;              // fec0::/10 site-local
+  if (b[0] == 0xFF) return true;                                       // multicast
   if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B) {  // 64:ff9b::/96 NAT64
     uint32_t v4;
     std::memcpy(&v4, b + 12, 4);
@@ -56,7 +56,8 @@ Error Bad(std::string msg) { return MakeError(Errc::kBadRequest, std::move(msg))
 
 bool IsIpLiteral(const std::string& text) {
   in6_addr scratch{};
-  return inet_pton(AF_INET, text.c_str(), &scratch) == 1 || inet_pton(AF_INET6, text.c_str(), &scratch) == 1;
+  return inet_pton(AF_INET, text.c_str(), &scratch) == 1 ||
+         inet_pton(AF_INET6, text.c_str(), &scratch) == 1;
 }
 
 }  // namespace
@@ -102,12 +103,16 @@ std::vector<std::string> SystemAddressLookup(const std::string& host) {
   for (addrinfo* ai = results; ai != nullptr; ai = ai->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     const void* raw = nullptr;
-    if (ai->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
-    if (ai->ai_family == AF_INET6) raw = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
+    if (ai->ai_family == AF_INET)
+      raw = &reinterpret_cast<const sockaddr_in*>(ai->ai_addr)->sin_addr;
+    if (ai->ai_family == AF_INET6)
+      raw = &reinterpret_cast<const sockaddr_in6*>(ai->ai_addr)->sin6_addr;
     // Anything else is not an IP address, never a valid target: "" is
     // treated as private below.
-    if (raw == nullptr || inet_ntop(ai->ai_family, raw, text, sizeof text) == nullptr) out.emplace_back();
-    else out.emplace_back(text);
+    if (raw == nullptr || inet_ntop(ai->ai_family, raw, text, sizeof text) == nullptr)
+      out.emplace_back();
+    else
+      out.emplace_back(text);
   }
   freeaddrinfo(results);
   return out;
@@ -141,8 +146,10 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
     }
     // Non-ASCII (an internationalized name) stays encoded in the URL; the
     // resolver below converts it (AI_IDN), as libcurl does when crawling.
-    if (ascii) host = decoded;
-    else idn_host = decoded;
+    if (ascii)
+      host = decoded;
+    else
+      idn_host = decoded;
   }
   for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 
@@ -161,9 +168,9 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
   // (the guard would judge 8.8.8.8 while the crawler resolves the whole
   // name), and a decoded name such as "127.0.0.1m" (from
   // "%31%32%37.0.0.1m") back as 127.0.0.1 and a path "m/".
-  if (auto again = boost::urls::parse_uri(target.url);
-      !again || again->encoded_host() != host || again->encoded_path().empty() ||
-      again->encoded_path().front() != '/') {
+  if (auto again = boost::urls::parse_uri(target.url); !again || again->encoded_host() != host ||
+                                                       again->encoded_path().empty() ||
+                                                       again->encoded_path().front() != '/') {
     return Bad("url host is not a valid host name");
   }
   if (allow_private) return target;
@@ -186,7 +193,8 @@ Result<AuditTarget> ValidateAuditUrl(std::string_view url, bool allow_private,
     private_address = private_address || !IsIpLiteral(address) || IsPrivateAddressText(address);
   }
   if (private_address)
-    return Bad("url resolves to a loopback or private address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
+    return Bad(
+        "url resolves to a loopback or private address (set AUDIT_ALLOW_PRIVATE=1 to allow)");
   return target;
 }
 

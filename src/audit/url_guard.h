@@ -21,7 +21,7 @@ bool IsPrivateAddress(const sockaddr* address);
 bool IsPrivateAddressText(std::string_view text);
 
 struct AuditTarget {
-  std::string url;   // normalised: scheme and host lower-case
+  std::string url;  // normalised: scheme and host lower-case
   std::string host;
 };
 

@@ -18,27 +18,27 @@ class PublicAddressTest : public ::testing::TestWithParam<const char*> {};
 TEST_P(PrivateAddressTest, IsPrivate) { EXPECT_TRUE(IsPrivateAddressText(GetParam())); }
 TEST_P(PublicAddressTest, IsNotPrivate) { EXPECT_FALSE(IsPrivateAddressText(GetParam())); }
 
-INSTANTIATE_TEST_SUITE_P(
-    UrlGuard, PrivateAddressTest,
-    ::testing::Values(
-        // IPv4
-        "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1",
-        "172.20.1.1", "172.31.255.255", "192.168.0.1", "192.168.255.255",
-        "169.254.169.254", "169.254.0.1", "100.64.0.1", "100.127.255.255", "0.0.0.0",
-        "0.1.2.3", "224.0.0.1", "255.255.255.255", "198.18.0.1",
-        // IPv6
-        "::1", "::", "fc00::1", "fd12:3456:789a::1", "fe80::1", "ff02::1", "[::1]",
-        // IPv4 inside IPv6
-        "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::127.0.0.1",
-        "64:ff9b::7f00:1", "64:ff9b::a00:1"));
+INSTANTIATE_TEST_SUITE_P(UrlGuard, PrivateAddressTest,
+                         ::testing::Values(
+                             // IPv4
+                             "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255",
+                             "172.16.0.1", "172.20.1.1", "172.31.255.255", "192.168.0.1",
+                             "192.168.255.255", "169.254.169.254", "169.254.0.1", "100.64.0.1",
+                             "100.127.255.255", "0.0.0.0", "0.1.2.3", "224.0.0.1",
+                             "255.255.255.255", "198.18.0.1",
+                             // IPv6
+                             "::1", "::", "fc00::1", "fd12:3456:789a::1", "fe80::1", "ff02::1",
+                             "[::1]",
+                             // IPv4 inside IPv6
+                             "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
+                             "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a00:1"));
 
 INSTANTIATE_TEST_SUITE_P(
     UrlGuard, PublicAddressTest,
     ::testing::Values("8.8.8.8", "1.1.1.1", "93.184.216.34", "172.15.255.255", "172.32.0.0",
                       "100.63.255.255", "100.128.0.0", "192.167.255.255", "192.169.0.0",
-                      "169.253.255.255", "11.0.0.1", "2606:4700::1111",
-                      "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808",
-                      "[2606:4700::1111]",
+                      "169.253.255.255", "11.0.0.1", "2606:4700::1111", "2001:4860:4860::8888",
+                      "::ffff:8.8.8.8", "64:ff9b::808:808", "[2606:4700::1111]",
                       // Not IP literals at all.
                       "", "localhost", "example.com", "127.0.0.1.example.com", "1.2.3"));
 
@@ -191,9 +191,9 @@ TEST(UrlGuardTest, KeepsThePort) {
 // The guard sees the host every resolver sees: percent-encoded names and
 // the numeric forms inet_aton accepts are loopback too.
 TEST(UrlGuardTest, RefusesLoopbackHiddenByEncodingOrNumericForms) {
-  for (const char* url : {"http://%31%32%37.0.0.1/", "http://%6c%6f%63%61%6c%68%6f%73%74/",
-                          "http://2130706433/", "http://0x7f.1/", "http://017700000001/",
-                          "http://127.1/", "http://[::ffff:127.0.0.1]/"}) {
+  for (const char* url :
+       {"http://%31%32%37.0.0.1/", "http://%6c%6f%63%61%6c%68%6f%73%74/", "http://2130706433/",
+        "http://0x7f.1/", "http://017700000001/", "http://127.1/", "http://[::ffff:127.0.0.1]/"}) {
     ExpectRefused(url, false, "");
   }
 }
@@ -237,9 +237,11 @@ TEST(UrlGuardTest, ANameIsJudgedByEveryAddressItResolvesTo) {
   };
   EXPECT_TRUE(ValidateAuditUrl("https://site.example/", false, answer({"93.184.216.34"})));
   EXPECT_EQ(asked.back(), "site.example");
-  auto one_private = ValidateAuditUrl("https://site.example/", false, answer({"93.184.216.34", "10.0.0.7"}));
+  auto one_private =
+      ValidateAuditUrl("https://site.example/", false, answer({"93.184.216.34", "10.0.0.7"}));
   ASSERT_FALSE(one_private);
-  EXPECT_NE(one_private.error().message.find("private"), std::string::npos) << one_private.error().message;
+  EXPECT_NE(one_private.error().message.find("private"), std::string::npos)
+      << one_private.error().message;
   EXPECT_FALSE(ValidateAuditUrl("https://site.example/", false, answer({"::ffff:127.0.0.1"})));
   EXPECT_FALSE(ValidateAuditUrl("https://site.example/", false, answer({""})))
       << "an address that is not IP is never a target";

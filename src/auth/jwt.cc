@@ -41,9 +41,12 @@ enum class Alg { kHs256, kRs256, kEs256 };
 
 std::string_view AlgName(Alg alg) {
   switch (alg) {
-    case Alg::kHs256: return "HS256";
-    case Alg::kRs256: return "RS256";
-    case Alg::kEs256: return "ES256";
+    case Alg::kHs256:
+      return "HS256";
+    case Alg::kRs256:
+      return "RS256";
+    case Alg::kEs256:
+      return "ES256";
   }
   return "unknown";
 }
@@ -302,9 +305,12 @@ int64_t UnixSeconds(Clock::time_point t) {
 
 std::string_view ToString(Role role) {
   switch (role) {
-    case Role::kUser: return "user";
-    case Role::kWorker: return "worker";
-    case Role::kAdmin: return "admin";
+    case Role::kUser:
+      return "user";
+    case Role::kWorker:
+      return "worker";
+    case Role::kAdmin:
+      return "admin";
   }
   return "user";
 }
@@ -437,7 +443,8 @@ class TokenVerifier::Impl {
   Result<void> CheckSignature(Alg alg, std::string_view signing_input,
                               std::string_view signature) const {
     switch (alg) {
-      case Alg::kHs256: return CheckHmac(signing_input, signature);
+      case Alg::kHs256:
+        return CheckHmac(signing_input, signature);
       case Alg::kRs256:
         // The PKCS#1 block is exactly as long as the modulus.
         if (signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(key_.get()))) {
@@ -522,7 +529,8 @@ Result<Alg> KeyAlgorithm(EVP_PKEY* key) {
       }
       return Alg::kEs256;
     }
-    default: return BadKey("unsupported key type (need RSA or EC P-256)");
+    default:
+      return BadKey("unsupported key type (need RSA or EC P-256)");
   }
 }
 

@@ -28,8 +28,8 @@ struct Principal {
 };
 
 struct VerifierOptions {
-  std::string hs256_secret;     // empty: HS256 disabled
-  std::string public_key_pem;   // RSA key enables RS256, EC P-256 key enables ES256
+  std::string hs256_secret;             // empty: HS256 disabled
+  std::string public_key_pem;           // RSA key enables RS256, EC P-256 key enables ES256
   std::optional<std::string> issuer;    // enforced when set
   std::optional<std::string> audience;  // enforced when set (string or array `aud`)
   std::chrono::seconds leeway{30};      // tolerated skew on exp/nbf/iat
@@ -45,8 +45,7 @@ class TokenVerifier {
   // kUnauthorized with a reason ("token expired", "bad signature",
   // "algorithm none is not allowed", ...) for anything but a valid token.
   // `sub` and `exp` are required; `role` defaults to user; an unknown role is refused.
-  Result<Principal> Verify(std::string_view token,
-                           std::chrono::system_clock::time_point now) const;
+  Result<Principal> Verify(std::string_view token, std::chrono::system_clock::time_point now) const;
 
   class Impl;
 

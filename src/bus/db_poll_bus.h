@@ -80,8 +80,8 @@ class DbPollBus final : public Bus {
 
   std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;                      // guarded by mu_
-  bool woken_ = false;                         // guarded by mu_
+  bool stopping_ = false;                     // guarded by mu_
+  bool woken_ = false;                        // guarded by mu_
   std::unordered_set<std::string> channels_;  // guarded by mu_
   std::thread thread_;
 };

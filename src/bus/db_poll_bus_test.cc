@@ -276,7 +276,7 @@ TEST_F(DbPollBusTest, DoesNotDeliverTheSameEntryTwice) {
 }
 
 TEST_F(DbPollBusTest, DrainsABurstLargerThanOneBatchInOnePoll) {
-  constexpr int kNotices = 1100;   // more than the bus's batch of 1000
+  constexpr int kNotices = 1100;  // more than the bus's batch of 1000
   auto job = CreateJob("audit");
   const std::string channel = jobs::ChannelFor(job.job);
   bus_->Subscribe(channel);
@@ -383,7 +383,7 @@ TEST_F(DbPollBusTest, WhileIdleThePositionStaysOneIntervalBehind) {
   bus_->SetDispatchJobs(false);
   bus_->PollOnceForTest();  // final job poll
   bus_->Subscribe(channel);
-  Update(job.job.id, 10);  // pushed by the broker, but maybe lost as it failed
+  Update(job.job.id, 10);   // pushed by the broker, but maybe lost as it failed
   bus_->PollOnceForTest();  // idle: notes the newest id
   Update(job.job.id, 20);
   bus_->PollOnceForTest();  // idle: moves to the id noted one poll ago

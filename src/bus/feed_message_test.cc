@@ -83,7 +83,7 @@ TEST(FeedMessageTest, EmbedsDataAsRawJsonNotAsAnEscapedString) {
 
 TEST(FeedMessageTest, RoundTripsNonAsciiTextRaw) {
   store::FeedEntry entry = Notice();
-  entry.audience = "j\xc3\xbcrgen";                                   // jürgen
+  entry.audience = "j\xc3\xbcrgen";                                         // jürgen
   entry.data = "{\"text\":\"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80\"}";  // café ✓ 🚀
   std::string text = EncodeFeedMessage(entry);
   EXPECT_NE(text.find("caf\xc3\xa9"), std::string::npos) << "non-ASCII stays raw: " << text;
@@ -126,9 +126,13 @@ TEST(FeedMessageTest, DecodeRejectsJsonThatIsNotAnObject) {
 }
 
 TEST(FeedMessageTest, DecodeRejectsAMessageMissingARequiredField) {
-  const json::object full = {
-      {"id", 1}, {"audience", "alice"}, {"notice", false}, {"event", "audit"},
-      {"job_id", 2}, {"seq", 3}, {"data", json::object{{"a", 1}}}};
+  const json::object full = {{"id", 1},
+                             {"audience", "alice"},
+                             {"notice", false},
+                             {"event", "audit"},
+                             {"job_id", 2},
+                             {"seq", 3},
+                             {"data", json::object{{"a", 1}}}};
   ASSERT_TRUE(DecodeFeedMessage(json::serialize(full)).has_value());
   for (const char* key : {"id", "audience", "event", "data"}) {
     json::object o = full;

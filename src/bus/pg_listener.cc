@@ -110,8 +110,7 @@ class Scrubber {
 
   std::string operator()(std::string text) const {
     for (const auto& secret : secrets_) {
-      for (size_t at = text.find(secret); at != std::string::npos;
-           at = text.find(secret, at + 3)) {
+      for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
         text.replace(at, secret.size(), "***");
       }
     }
@@ -251,12 +250,15 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
     // Defaults first: anything the URL (expanded from dbname, last) says wins.
     // Keepalives notice a server that vanished without closing the socket;
     // tcp_user_timeout one that stops acknowledging what we send.
-    const char* keys[] = {"keepalives",       "keepalives_idle",
-                          "keepalives_interval", "keepalives_count",
-                          "tcp_user_timeout", "fallback_application_name",
-                          "dbname",           nullptr};
-    const char* values[] = {"1", "15", "5", "3", "30000", "herald", options_.url.c_str(),
-                            nullptr};
+    const char* keys[] = {"keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "fallback_application_name",
+                          "dbname",
+                          nullptr};
+    const char* values[] = {"1", "15", "5", "3", "30000", "herald", options_.url.c_str(), nullptr};
     // Note: a host name is resolved synchronously by libpq (getaddrinfo).
     conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
     if (conn_ == nullptr) {
@@ -279,8 +281,8 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
     deadline_.expires_after(connect_timeout_);
     deadline_.async_wait([self = shared_from_this(), gen = generation_](auto ec) {
       if (ec || gen != self->generation_ || self->phase_ == Phase::kUp) return;
-      self->Fail(fmt::format("no answer from the server within {} s",
-                             self->connect_timeout_.count()));
+      self->Fail(
+          fmt::format("no answer from the server within {} s", self->connect_timeout_.count()));
     });
   }
 
@@ -571,8 +573,8 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
     pending_.pop_front();
     in_flight_ = Command::kNotify;
     const char* params[] = {options_.channel.c_str(), in_flight_payload_.c_str()};
-    if (!PQsendQueryParams(conn_, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr,
-                           nullptr, 0)) {
+    if (!PQsendQueryParams(conn_, "SELECT pg_notify($1, $2)", 2, nullptr, params, nullptr, nullptr,
+                           0)) {
       Fail(Reason());  // puts the payload back
       return;
     }
@@ -658,8 +660,9 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
 
 PgListener::PgListener(asio::io_context& ioc, Options options) {
   if (!IsPlainIdentifier(options.channel)) {
-    throw ErrorException(OptionsError("the channel must be a plain lower-case identifier "
-                                      "([a-z_][a-z0-9_]*, at most 63 bytes)"));
+    throw ErrorException(
+        OptionsError("the channel must be a plain lower-case identifier "
+                     "([a-z_][a-z0-9_]*, at most 63 bytes)"));
   }
   Scrubber scrub;
   auto parsed = ParseUrl(options.url, &scrub);

@@ -300,7 +300,6 @@ class SslBreakingProxy {
   std::thread thread_;
 };
 
-
 // One io_context on one thread, and the listeners on it.
 class IoThread {
  public:
@@ -349,8 +348,8 @@ class IoThread {
 
 TEST(PgListenerOptions, RejectsChannelsThatAreNotPlainIdentifiers) {
   boost::asio::io_context ioc;
-  for (const char* bad : {"", "Herald_feed", "herald-feed", "1feed", "feed;drop", "feed name",
-                          "\"feed\""}) {
+  for (const char* bad :
+       {"", "Herald_feed", "herald-feed", "1feed", "feed;drop", "feed name", "\"feed\""}) {
     EXPECT_THROW(PgListener(ioc, {.url = "postgresql://h/db", .channel = bad}), ErrorException)
         << bad;
   }
@@ -516,8 +515,8 @@ TEST_F(PgListenerLiveTest, RefusesPayloadsOf8000BytesAndSurvivesARejectedOne) {
 
   std::string largest(PgListener::kMaxPayload - 1, 'a');
   listener.Notify(std::string(PgListener::kMaxPayload, 'b'));  // refused here
-  listener.Notify(std::string(20000, 'c'));                     // refused here
-  listener.Notify(std::string("nul\0byte", 8));                 // refused here
+  listener.Notify(std::string(20000, 'c'));                    // refused here
+  listener.Notify(std::string("nul\0byte", 8));                // refused here
   listener.Notify(largest);
   listener.Notify("\xff\xfe");  // not UTF-8: the server refuses it, the connection stays
   listener.Notify("after");
@@ -555,8 +554,8 @@ TEST_F(PgListenerLiveTest, StopWhileUpSilencesTheHandlersAtOnce) {
 TEST_F(PgListenerLiveTest, StopWhileConnectingReturnsPromptlyAndClosesTheSocket) {
   FakeServer silent(FakeServer::Mode::kSilent);
   Recorder& recorder = NewRecorder();
-  PgListener& listener =
-      NewListener(&recorder, "postgresql://herald@127.0.0.1:" + std::to_string(silent.port()) + "/x");
+  PgListener& listener = NewListener(
+      &recorder, "postgresql://herald@127.0.0.1:" + std::to_string(silent.port()) + "/x");
   listener.Start();
   ASSERT_TRUE(WaitUntil([&] { return silent.accepted() == 1; }, 2000ms));
   std::this_thread::sleep_for(50ms);  // libpq is waiting for the server's reply
@@ -625,9 +624,9 @@ TEST_F(PgListenerLiveTest, UnreachablePortReportsDownOnceAndNeverLogsThePassword
 TEST_F(PgListenerLiveTest, ConnectTimeoutFromTheUrlBoundsASilentServer) {
   FakeServer silent(FakeServer::Mode::kSilent);
   Recorder& recorder = NewRecorder();
-  PgListener& listener = NewListener(&recorder, "postgresql://herald@127.0.0.1:" +
-                                                    std::to_string(silent.port()) +
-                                                    "/x?connect_timeout=2");
+  PgListener& listener =
+      NewListener(&recorder, "postgresql://herald@127.0.0.1:" + std::to_string(silent.port()) +
+                                 "/x?connect_timeout=2");
   auto started = Clock::now();
   listener.Start();
   ASSERT_TRUE(recorder.WaitForHealth(false, 4000ms));
@@ -659,7 +658,7 @@ TEST(PgListenerRestart, ReportsTheOutageRecoversAndDeliversWhatWaited) {
   std::cout << "[ measured ] down reported " << Ms(Clock::now() - killed).count()
             << " ms after the kill began\n";
   EXPECT_FALSE(listener.up());
-  listener.Notify("while-down");     // waits for the reconnect
+  listener.Notify("while-down");       // waits for the reconnect
   std::this_thread::sleep_for(500ms);  // a few failed attempts
 
   auto restarted = Clock::now();

@@ -47,8 +47,8 @@ constexpr auto kInitialBackoff = 100ms;
 constexpr auto kMaxBackoff = 5000ms;
 constexpr auto kMinProbeInterval = 50ms;  // probes go out every timeout / 2,
 constexpr auto kMaxProbeInterval = 1s;    // within these bounds
-constexpr auto kStopWait = 2s;           // Stop() waits this long for the strand
-constexpr int kKeepAliveSeconds = 15;    // notices a peer that vanished silently
+constexpr auto kStopWait = 2s;            // Stop() waits this long for the strand
+constexpr int kKeepAliveSeconds = 15;     // notices a peer that vanished silently
 
 Error UrlError(std::string what) {
   return MakeError(Errc::kBadRequest, "REDIS_URL: " + std::move(what));
@@ -91,8 +91,9 @@ bool ParseDecimal(std::string_view text, Int* out) {
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
   if (url.size() < kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), url.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      !std::equal(kScheme.begin(), kScheme.end(), url.begin(), [](char a, char b) {
+        return a == std::tolower(static_cast<unsigned char>(b));
+      })) {
     return UrlError("expected redis://[[user]:password@]host[:port][/db]");
   }
   std::string_view rest = url.substr(kScheme.size());
@@ -180,8 +181,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   // One hiredis connection and its Asio plumbing. Only touched on the strand.
   struct Conn {
-    Conn(Impl* o, Role r, const Strand& s)
-        : owner(o), role(r), retry(s), deadline(s) {}
+    Conn(Impl* o, Role r, const Strand& s) : owner(o), role(r), retry(s), deadline(s) {}
 
     Impl* owner;
     Role role;
@@ -207,7 +207,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
         ep_(std::move(ep)),
         timeout_(std::max<std::chrono::milliseconds>(options.timeout, 1ms)),
         probe_interval_(std::clamp<std::chrono::milliseconds>(timeout_ / 2, kMinProbeInterval,
-                                                               kMaxProbeInterval)),
+                                                              kMaxProbeInterval)),
         health_channel_(HealthChannelName()),
         sub_(this, Role::kSubscriber, strand_),
         pub_(this, Role::kPublisher, strand_),
@@ -273,9 +273,10 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void Publish(const std::string& channel, std::string payload) {
-    asio::post(strand_, [self = shared_from_this(), channel, payload = std::move(payload)]() mutable {
-      self->DoPublish(std::move(channel), std::move(payload));
-    });
+    asio::post(strand_,
+               [self = shared_from_this(), channel, payload = std::move(payload)]() mutable {
+                 self->DoPublish(std::move(channel), std::move(payload));
+               });
   }
 
   void Subscribe(const std::string& channel) {
@@ -444,8 +445,8 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     }
     if (sub_.ready && confirmed_.contains(health_channel_) && !sub_.probe_since &&
         redisAsyncCommand(pub_.ac, &OnPublishReply, nullptr, "PUBLISH %b %b",
-                          health_channel_.data(), health_channel_.size(), "ping", size_t{4}) ==
-            REDIS_OK) {
+                          health_channel_.data(), health_channel_.size(), "ping",
+                          size_t{4}) == REDIS_OK) {
       sub_.probe_since = now;
     }
   }
@@ -705,7 +706,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   const std::chrono::milliseconds timeout_;
   const std::chrono::milliseconds probe_interval_;
   const std::string health_channel_;
-  Handler handler_;  // set before Start(); then read on the strand only
+  Handler handler_;               // set before Start(); then read on the strand only
   HealthHandler health_handler_;  // likewise
 
   // Strand-only state.

@@ -77,10 +77,10 @@ TEST(ParseRedisUrlTest, BracketedIpv6) {
 }
 
 TEST(ParseRedisUrlTest, RejectsBadInput) {
-  for (const char* bad : {"http://localhost:6379", "localhost:6379", "redis://", "redis://:pw@",
-                          "redis://host:0", "redis://host:65536", "redis://host:abc",
-                          "redis://host:", "redis://host:6379/x", "redis://host:6379/-1",
-                          "redis://[::1", "redis://host?db=1", "rediss://host"}) {
+  for (const char* bad :
+       {"http://localhost:6379", "localhost:6379", "redis://", "redis://:pw@", "redis://host:0",
+        "redis://host:65536", "redis://host:abc", "redis://host:", "redis://host:6379/x",
+        "redis://host:6379/-1", "redis://[::1", "redis://host?db=1", "rediss://host"}) {
     auto ep = ParseRedisUrl(bad);
     ASSERT_FALSE(ep) << bad;
     EXPECT_EQ(ep.error().code, Errc::kBadRequest) << bad;

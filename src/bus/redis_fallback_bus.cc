@@ -14,8 +14,7 @@ RedisFallbackBus::RedisFallbackBus(boost::asio::io_context& ioc, std::string red
                                    store::JobStore& store,
                                    std::chrono::milliseconds fallback_interval, Metrics& metrics,
                                    std::chrono::milliseconds redis_timeout)
-    : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url),
-                                        RedisBusOptions{redis_timeout})),
+    : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url), RedisBusOptions{redis_timeout})),
       poll_(std::make_unique<DbPollBus>(store, fallback_interval)),
       metrics_(metrics),
       interval_(fallback_interval) {
@@ -37,8 +36,7 @@ void RedisFallbackBus::SetHandler(Handler handler) {
     }
     if (handler_) handler_(channel, payload);
   });
-  redis_->SetHealthHandler(
-      [this](bool up, std::string_view reason) { OnHealth(up, reason); });
+  redis_->SetHealthHandler([this](bool up, std::string_view reason) { OnHealth(up, reason); });
 }
 
 void RedisFallbackBus::Start() {
@@ -77,8 +75,10 @@ void RedisFallbackBus::OnHealth(bool up, std::string_view reason) {
   if (up) {
     poll_->SetDispatchJobs(false);
     metrics_.bus_fallback = 0;
-    if (was_up_) log::Info("SSE Redis is back: streams use push again");
-    else log::Info("SSE Redis connected: streams use push");
+    if (was_up_)
+      log::Info("SSE Redis is back: streams use push again");
+    else
+      log::Info("SSE Redis connected: streams use push");
     was_up_ = true;
     return;
   }

@@ -82,8 +82,9 @@ bool SseParser::ProcessLine(std::string_view line, const Callback& on_event) {
   } else if (field == "id") {
     if (value.find('\0') == std::string_view::npos) last_event_id_.assign(value);
   } else if (field == "retry") {
-    bool digits = !value.empty() && value.size() <= 9 &&
-                  std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool digits =
+        !value.empty() && value.size() <= 9 &&
+        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (digits) retry_ = std::chrono::milliseconds(std::stol(std::string(value)));
   }
   return true;
@@ -184,12 +185,18 @@ std::string TransportError(CURLcode rc, const char* errbuf, std::string_view url
 
 Errc ErrcForStatus(long status) {
   switch (status) {
-    case 400: return Errc::kBadRequest;
-    case 401: return Errc::kUnauthorized;
-    case 403: return Errc::kForbidden;
-    case 404: return Errc::kNotFound;
-    case 409: return Errc::kConflict;
-    default: return status >= 500 ? Errc::kUnavailable : Errc::kBadRequest;
+    case 400:
+      return Errc::kBadRequest;
+    case 401:
+      return Errc::kUnauthorized;
+    case 403:
+      return Errc::kForbidden;
+    case 404:
+      return Errc::kNotFound;
+    case 409:
+      return Errc::kConflict;
+    default:
+      return status >= 500 ? Errc::kUnavailable : Errc::kBadRequest;
   }
 }
 
@@ -425,8 +432,8 @@ Result<StreamEnd> Stream(const std::string& url, const HeaderList& headers,
     if (attempt.got_event) failures = 0;
     ++failures;
     if (failures >= options.max_attempts) {
-      return MakeError(Errc::kUnavailable, last_error + " (gave up after " +
-                                               std::to_string(failures) + " attempts)");
+      return MakeError(Errc::kUnavailable,
+                       last_error + " (gave up after " + std::to_string(failures) + " attempts)");
     }
     parser.ResetConnection();
     auto delay = parser.retry().value_or(options.default_retry);

@@ -60,7 +60,7 @@ class SseParser {
   bool ProcessLine(std::string_view line, const Callback& on_event);
 
   std::string line_;
-  bool skip_lf_ = false;   // the previous chunk ended in CR
+  bool skip_lf_ = false;  // the previous chunk ended in CR
   bool bom_checked_ = false;
   std::string data_;
   bool has_data_ = false;
@@ -115,8 +115,8 @@ struct StreamOptions {
 };
 
 enum class StreamEnd {
-  kTerminal,   // an event with status "completed" or "failed" was delivered
-  kNoContent,  // the server answered 204: nothing more will come
+  kTerminal,       // an event with status "completed" or "failed" was delivered
+  kNoContent,      // the server answered 204: nothing more will come
   kCallerStopped,  // on_event returned false
   kInterrupted,    // should_stop() returned true
 };

@@ -15,7 +15,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<SseEvent> ParseAll(const std::vector<std::string_view>& chunks, SseParser* parser_out = nullptr) {
+std::vector<SseEvent> ParseAll(const std::vector<std::string_view>& chunks,
+                               SseParser* parser_out = nullptr) {
   SseParser local;
   SseParser& parser = parser_out ? *parser_out : local;
   std::vector<SseEvent> events;
@@ -36,7 +37,8 @@ bool SameEvents(const std::vector<SseEvent>& a, const std::vector<SseEvent>& b) 
 }
 
 TEST(SseParserTest, ReadsIdEventAndJoinsDataLines) {
-  auto events = ParseAll({"retry: 5000\n\nid: 7\nevent: message\ndata: {\"a\":1}\ndata: second\n\n"});
+  auto events =
+      ParseAll({"retry: 5000\n\nid: 7\nevent: message\ndata: {\"a\":1}\ndata: second\n\n"});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].id, "7");
   EXPECT_EQ(events[0].event, "message");
@@ -71,8 +73,10 @@ TEST(SseParserTest, AcceptsCrLfAndCrLineEnds) {
 
 TEST(SseParserTest, GivesTheSameEventsForEverySplitPosition) {
   const std::string streams[] = {
-      "retry: 100\n\nid: 1\nevent: message\ndata: {\"status\":\"running\",\"message\":\"\xC3\xA9t\xC3\xA9\"}\n\n"
-      ": heartbeat\n\nid: 2\ndata: l1\ndata:l2\ndata:\n\nevent: error\ndata: {\"error\":\"Stream timeout\"}\n\n",
+      "retry: 100\n\nid: 1\nevent: message\ndata: "
+      "{\"status\":\"running\",\"message\":\"\xC3\xA9t\xC3\xA9\"}\n\n"
+      ": heartbeat\n\nid: 2\ndata: l1\ndata:l2\ndata:\n\nevent: error\ndata: {\"error\":\"Stream "
+      "timeout\"}\n\n",
       "id: 1\r\ndata: a\r\n\r\n: c\r\nid: 2\r\ndata: b\r\ndata: c\r\n\r\n",
       "id: 1\rdata: a\r\rid: 2\rdata: b\r\r",
   };
@@ -111,7 +115,9 @@ TEST(SseParserTest, FieldWithoutColonAndOnlyOneSpaceStripped) {
 }
 
 TEST(SseParserTest, StripsByteOrderMarkOnce) {
-  auto events = ParseAll({"\xEF\xBB", "\xBF" "data: x\n\n"});
+  auto events = ParseAll({"\xEF\xBB",
+                          "\xBF"
+                          "data: x\n\n"});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].data, "x");
 }
@@ -145,7 +151,8 @@ TEST(ClientHelpersTest, OriginOfDropsThePath) {
 }
 
 TEST(ClientHelpersTest, ServerErrorPrefersTheJsonErrorField) {
-  EXPECT_EQ(ServerError({400, R"({"error":"url must be http or https"})"}), "url must be http or https");
+  EXPECT_EQ(ServerError({400, R"({"error":"url must be http or https"})"}),
+            "url must be http or https");
   EXPECT_EQ(ServerError({502, "bad gateway\n"}), "bad gateway");
   EXPECT_EQ(ServerError({500, ""}), "HTTP 500");
 }
@@ -174,7 +181,8 @@ TEST(HttpClientTest, UnreachableServerGivesAReadableMessage) {
   HttpClient http(base, "");
   auto res = http.Get("/api/v1/jobs/1");
   ASSERT_FALSE(res);
-  EXPECT_EQ(res.error().message, "cannot reach Herald at " + base + " (is `herald serve` running?)");
+  EXPECT_EQ(res.error().message,
+            "cannot reach Herald at " + base + " (is `herald serve` running?)");
 }
 
 TEST(StreamTest, GivesUpOnAnUnreachableServerAfterMaxAttempts) {
@@ -183,9 +191,11 @@ TEST(StreamTest, GivesUpOnAnUnreachableServerAfterMaxAttempts) {
   options.max_attempts = 3;
   options.default_retry = 5ms;
   auto start = std::chrono::steady_clock::now();
-  auto res = Stream(base + "/api/v1/sse/jobs/1/progress", {}, [](const SseEvent&) { return true; }, {}, options);
+  auto res = Stream(
+      base + "/api/v1/sse/jobs/1/progress", {}, [](const SseEvent&) { return true; }, {}, options);
   ASSERT_FALSE(res);
-  EXPECT_NE(res.error().message.find("cannot reach Herald at " + base), std::string::npos) << res.error().message;
+  EXPECT_NE(res.error().message.find("cannot reach Herald at " + base), std::string::npos)
+      << res.error().message;
   EXPECT_NE(res.error().message.find("3 attempts"), std::string::npos) << res.error().message;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
@@ -244,7 +254,8 @@ std::string SseResponse(const std::string& body) {
 
 TEST(StreamTest, ReconnectsWithLastEventIdUntilTheTerminalEvent) {
   ScriptedServer server({
-      SseResponse("retry: 10\n\nid: 1\nevent: message\ndata: {\"status\":\"running\",\"progress\":10}\n\n"),
+      SseResponse(
+          "retry: 10\n\nid: 1\nevent: message\ndata: {\"status\":\"running\",\"progress\":10}\n\n"),
       SseResponse("id: 2\nevent: message\ndata: {\"status\":\"completed\",\"progress\":100}\n\n"),
   });
   std::vector<SseEvent> seen;
@@ -275,8 +286,9 @@ TEST(StreamTest, StopsOn204) {
 
 TEST(StreamTest, DoesNotRetryANotFound) {
   std::string body = R"({"error":"job not found"})";
-  ScriptedServer server({"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body});
+  ScriptedServer server(
+      {"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
+       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body});
   auto res = Stream("http://127.0.0.1:" + std::to_string(server.port()) + "/s", {},
                     [](const SseEvent&) { return true; }, {});
   ASSERT_FALSE(res);
@@ -304,12 +316,13 @@ TEST(StreamTest, ShouldStopEndsAQuietStream) {
     ::close(c);
   });
   int events = 0;
-  auto res = Stream("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/s", {},
-                    [&](const SseEvent&) {
-                      ++events;
-                      return true;
-                    },
-                    [&] { return events > 0; });
+  auto res = Stream(
+      "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/s", {},
+      [&](const SseEvent&) {
+        ++events;
+        return true;
+      },
+      [&] { return events > 0; });
   stop = true;
   peer.join();
   ::close(fd);

@@ -87,7 +87,8 @@ std::string StatusOf(const json::object& o) {
 // the exit code for it.
 int PrintHttpError(Console& c, const ClientOptions& options, const HttpResponse& r) {
   c.err << "herald: Herald answered " << r.status << ": " << ServerError(r);
-  if (r.status == 401 && options.token.empty()) c.err << " (no token given; mint one with `herald token`)";
+  if (r.status == 401 && options.token.empty())
+    c.err << " (no token given; mint one with `herald token`)";
   c.err << "\n";
   return ExitCodeFor(r.status);
 }
@@ -159,15 +160,15 @@ int WriteReport(const ClientOptions& options, const HttpClient& http, int64_t id
     std::filesystem::rename(temporary, options.report_path, ec);
     if (ec) {
       std::filesystem::remove(temporary, ec);
-      c.err << "herald: cannot write the report to " << options.report_path << ": "
-            << ec.message() << "\n";
+      c.err << "herald: cannot write the report to " << options.report_path << ": " << ec.message()
+            << "\n";
       return kExitUnavailable;
     }
   }
   std::error_code ec;
   auto absolute = std::filesystem::absolute(options.report_path, ec);
-  c.out << "Full report (" << (format == "json" ? "JSON" : "Markdown") << "): "
-        << (ec ? options.report_path : absolute.string()) << "\n"
+  c.out << "Full report (" << (format == "json" ? "JSON" : "Markdown")
+        << "): " << (ec ? options.report_path : absolute.string()) << "\n"
         << std::flush;
   return kExitCompleted;
 }
@@ -233,8 +234,7 @@ int Watch(const ClientOptions& options, const HttpClient& http, bool audit, int6
   }
   c.out << RenderAuditSummary(job) << std::flush;
   if (!options.report_path.empty()) return WriteReport(options, http, id, c);
-  c.out << "Full report: herald watch " << id << " --report audit-" << id
-        << ".md (or .json)\n"
+  c.out << "Full report: herald watch " << id << " --report audit-" << id << ".md (or .json)\n"
         << std::flush;
   return kExitCompleted;
 }
@@ -248,8 +248,7 @@ int ExitCodeFor(long http_status) {
   return kExitUnavailable;
 }
 
-int RunAudit(const ClientOptions& options, const std::string& url, int max_pages,
-             Console& c) {
+int RunAudit(const ClientOptions& options, const std::string& url, int max_pages, Console& c) {
   if (!CheckReportPath(options, c)) return kExitBadInput;
   HttpClient http(options.server, options.token);
   json::object body;

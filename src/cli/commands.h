@@ -15,12 +15,12 @@
 
 namespace herald::cli {
 
-inline constexpr int kExitCompleted = 0;    // the job completed
-inline constexpr int kExitFailed = 1;       // the job failed (or was cancelled)
-inline constexpr int kExitBadInput = 2;     // bad arguments, or the server answered 400
-inline constexpr int kExitAuth = 3;         // no valid token (401), or not allowed (403)
-inline constexpr int kExitNotFound = 4;     // no such job or audit (404)
-inline constexpr int kExitUnavailable = 5;  // Herald unreachable, or it answered 5xx/429
+inline constexpr int kExitCompleted = 0;      // the job completed
+inline constexpr int kExitFailed = 1;         // the job failed (or was cancelled)
+inline constexpr int kExitBadInput = 2;       // bad arguments, or the server answered 400
+inline constexpr int kExitAuth = 3;           // no valid token (401), or not allowed (403)
+inline constexpr int kExitNotFound = 4;       // no such job or audit (404)
+inline constexpr int kExitUnavailable = 5;    // Herald unreachable, or it answered 5xx/429
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C: the job goes on; only watching stopped
 
 // The exit code for an HTTP error answer.
@@ -54,8 +54,7 @@ struct Console {
 int RunAudit(const ClientOptions& options, const std::string& url, int max_pages);
 int RunWatch(const ClientOptions& options, int64_t id);
 
-int RunAudit(const ClientOptions& options, const std::string& url, int max_pages,
-             Console& console);
+int RunAudit(const ClientOptions& options, const std::string& url, int max_pages, Console& console);
 int RunWatch(const ClientOptions& options, int64_t id, Console& console);
 
 }  // namespace herald::cli

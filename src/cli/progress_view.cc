@@ -14,7 +14,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kEllipsis = "\xE2\x80\xA6";  // U+2026, one column
+constexpr std::string_view kEllipsis = "\xE2\x80\xA6";     // U+2026, one column
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 struct Decoded {
@@ -180,7 +180,8 @@ std::string RenderAuditSummary(const json::object& job) {
   static constexpr std::array<std::string_view, 4> kSeverities = {"critical", "high", "medium",
                                                                   "low"};
   const json::object* report = nullptr;
-  if (const json::value* r = job.if_contains("report"); r && r->is_object()) report = &r->as_object();
+  if (const json::value* r = job.if_contains("report"); r && r->is_object())
+    report = &r->as_object();
 
   std::string out;
   std::optional<double> score;

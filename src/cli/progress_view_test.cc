@@ -53,7 +53,8 @@ TEST(ProgressViewTest, MessageNewlinesCannotBreakTheLine) {
 
 TEST(ProgressViewTest, TruncationNeverSplitsAUtf8Sequence) {
   // "é" is 2 bytes and 1 column; "日本" are 3 bytes and 2 columns each.
-  EXPECT_EQ(TruncateToWidth("\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9", 5), "\xC3\xA9t\xC3\xA9 \xE2\x80\xA6");
+  EXPECT_EQ(TruncateToWidth("\xC3\xA9t\xC3\xA9 \xC3\xA9t\xC3\xA9", 5),
+            "\xC3\xA9t\xC3\xA9 \xE2\x80\xA6");
   EXPECT_EQ(TruncateToWidth("\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E", 4), "\xE6\x97\xA5\xE2\x80\xA6");
   EXPECT_EQ(TruncateToWidth("\xE6\x97\xA5\xE6\x9C\xAC", 4), "\xE6\x97\xA5\xE6\x9C\xAC");
   EXPECT_EQ(DisplayWidth("\xE6\x97\xA5\xE6\x9C\xAC"), 4u);
@@ -64,8 +65,9 @@ TEST(ProgressViewTest, TruncationNeverSplitsAUtf8Sequence) {
 
 TEST(ProgressViewTest, MultibyteMessageTruncatedInTheBar) {
   json::object p = kCrawl;
-  p["message"] = "Analyse des pages \xC3\xA9l\xC3\xA9ments \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "
-                 "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E";
+  p["message"] =
+      "Analyse des pages \xC3\xA9l\xC3\xA9ments \xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E "
+      "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E";
   for (int width = 30; width <= 80; ++width) {
     std::string line = RenderBarLine(p, width);
     EXPECT_LE(DisplayWidth(line), static_cast<size_t>(width - 1)) << width;
@@ -167,7 +169,8 @@ TEST(ProgressViewTest, AuditSummaryFallsBackToThePayload) {
 TEST(ProgressViewTest, FailureAndCompletionLines) {
   auto failed = Payload(R"({"audit_id":12,"status":"failed","error_message":"DNS lookup failed"})");
   EXPECT_EQ(RenderFailure(true, 12, failed), "Audit 12 failed: DNS lookup failed\n");
-  EXPECT_EQ(RenderFailure(false, 4, Payload(R"({"status":"failed"})")), "Job 4 failed: no reason given\n");
+  EXPECT_EQ(RenderFailure(false, 4, Payload(R"({"status":"failed"})")),
+            "Job 4 failed: no reason given\n");
   EXPECT_EQ(RenderJobCompleted(4, Payload(R"({"status":"completed","message":"Done"})")),
             "Job 4 completed: Done\n");
 }

@@ -14,9 +14,7 @@ class Clock {
   virtual std::chrono::system_clock::time_point Now() const = 0;
   // Milliseconds since the Unix epoch.
   int64_t NowMs() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               Now().time_since_epoch())
-        .count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Now().time_since_epoch()).count();
   }
 };
 

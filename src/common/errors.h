@@ -12,16 +12,16 @@
 namespace herald {
 
 enum class Errc {
-  kBadRequest,       // 400: the client sent something that does not parse
-  kUnauthorized,     // 401: missing or invalid token
-  kForbidden,        // 403: a valid token, but not allowed
-  kNotFound,         // 404
-  kMethodNotAllowed, // 405
-  kConflict,         // 409: e.g. a terminal job cannot change
-  kPayloadTooLarge,  // 413
-  kRateLimited,      // 429
-  kUnavailable,      // 503: a dependency (database, broker) is down
-  kInternal,         // 500: a bug or an unexpected failure
+  kBadRequest,        // 400: the client sent something that does not parse
+  kUnauthorized,      // 401: missing or invalid token
+  kForbidden,         // 403: a valid token, but not allowed
+  kNotFound,          // 404
+  kMethodNotAllowed,  // 405
+  kConflict,          // 409: e.g. a terminal job cannot change
+  kPayloadTooLarge,   // 413
+  kRateLimited,       // 429
+  kUnavailable,       // 503: a dependency (database, broker) is down
+  kInternal,          // 500: a bug or an unexpected failure
 };
 
 // An error with the reason a person reads (it becomes {"error": message}).
@@ -33,9 +33,7 @@ struct Error {
   std::string detail = {};
 };
 
-inline Error MakeError(Errc code, std::string message) {
-  return Error{code, std::move(message)};
-}
+inline Error MakeError(Errc code, std::string message) { return Error{code, std::move(message)}; }
 
 // The database cannot answer now (down, hung, busy, full, read-only): the
 // caller gets 503 {"error": "database unavailable"}, naming no host, user,
@@ -53,8 +51,7 @@ template <class T>
 using Result = boost::system::result<T, Error>;
 
 // Lets Result<T>::value() throw when it holds an Error (found through ADL).
-[[noreturn]] void throw_exception_from_error(const Error& e,
-                                             const boost::source_location& loc);
+[[noreturn]] void throw_exception_from_error(const Error& e, const boost::source_location& loc);
 
 // Thrown by Result::value() on an error; carries the Error.
 class ErrorException : public std::exception {

@@ -35,13 +35,27 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += "\\u00";
@@ -83,14 +97,30 @@ void AppendObject(std::string& out, const json::object& o) {
 
 void Append(std::string& out, const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: out += "null"; return;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
-    case json::kind::int64: out += std::to_string(v.get_int64()); return;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); return;
-    case json::kind::double_: AppendDouble(out, v.get_double()); return;
-    case json::kind::string: AppendString(out, v.get_string()); return;
-    case json::kind::array: AppendArray(out, v.get_array()); return;
-    case json::kind::object: AppendObject(out, v.get_object()); return;
+    case json::kind::null:
+      out += "null";
+      return;
+    case json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case json::kind::int64:
+      out += std::to_string(v.get_int64());
+      return;
+    case json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      return;
+    case json::kind::double_:
+      AppendDouble(out, v.get_double());
+      return;
+    case json::kind::string:
+      AppendString(out, v.get_string());
+      return;
+    case json::kind::array:
+      AppendArray(out, v.get_array());
+      return;
+    case json::kind::object:
+      AppendObject(out, v.get_object());
+      return;
   }
 }
 

@@ -32,12 +32,13 @@ TEST(JsonTextTest, DoublesAreWrittenAsPeopleWriteThem) {
 }
 
 TEST(JsonTextTest, EverythingElseIsWhatBoostJsonWrites) {
-  const json::value v = json::parse(
-      R"({"s":"a\"b\\c\b\f\n\r\t\u0001\u001f\u007f/é","i":-3,"u":18446744073709551615,)"
-      R"("b":[true,false,null,{"k":[]},{}],"":""})");
+  const json::value v =
+      json::parse(R"({"s":"a\"b\\c\b\f\n\r\t\u0001\u001f\u007f/é","i":-3,"u":18446744073709551615,)"
+                  R"("b":[true,false,null,{"k":[]},{}],"":""})");
   EXPECT_EQ(JsonText(v), json::serialize(v));
   EXPECT_EQ(JsonText(v.as_object()), json::serialize(v));
-  EXPECT_EQ(JsonText(json::array{1, "x", json::object{{"score", 52.0}}}), R"([1,"x",{"score":52}])");
+  EXPECT_EQ(JsonText(json::array{1, "x", json::object{{"score", 52.0}}}),
+            R"([1,"x",{"score":52}])");
 }
 
 }  // namespace

@@ -41,19 +41,28 @@ void SetFormat(Format format) {
 }
 
 bool ParseFormat(std::string_view text, Format* out) {
-  if (text == "text") *out = Format::kText;
-  else if (text == "json") *out = Format::kJson;
-  else return false;
+  if (text == "text")
+    *out = Format::kText;
+  else if (text == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
 bool ParseLevel(std::string_view text, Level* out) {
-  if (text == "debug") *out = Level::kDebug;
-  else if (text == "info") *out = Level::kInfo;
-  else if (text == "warn" || text == "warning") *out = Level::kWarn;
-  else if (text == "error") *out = Level::kError;
-  else if (text == "off") *out = Level::kOff;
-  else return false;
+  if (text == "debug")
+    *out = Level::kDebug;
+  else if (text == "info")
+    *out = Level::kInfo;
+  else if (text == "warn" || text == "warning")
+    *out = Level::kWarn;
+  else if (text == "error")
+    *out = Level::kError;
+  else if (text == "off")
+    *out = Level::kOff;
+  else
+    return false;
   return true;
 }
 
@@ -66,11 +75,20 @@ void Write(Level level, std::string_view text) {
     message = quoted;
   }
   switch (level) {
-    case Level::kDebug: Logger().debug("{}", message); break;
-    case Level::kInfo: Logger().info("{}", message); break;
-    case Level::kWarn: Logger().warn("{}", message); break;
-    case Level::kError: Logger().error("{}", message); break;
-    case Level::kOff: break;
+    case Level::kDebug:
+      Logger().debug("{}", message);
+      break;
+    case Level::kInfo:
+      Logger().info("{}", message);
+      break;
+    case Level::kWarn:
+      Logger().warn("{}", message);
+      break;
+    case Level::kError:
+      Logger().error("{}", message);
+      break;
+    case Level::kOff:
+      break;
   }
 }
 

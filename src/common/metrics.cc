@@ -33,18 +33,15 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
   gauge("herald_refused_stream_limit_total",
         "Streams refused with 429 at HERALD_MAX_STREAMS_PER_USER.", "counter",
         refused_stream_limit.load());
-  gauge("herald_refused_accept_rate_total",
-        "Connections answered 503 beyond HERALD_ACCEPT_RATE.", "counter",
-        refused_accept_rate.load());
+  gauge("herald_refused_accept_rate_total", "Connections answered 503 beyond HERALD_ACCEPT_RATE.",
+        "counter", refused_accept_rate.load());
   gauge("herald_events_published_total", "Progress events and notices published.", "counter",
         events_published.load());
   gauge("herald_events_delivered_total", "Events written to stream clients.", "counter",
         events_delivered.load());
-  gauge("herald_events_dropped_slow_total",
-        "Intermediate events conflated away for slow clients.", "counter",
-        events_dropped_slow.load());
-  gauge("herald_heartbeats_total", "Heartbeat comments sent.", "counter",
-        heartbeats_sent.load());
+  gauge("herald_events_dropped_slow_total", "Intermediate events conflated away for slow clients.",
+        "counter", events_dropped_slow.load());
+  gauge("herald_heartbeats_total", "Heartbeat comments sent.", "counter", heartbeats_sent.load());
   out += fmt::format(
       "# HELP herald_sse_stream_starts_total Progress streams started, by where their first "
       "events came from.\n# TYPE herald_sse_stream_starts_total counter\n"
@@ -53,18 +50,21 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
       starts_from_window.load(), starts_from_store.load());
   gauge("herald_sse_window_loads_total", "Job windows loaded from the database.", "counter",
         window_loads.load());
-  gauge("herald_bus_fallback", "1 while streams poll the database because Redis is down.",
-        "gauge", bus_fallback.load());
-  out += fmt::format("# HELP herald_info Build and configuration.\n# TYPE herald_info gauge\n"
-                     "herald_info{{version=\"{}\",sse_source=\"{}\",redis=\"{}\"}} 1\n",
-                     HERALD_VERSION, sse_source, redis_health);
-  out += "# HELP herald_http_requests_total HTTP requests by status class.\n"
-         "# TYPE herald_http_requests_total counter\n";
+  gauge("herald_bus_fallback", "1 while streams poll the database because Redis is down.", "gauge",
+        bus_fallback.load());
+  out += fmt::format(
+      "# HELP herald_info Build and configuration.\n# TYPE herald_info gauge\n"
+      "herald_info{{version=\"{}\",sse_source=\"{}\",redis=\"{}\"}} 1\n",
+      HERALD_VERSION, sse_source, redis_health);
+  out +=
+      "# HELP herald_http_requests_total HTTP requests by status class.\n"
+      "# TYPE herald_http_requests_total counter\n";
   for (int c = 1; c <= 5; ++c)
     out += fmt::format("herald_http_requests_total{{code=\"{}xx\"}} {}\n", c,
                        requests_by_class[c].load());
-  out += "# HELP herald_http_request_duration_seconds Time to answer a request.\n"
-         "# TYPE herald_http_request_duration_seconds histogram\n";
+  out +=
+      "# HELP herald_http_request_duration_seconds Time to answer a request.\n"
+      "# TYPE herald_http_request_duration_seconds histogram\n";
   int64_t cumulative = 0;
   for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
     cumulative += latency_buckets[i].load();
@@ -72,8 +72,7 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
                        kLatencyBuckets[i], cumulative);
   }
   cumulative += latency_buckets[kLatencyBuckets.size()].load();
-  out += fmt::format("herald_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
-                     cumulative);
+  out += fmt::format("herald_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
   out += fmt::format("herald_http_request_duration_seconds_sum {}\n",
                      static_cast<double>(latency_sum_us.load()) / 1e6);
   out += fmt::format("herald_http_request_duration_seconds_count {}\n", latency_count.load());

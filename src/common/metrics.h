@@ -13,7 +13,7 @@ struct Metrics {
   std::atomic<int64_t> streams_open{0};
   std::atomic<int64_t> streams_total{0};
   std::atomic<int64_t> notify_streams_open{0};
-  std::atomic<int64_t> http_sessions_open{0};  // connections not (yet) a stream
+  std::atomic<int64_t> http_sessions_open{0};        // connections not (yet) a stream
   std::atomic<int64_t> refused_connection_limit{0};  // 503: HERALD_MAX_CONNECTIONS
   std::atomic<int64_t> refused_stream_limit{0};      // 429: HERALD_MAX_STREAMS_PER_USER
   std::atomic<int64_t> refused_accept_rate{0};       // 503: HERALD_ACCEPT_RATE

@@ -12,15 +12,14 @@ Error Bad(std::string_view var, std::string what) {
 }
 
 // Parses a whole non-negative integer within [lo, hi]; no signs, no junk.
-Result<int64_t> ParseInt(std::string_view var, std::string_view text, int64_t lo,
-                         int64_t hi) {
+Result<int64_t> ParseInt(std::string_view var, std::string_view text, int64_t lo, int64_t hi) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size() || text.empty())
     return Bad(var, "'" + std::string(text) + "' is not a whole number");
   if (v < lo || v > hi)
-    return Bad(var, std::to_string(v) + " is out of range (" + std::to_string(lo) +
-                        ".." + std::to_string(hi) + ")");
+    return Bad(var, std::to_string(v) + " is out of range (" + std::to_string(lo) + ".." +
+                        std::to_string(hi) + ")");
   return v;
 }
 
@@ -35,8 +34,7 @@ Result<double> ParseDouble(std::string_view var, std::string_view text) {
 
 Result<bool> ParseBool(std::string_view var, std::string_view text) {
   if (text == "1" || text == "true" || text == "yes" || text == "on") return true;
-  if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty())
-    return false;
+  if (text == "0" || text == "false" || text == "no" || text == "off" || text.empty()) return false;
   return Bad(var, "'" + std::string(text) + "' is not a boolean (use 1 or 0)");
 }
 
@@ -59,10 +57,14 @@ std::vector<std::string> SplitList(std::string_view text) {
 
 std::string_view ToString(SseSource source) {
   switch (source) {
-    case SseSource::kMemory: return "memory";
-    case SseSource::kDb: return "db";
-    case SseSource::kRedis: return "redis";
-    case SseSource::kPostgres: return "postgres";
+    case SseSource::kMemory:
+      return "memory";
+    case SseSource::kDb:
+      return "db";
+    case SseSource::kRedis:
+      return "redis";
+    case SseSource::kPostgres:
+      return "postgres";
   }
   return "memory";
 }
@@ -127,13 +129,11 @@ Result<Config> LoadConfig(const EnvLookup& env) {
        [&](int64_t v) { c.sse.redis_timeout = std::chrono::milliseconds(v); }},
       {"SSE_MAX_QUEUED_EVENTS", 2, 100000,
        [&](int64_t v) { c.sse.max_queued_events = static_cast<size_t>(v); }},
-      {"JWT_LEEWAY_SECONDS", 0, 3600,
-       [&](int64_t v) { c.auth.leeway = std::chrono::seconds(v); }},
+      {"JWT_LEEWAY_SECONDS", 0, 3600, [&](int64_t v) { c.auth.leeway = std::chrono::seconds(v); }},
       {"HERALD_WORKERS", 0, 256, [&](int64_t v) { c.workers = static_cast<int>(v); }},
       {"HERALD_AUDIT_LEASE_SECONDS", 1, 3600,
        [&](int64_t v) { c.audit_lease = std::chrono::seconds(v); }},
-      {"HERALD_MAX_CONNECTIONS", 0, 10000000,
-       [&](int64_t v) { c.http.max_connections = v; }},
+      {"HERALD_MAX_CONNECTIONS", 0, 10000000, [&](int64_t v) { c.http.max_connections = v; }},
       {"HERALD_MAX_STREAMS_PER_USER", 0, 10000000,
        [&](int64_t v) { c.http.max_streams_per_user = static_cast<int>(v); }},
       {"HERALD_DRAIN_SECONDS", 0, 3600, [&](int64_t v) { c.drain = std::chrono::seconds(v); }},
@@ -185,8 +185,7 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   if (auto v = get("HERALD_WEB_ROOT")) c.http.web_root = *v;
 
   if (auto v = get("DATABASE_URL"); v && !v->empty()) c.database_url = *v;
-  if (!c.database_url.starts_with("sqlite://") &&
-      !c.database_url.starts_with("postgresql://") &&
+  if (!c.database_url.starts_with("sqlite://") && !c.database_url.starts_with("postgresql://") &&
       !c.database_url.starts_with("postgres://")) {
     return Bad("DATABASE_URL", "'" + c.database_url.substr(0, c.database_url.find(':')) +
                                    "' is not a supported scheme (sqlite:// or postgresql://)");
@@ -194,16 +193,19 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   if (c.database_url == "sqlite://") return Bad("DATABASE_URL", "sqlite:// needs a path");
 
   if (auto v = get("REDIS_URL"); v && !v->empty()) {
-    if (!v->starts_with("redis://"))
-      return Bad("REDIS_URL", "must start with redis://");
+    if (!v->starts_with("redis://")) return Bad("REDIS_URL", "must start with redis://");
     c.redis_url = *v;
   }
   c.sse_source = c.redis_url ? SseSource::kRedis : SseSource::kMemory;
   if (auto v = get("SSE_SOURCE"); v && !v->empty()) {
-    if (*v == "memory") c.sse_source = SseSource::kMemory;
-    else if (*v == "db") c.sse_source = SseSource::kDb;
-    else if (*v == "redis") c.sse_source = SseSource::kRedis;
-    else if (*v == "postgres") c.sse_source = SseSource::kPostgres;
+    if (*v == "memory")
+      c.sse_source = SseSource::kMemory;
+    else if (*v == "db")
+      c.sse_source = SseSource::kDb;
+    else if (*v == "redis")
+      c.sse_source = SseSource::kRedis;
+    else if (*v == "postgres")
+      c.sse_source = SseSource::kPostgres;
     else
       return Bad("SSE_SOURCE", "'" + *v + "' is not one of memory, db, redis, postgres");
   }
@@ -218,8 +220,8 @@ Result<Config> LoadConfig(const EnvLookup& env) {
   if (auto v = get("JWT_AUDIENCE"); v && !v->empty()) c.auth.audience = *v;
 
   if (auto v = get("HERALD_LOG_LEVEL"); v && !v->empty()) {
-    if (*v != "debug" && *v != "info" && *v != "warn" && *v != "warning" &&
-        *v != "error" && *v != "off")
+    if (*v != "debug" && *v != "info" && *v != "warn" && *v != "warning" && *v != "error" &&
+        *v != "off")
       return Bad("HERALD_LOG_LEVEL", "'" + *v + "' is not one of debug, info, warn, error, off");
     c.log_level = *v;
   }

@@ -38,8 +38,8 @@ struct SseConfig {
 };
 
 struct AuthConfig {
-  std::string jwt_secret;           // HS256 key. Env: JWT_SECRET.
-  std::string public_key_file;      // PEM; enables RS256/ES256. Env: JWT_PUBLIC_KEY_FILE.
+  std::string jwt_secret;               // HS256 key. Env: JWT_SECRET.
+  std::string public_key_file;          // PEM; enables RS256/ES256. Env: JWT_PUBLIC_KEY_FILE.
   std::optional<std::string> issuer;    // Env: JWT_ISSUER.
   std::optional<std::string> audience;  // Env: JWT_AUDIENCE.
   // Clock skew tolerated on exp/nbf. Env: JWT_LEEWAY_SECONDS.
@@ -56,8 +56,8 @@ struct HttpConfig {
   std::chrono::seconds request_timeout{15};
   // Idle keep-alive connections are closed after this. Same variable family.
   std::chrono::seconds keepalive_timeout{60};
-  std::size_t max_header_bytes = 16 * 1024;   // Env: HERALD_MAX_HEADER_BYTES.
-  std::size_t max_body_bytes = 1024 * 1024;   // Env: HERALD_MAX_BODY_BYTES (413 beyond).
+  std::size_t max_header_bytes = 16 * 1024;  // Env: HERALD_MAX_HEADER_BYTES.
+  std::size_t max_body_bytes = 1024 * 1024;  // Env: HERALD_MAX_BODY_BYTES (413 beyond).
   // Lets several `herald serve` share one port (SO_REUSEPORT). Env: HERALD_REUSE_PORT.
   bool reuse_port = false;
   // TCP_NODELAY on accepted sockets. On: lowest latency; bursts still leave
@@ -97,13 +97,13 @@ struct Config {
   // connection, reconnecting included) before it fails with 503 "database
   // unavailable". Env: HERALD_DB_TIMEOUT_SECONDS.
   std::chrono::milliseconds db_timeout{5000};
-  std::optional<std::string> redis_url;                 // Env: REDIS_URL.
-  SseSource sse_source = SseSource::kMemory;            // Env: SSE_SOURCE.
-  int workers = 2;                  // Env: HERALD_WORKERS.
+  std::optional<std::string> redis_url;       // Env: REDIS_URL.
+  SseSource sse_source = SseSource::kMemory;  // Env: SSE_SOURCE.
+  int workers = 2;                            // Env: HERALD_WORKERS.
   // How long a worker's claim on an audit lasts without renewal; an audit
   // whose worker died is taken over after this. Env: HERALD_AUDIT_LEASE_SECONDS.
   std::chrono::seconds audit_lease{30};
-  bool audit_allow_private = false; // Env: AUDIT_ALLOW_PRIVATE.
+  bool audit_allow_private = false;  // Env: AUDIT_ALLOW_PRIVATE.
   // Events kept per job for Last-Event-ID replay. Env: HERALD_EVENT_RETENTION.
   int event_retention = 1000;
   std::string log_level = "info";   // Env: HERALD_LOG_LEVEL.

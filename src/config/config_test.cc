@@ -113,8 +113,8 @@ TEST(ConfigTest, AcceptsEveryBooleanSpelling) {
 }
 
 TEST(ConfigTest, SplitsCorsOriginsOnCommasAndTrimsSpaces) {
-  Config c = LoadOk(
-      {{"CORS_ALLOWED_ORIGINS", " https://a.example , https://b.example:8443,, ,https://c.example "}});
+  Config c = LoadOk({{"CORS_ALLOWED_ORIGINS",
+                      " https://a.example , https://b.example:8443,, ,https://c.example "}});
   EXPECT_EQ(c.http.cors_allowed_origins,
             (std::vector<std::string>{"https://a.example", "https://b.example:8443",
                                       "https://c.example"}));
@@ -163,8 +163,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"SSE_MAX_DURATION", {{"SSE_MAX_DURATION", ""}}},
         BadValue{"SSE_RETRY_MS", {{"SSE_RETRY_MS", "x"}}},
         BadValue{"SSE_HEARTBEAT_SECONDS", {{"SSE_HEARTBEAT_SECONDS", "0"}}},
-        BadValue{"SSE_FALLBACK_DB_INTERVAL_SECONDS",
-                 {{"SSE_FALLBACK_DB_INTERVAL_SECONDS", "abc"}}},
+        BadValue{"SSE_FALLBACK_DB_INTERVAL_SECONDS", {{"SSE_FALLBACK_DB_INTERVAL_SECONDS", "abc"}}},
         BadValue{"HERALD_WORKERS", {{"HERALD_WORKERS", "-1"}}},
         BadValue{"SSE_SOURCE", {{"SSE_SOURCE", "bogus"}}},
         BadValue{"SSE_SOURCE", {{"SSE_SOURCE", "redis"}}},

@@ -32,8 +32,10 @@ TEST(VariablesTest, EveryVariableLoadConfigReadsIsListed) {
     return std::nullopt;
   });
   const auto documented = Documented();
-  for (const auto& name : asked) EXPECT_TRUE(documented.count(name)) << name << " is read but not listed";
-  for (const auto& name : documented) EXPECT_TRUE(asked.count(name)) << name << " is listed but not read";
+  for (const auto& name : asked)
+    EXPECT_TRUE(documented.count(name)) << name << " is read but not listed";
+  for (const auto& name : documented)
+    EXPECT_TRUE(asked.count(name)) << name << " is listed but not read";
 }
 
 // And the README's configuration table names the same variables.
@@ -48,7 +50,8 @@ TEST(VariablesTest, TheReadmeTableNamesTheSameVariables) {
   ASSERT_NE(start, std::string::npos);
   const std::string table = readme.substr(start, end - start);
   for (const auto& name : Documented()) {
-    EXPECT_NE(table.find("`" + name + "`"), std::string::npos) << name << " is not in the README's table";
+    EXPECT_NE(table.find("`" + name + "`"), std::string::npos)
+        << name << " is not in the README's table";
   }
 }
 

@@ -13,9 +13,9 @@
 namespace herald::http {
 
 struct Request {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path, no query
+  std::string method;                                        // "GET", "POST", ...
+  std::string target;                                        // as sent: path and query
+  std::string path;                                          // percent-decoded path, no query
   std::vector<std::pair<std::string, std::string>> query;    // decoded
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
@@ -48,7 +48,8 @@ struct Reply {
 // empty. HTTP/1.1 needs a Host; a Transfer-Encoding other than exactly
 // "chunked" (read by length instead, it would desynchronize a proxy in
 // front of us: request smuggling), or next to a Content-Length, is refused.
-std::string FramingProblem(int version, bool has_host, std::optional<std::string_view> transfer_encoding,
+std::string FramingProblem(int version, bool has_host,
+                           std::optional<std::string_view> transfer_encoding,
                            bool has_content_length);
 
 // The origin-form of a request target: "http://host/a?b" (absolute-form,

@@ -52,9 +52,10 @@ std::pair<int, std::string> ReadProblem(const beast::error_code& ec) {
 // RFC 9112 framing checks on a parsed head (see FramingProblem).
 std::string HeadProblem(const BeastRequest& head) {
   auto te = head.find(bhttp::field::transfer_encoding);
-  return FramingProblem(static_cast<int>(head.version()), head.find(bhttp::field::host) != head.end(),
-                        te != head.end() ? std::optional<std::string_view>(te->value()) : std::nullopt,
-                        head.find(bhttp::field::content_length) != head.end());
+  return FramingProblem(
+      static_cast<int>(head.version()), head.find(bhttp::field::host) != head.end(),
+      te != head.end() ? std::optional<std::string_view>(te->value()) : std::nullopt,
+      head.find(bhttp::field::content_length) != head.end());
 }
 
 void ApplyLimits(BeastRequestParser& parser, const config::HttpConfig& config) {

@@ -188,7 +188,8 @@ TEST(RequestTest, ReplyErrorEscapesTheMessageAsJson) {
 }
 
 TEST(FramingTest, Http11NeedsAHost) {
-  EXPECT_EQ(FramingProblem(11, false, std::nullopt, false), "HTTP/1.1 request without a Host header");
+  EXPECT_EQ(FramingProblem(11, false, std::nullopt, false),
+            "HTTP/1.1 request without a Host header");
   EXPECT_EQ(FramingProblem(11, true, std::nullopt, false), "");
   EXPECT_EQ(FramingProblem(10, false, std::nullopt, false), "") << "HTTP/1.0 has no Host";
 }

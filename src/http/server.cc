@@ -112,8 +112,8 @@ enum class Refusal {
   kAcceptRate,       // more new connections per second than HERALD_ACCEPT_RATE
 };
 
-asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
-                              Handler& handler, Metrics& metrics, Refusal refusal) {
+asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config, Handler& handler,
+                              Metrics& metrics, Refusal refusal) {
   SessionCount counted(metrics);
   boost::system::error_code ec;
   std::string remote;
@@ -158,10 +158,10 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config,
       const bool full = refusal == Refusal::kConnectionLimit;
       (full ? metrics.refused_connection_limit : metrics.refused_accept_rate)
           .fetch_add(1, std::memory_order_relaxed);
-      co_await WriteError(stream, 503,
-                          full ? "server at its connection limit"
-                               : "too many new connections; retry later",
-                          metrics, JitteredRetryAfter());
+      co_await WriteError(
+          stream, 503,
+          full ? "server at its connection limit" : "too many new connections; retry later",
+          metrics, JitteredRetryAfter());
       co_await LingeringClose(stream);
       co_return;
     }
@@ -228,13 +228,13 @@ Server::~Server() = default;
 Result<void> Server::Listen() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.host, ec);
-  if (ec) return MakeError(Errc::kBadRequest, "HERALD_LISTEN: '" + config_.host +
-                                                  "' is not an IP address");
+  if (ec)
+    return MakeError(Errc::kBadRequest,
+                     "HERALD_LISTEN: '" + config_.host + "' is not an IP address");
   tcp::endpoint endpoint(address, config_.port);
   auto fail = [&](std::string_view what) {
-    return MakeError(Errc::kUnavailable, "cannot " + std::string(what) + " " + config_.host +
-                                             ":" + std::to_string(config_.port) + ": " +
-                                             ec.message());
+    return MakeError(Errc::kUnavailable, "cannot " + std::string(what) + " " + config_.host + ":" +
+                                             std::to_string(config_.port) + ": " + ec.message());
   };
   // Several listening sockets, all on the port with SO_REUSEPORT (see
   // ListenerCount): a full accept queue drops the handshake and the client
@@ -345,8 +345,8 @@ bool Server::TakeAcceptToken() {
   const double burst = config_.accept_rate;
   if (accept_refilled_ == std::chrono::steady_clock::time_point{}) accept_tokens_ = burst;
   accept_tokens_ = std::min(
-      burst, accept_tokens_ +
-                 std::chrono::duration<double>(now - accept_refilled_).count() * config_.accept_rate);
+      burst, accept_tokens_ + std::chrono::duration<double>(now - accept_refilled_).count() *
+                                  config_.accept_rate);
   accept_refilled_ = now;
   if (accept_tokens_ < 1) return false;
   accept_tokens_ -= 1;
@@ -369,8 +369,8 @@ void Server::Serve(Socket socket) {
                          metrics_.streams_open.load(std::memory_order_relaxed) +
                          metrics_.notify_streams_open.load(std::memory_order_relaxed);
     const Refusal refusal = open >= max_connections_ ? Refusal::kConnectionLimit
-                            : !rate_ok                 ? Refusal::kAcceptRate
-                                                       : Refusal::kNone;
+                            : !rate_ok               ? Refusal::kAcceptRate
+                                                     : Refusal::kNone;
     asio::co_spawn(executor, Session(std::move(socket), config_, handler_, metrics_, refusal),
                    LogFailure("HTTP session"));
   });

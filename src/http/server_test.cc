@@ -36,7 +36,8 @@ TEST(ParseRequestTest, AWellFormedRequestBecomesTheHandlersRequest) {
 
 TEST(ParseRequestTest, ChunkedBodiesAreJoined) {
   auto p = ParseRequest(
-      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", Limits());
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+      Limits());
   ASSERT_TRUE(p.request) << p.error;
   EXPECT_EQ(p.request->body, "{}");
 }
@@ -49,12 +50,11 @@ TEST(ParseRequestTest, RefusalsCarryTheStatusTheServerAnswers) {
   EXPECT_EQ(smuggle.status, 400);
   auto no_host = ParseRequest("GET / HTTP/1.1\r\n\r\n", Limits());
   EXPECT_EQ(no_host.status, 400);
-  auto big_body = ParseRequest("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n" +
-                                   std::string(65, 'x'),
-                               Limits());
+  auto big_body = ParseRequest(
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 65\r\n\r\n" + std::string(65, 'x'), Limits());
   EXPECT_EQ(big_body.status, 413);
-  auto big_head = ParseRequest("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(2000, 'a') + "\r\n\r\n",
-                               Limits());
+  auto big_head = ParseRequest(
+      "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(2000, 'a') + "\r\n\r\n", Limits());
   EXPECT_EQ(big_head.status, 431);
   auto garbage = ParseRequest("\x01\x02 nonsense\r\n\r\n", Limits());
   EXPECT_EQ(garbage.status, 400);

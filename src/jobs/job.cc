@@ -12,10 +12,14 @@ namespace json = boost::json;
 
 std::string_view ToString(JobStatus status) {
   switch (status) {
-    case JobStatus::kPending: return "pending";
-    case JobStatus::kRunning: return "running";
-    case JobStatus::kCompleted: return "completed";
-    case JobStatus::kFailed: return "failed";
+    case JobStatus::kPending:
+      return "pending";
+    case JobStatus::kRunning:
+      return "running";
+    case JobStatus::kCompleted:
+      return "completed";
+    case JobStatus::kFailed:
+      return "failed";
   }
   return "pending";
 }
@@ -32,10 +36,13 @@ namespace {
 
 int Rank(JobStatus s) {
   switch (s) {
-    case JobStatus::kPending: return 0;
-    case JobStatus::kRunning: return 1;
+    case JobStatus::kPending:
+      return 0;
+    case JobStatus::kRunning:
+      return 1;
     case JobStatus::kCompleted:
-    case JobStatus::kFailed: return 2;
+    case JobStatus::kFailed:
+      return 2;
   }
   return 0;
 }
@@ -61,16 +68,14 @@ Result<std::optional<int64_t>> OptInt(const json::object& o, std::string_view ke
   return Bad(std::string(key) + " must be an integer");
 }
 
-Result<std::optional<std::string>> OptString(const json::object& o,
-                                             std::string_view key) {
+Result<std::optional<std::string>> OptString(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
   if (!it->value().is_string()) return Bad(std::string(key) + " must be a string");
   return std::optional<std::string>{std::string(it->value().get_string())};
 }
 
-Result<std::optional<std::string>> OptObjectText(const json::object& o,
-                                                 std::string_view key) {
+Result<std::optional<std::string>> OptObjectText(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::optional<std::string>{};
   if (!it->value().is_object()) return Bad(std::string(key) + " must be a JSON object");
@@ -78,10 +83,9 @@ Result<std::optional<std::string>> OptObjectText(const json::object& o,
 }
 
 constexpr std::string_view kKnownFields[] = {
-    "status",       "progress",        "message",     "step",
-    "total_pages",  "geo_score",       "critical_issues", "high_issues",
-    "medium_issues", "low_issues",     "error_message", "error",
-    "data",         "report"};
+    "status",        "progress",        "message",     "step",          "total_pages",
+    "geo_score",     "critical_issues", "high_issues", "medium_issues", "low_issues",
+    "error_message", "error",           "data",        "report"};
 
 }  // namespace
 
@@ -97,28 +101,52 @@ Result<ProgressUpdate> ParseProgressObject(const json::object& o, bool target_ke
   }
 
   ProgressUpdate u;
-  if (auto s = OptString(o, "status"); !s) return s.error();
+  if (auto s = OptString(o, "status"); !s)
+    return s.error();
   else if (*s) {
     u.status = ParseJobStatus(**s);
     if (!u.status)
-      return Bad("unknown status: " + **s +
-                 " (expected pending, running, completed or failed)");
+      return Bad("unknown status: " + **s + " (expected pending, running, completed or failed)");
   }
-  if (auto p = OptInt(o, "progress"); !p) return p.error();
+  if (auto p = OptInt(o, "progress"); !p)
+    return p.error();
   else if (*p) {
     if (**p < 0 || **p > 100) return Bad("progress must be between 0 and 100");
     u.progress = static_cast<int>(**p);
   }
-  if (auto r = OptString(o, "message"); !r) return r.error(); else u.message = *r;
-  if (auto r = OptString(o, "step"); !r) return r.error(); else u.step = *r;
-  if (auto r = OptInt(o, "total_pages"); !r) return r.error(); else u.total_pages = *r;
-  if (auto r = OptInt(o, "critical_issues"); !r) return r.error(); else u.critical_issues = *r;
-  if (auto r = OptInt(o, "high_issues"); !r) return r.error(); else u.high_issues = *r;
-  if (auto r = OptInt(o, "medium_issues"); !r) return r.error(); else u.medium_issues = *r;
-  if (auto r = OptInt(o, "low_issues"); !r) return r.error(); else u.low_issues = *r;
+  if (auto r = OptString(o, "message"); !r)
+    return r.error();
+  else
+    u.message = *r;
+  if (auto r = OptString(o, "step"); !r)
+    return r.error();
+  else
+    u.step = *r;
+  if (auto r = OptInt(o, "total_pages"); !r)
+    return r.error();
+  else
+    u.total_pages = *r;
+  if (auto r = OptInt(o, "critical_issues"); !r)
+    return r.error();
+  else
+    u.critical_issues = *r;
+  if (auto r = OptInt(o, "high_issues"); !r)
+    return r.error();
+  else
+    u.high_issues = *r;
+  if (auto r = OptInt(o, "medium_issues"); !r)
+    return r.error();
+  else
+    u.medium_issues = *r;
+  if (auto r = OptInt(o, "low_issues"); !r)
+    return r.error();
+  else
+    u.low_issues = *r;
   const std::pair<const char*, const std::optional<int64_t>*> counts[] = {
-      {"total_pages", &u.total_pages},         {"critical_issues", &u.critical_issues},
-      {"high_issues", &u.high_issues},         {"medium_issues", &u.medium_issues},
+      {"total_pages", &u.total_pages},
+      {"critical_issues", &u.critical_issues},
+      {"high_issues", &u.high_issues},
+      {"medium_issues", &u.medium_issues},
       {"low_issues", &u.low_issues}};
   for (const auto& [key, value] : counts) {
     if (*value && **value < 0) return Bad(std::string(key) + " must not be negative");
@@ -130,12 +158,24 @@ Result<ProgressUpdate> ParseProgressObject(const json::object& o, bool target_ke
     u.geo_score = g;
   }
   // The two seed documents name the failure reason differently; accept both.
-  if (auto r = OptString(o, "error_message"); !r) return r.error(); else u.error_message = *r;
+  if (auto r = OptString(o, "error_message"); !r)
+    return r.error();
+  else
+    u.error_message = *r;
   if (!u.error_message) {
-    if (auto r = OptString(o, "error"); !r) return r.error(); else u.error_message = *r;
+    if (auto r = OptString(o, "error"); !r)
+      return r.error();
+    else
+      u.error_message = *r;
   }
-  if (auto r = OptObjectText(o, "data"); !r) return r.error(); else u.data_json = *r;
-  if (auto r = OptObjectText(o, "report"); !r) return r.error(); else u.report_json = *r;
+  if (auto r = OptObjectText(o, "data"); !r)
+    return r.error();
+  else
+    u.data_json = *r;
+  if (auto r = OptObjectText(o, "report"); !r)
+    return r.error();
+  else
+    u.report_json = *r;
   return u;
 }
 
@@ -148,8 +188,8 @@ Result<void> ParseTarget(const json::object& o, BatchItem& item) {
     return Bad("each item needs exactly one of job_id and audit_id");
   auto id = OptInt(o, job ? "job_id" : "audit_id");
   if (!id) return id.error();
-  if (!*id || **id < 1) return Bad(std::string(job ? "job_id" : "audit_id") +
-                                   " must be a positive integer");
+  if (!*id || **id < 1)
+    return Bad(std::string(job ? "job_id" : "audit_id") + " must be a positive integer");
   item.job_id = **id;
   item.audit = audit != nullptr;
   return {};
@@ -193,18 +233,16 @@ Result<std::vector<BatchItem>> ParseProgressBatch(std::string_view body, std::si
 Result<void> ApplyUpdate(Job& job, const ProgressUpdate& u, int64_t now_ms) {
   if (IsTerminal(job.status)) {
     return MakeError(Errc::kConflict, "job " + std::to_string(job.id) + " is " +
-                                          std::string(ToString(job.status)) +
-                                          " and cannot change");
+                                          std::string(ToString(job.status)) + " and cannot change");
   }
   JobStatus next = u.status.value_or(job.status);
   if (Rank(next) < Rank(job.status)) {
-    return MakeError(Errc::kConflict,
-                     "status cannot go back from " + std::string(ToString(job.status)) +
-                         " to " + std::string(ToString(next)));
+    return MakeError(Errc::kConflict, "status cannot go back from " +
+                                          std::string(ToString(job.status)) + " to " +
+                                          std::string(ToString(next)));
   }
   if (u.progress) {
-    if (*u.progress < 0 || *u.progress > 100)
-      return Bad("progress must be between 0 and 100");
+    if (*u.progress < 0 || *u.progress > 100) return Bad("progress must be between 0 and 100");
     if (*u.progress < job.progress) {
       return MakeError(Errc::kConflict, "progress cannot decrease (is " +
                                             std::to_string(job.progress) + ", got " +

@@ -78,16 +78,15 @@ TEST(JobTest, ParseProgressBatchRefusesABodyThatIsNotANonEmptyArrayWithinTheLimi
 }
 
 TEST(JobTest, ParseProgressBatchJudgesEachItemOnItsOwn) {
-  auto items = ParseProgressBatch(
-      R"([{"job_id":7,"progress":10,"message":"a"},)"
-      R"({"audit_id":8,"status":"completed"},)"
-      R"(5,)"
-      R"({"job_id":1,"audit_id":2},)"
-      R"({"progress":1},)"
-      R"({"job_id":0},)"
-      R"({"job_id":"9"},)"
-      R"({"job_id":9,"colour":"red"}])",
-      100);
+  auto items = ParseProgressBatch(R"([{"job_id":7,"progress":10,"message":"a"},)"
+                                  R"({"audit_id":8,"status":"completed"},)"
+                                  R"(5,)"
+                                  R"({"job_id":1,"audit_id":2},)"
+                                  R"({"progress":1},)"
+                                  R"({"job_id":0},)"
+                                  R"({"job_id":"9"},)"
+                                  R"({"job_id":9,"colour":"red"}])",
+                                  100);
   ASSERT_TRUE(items) << items.error().message;
   ASSERT_EQ(items->size(), 8u);
   const auto& v = *items;
@@ -146,8 +145,7 @@ TEST(JobTest, ParseProgressUpdateLeavesAbsentAndNullFieldsUnset) {
 }
 
 TEST(JobTest, ParseProgressUpdateAcceptsErrorAsAnAliasOfErrorMessage) {
-  EXPECT_EQ(ParseOk(R"({"status":"failed","error":"DNS failure"})").error_message,
-            "DNS failure");
+  EXPECT_EQ(ParseOk(R"({"status":"failed","error":"DNS failure"})").error_message, "DNS failure");
 }
 
 TEST(JobTest, ParseProgressUpdatePrefersErrorMessageOverError) {
@@ -272,7 +270,8 @@ TEST(JobTest, ParseProgressUpdateRefusesWholeFloatsBeyondInt64) {
   ExpectBadRequest(R"({"progress": 1e308})", "progress");
   ExpectBadRequest(R"({"total_pages": 9223372036854775808.0})", "total_pages");
   ExpectBadRequest(R"({"low_issues": -1e19})", "low_issues");
-  EXPECT_EQ(ParseOk(R"({"total_pages": 4611686018427387904.0})").total_pages, 4611686018427387904LL);
+  EXPECT_EQ(ParseOk(R"({"total_pages": 4611686018427387904.0})").total_pages,
+            4611686018427387904LL);
 }
 
 TEST(JobTest, ParseProgressUpdateChecksTheGeoScoreRange) {
@@ -515,9 +514,8 @@ TEST(JobTest, BuildPayloadLeavesOutOptionalFieldsThatAreUnset) {
   Job job = PendingAudit();
   json::object o = ParsePayload(job);
   for (const char* key :
-       {"title", "message", "step", "total_pages", "geo_score", "critical_issues",
-        "high_issues", "medium_issues", "low_issues", "error_message", "error", "data",
-        "report"}) {
+       {"title", "message", "step", "total_pages", "geo_score", "critical_issues", "high_issues",
+        "medium_issues", "low_issues", "error_message", "error", "data", "report"}) {
     EXPECT_FALSE(o.contains(key)) << key;
   }
   EXPECT_EQ(o.size(), 6u) << BuildPayload(job);  // audit_id status progress url seq updated_at
@@ -564,10 +562,15 @@ TEST(JobTest, BuildPayloadIncludesErrorAndErrorMessageOnlyWhenFailed) {
 
 TEST(JobTest, BuildPayloadIsOneLineWithRawUtf8) {
   Job job = PendingGeneric();
-  job.title = "\xc3\x9c" "bersetzung \xe2\x9c\x93";  // Übersetzung ✓
+  job.title =
+      "\xc3\x9c"
+      "bersetzung \xe2\x9c\x93";  // Übersetzung ✓
   job.message = "line1\nline2";
   std::string text = BuildPayload(job);
-  EXPECT_NE(text.find("\xc3\x9c" "bersetzung \xe2\x9c\x93"), std::string::npos) << text;
+  EXPECT_NE(text.find("\xc3\x9c"
+                      "bersetzung \xe2\x9c\x93"),
+            std::string::npos)
+      << text;
   EXPECT_EQ(text.find("\\u"), std::string::npos) << text;
   EXPECT_EQ(text.find('\n'), std::string::npos) << "one line: " << text;
   EXPECT_EQ(ParsePayload(job).at("message").as_string(), "line1\nline2");
@@ -593,8 +596,8 @@ TEST(JobTest, ChannelForNamesAuditAndJobChannels) {
 }
 
 TEST(JobTest, StatusNamesRoundTrip) {
-  for (JobStatus s : {JobStatus::kPending, JobStatus::kRunning, JobStatus::kCompleted,
-                      JobStatus::kFailed})
+  for (JobStatus s :
+       {JobStatus::kPending, JobStatus::kRunning, JobStatus::kCompleted, JobStatus::kFailed})
     EXPECT_EQ(ParseJobStatus(ToString(s)), s);
   EXPECT_FALSE(ParseJobStatus("").has_value());
   EXPECT_TRUE(IsTerminal(JobStatus::kCompleted));

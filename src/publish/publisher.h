@@ -60,8 +60,7 @@ class Publisher {
   using NoticeDone = std::function<void(Result<store::FeedEntry>)>;
 
   // All three must outlive the Publisher. Starts its threads.
-  Publisher(store::JobStore& store, bus::Bus& bus, Metrics& metrics,
-            PublisherOptions options = {});
+  Publisher(store::JobStore& store, bus::Bus& bus, Metrics& metrics, PublisherOptions options = {});
   // Stop(): what was queued is committed and published first.
   ~Publisher();
   Publisher(const Publisher&) = delete;

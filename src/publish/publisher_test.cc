@@ -59,25 +59,27 @@ TEST_F(PublisherTest, GroupCommitKeepsPerJobOrderAndAnswersOnlyWhenDurable) {
       for (int p = 1; p <= per_job; ++p) {
         publisher.SubmitUpdates({store::JobUpdate{ids[j], Progress(p), false}},
                                 [&, j](Result<std::vector<store::UpdateOutcome>> r) {
-          std::lock_guard lock(mu);
-          ASSERT_TRUE(r);
-          ASSERT_TRUE(r->front()) << r->front().error().message;
-          const auto& applied = *r->front();
-          // Durable before the answer: the store already returns the event.
-          auto stored = store_.real().EventsAfter(ids[j], applied.event.seq - 1, 1);
-          all_durable = all_durable && stored && !stored->empty() &&
-                        stored->front().seq == applied.event.seq;
-          seqs[j].push_back(applied.event.seq);
-          ++answered;
-          cv.notify_all();
-        });
+                                  std::lock_guard lock(mu);
+                                  ASSERT_TRUE(r);
+                                  ASSERT_TRUE(r->front()) << r->front().error().message;
+                                  const auto& applied = *r->front();
+                                  // Durable before the answer: the store already returns the event.
+                                  auto stored =
+                                      store_.real().EventsAfter(ids[j], applied.event.seq - 1, 1);
+                                  all_durable = all_durable && stored && !stored->empty() &&
+                                                stored->front().seq == applied.event.seq;
+                                  seqs[j].push_back(applied.event.seq);
+                                  ++answered;
+                                  cv.notify_all();
+                                });
       }
     });
   }
   for (auto& t : callers) t.join();
   {
     std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return answered == jobs * per_job; }));
+    ASSERT_TRUE(
+        cv.wait_for(lock, std::chrono::seconds(20), [&] { return answered == jobs * per_job; }));
   }
   EXPECT_TRUE(all_durable);
   for (int j = 0; j < jobs; ++j) {
@@ -108,7 +110,7 @@ TEST_F(PublisherTest, AFailedTransactionAnswersEveryCallerInItAndPublishesNothin
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, Errc::kUnavailable);
   EXPECT_EQ(store_.real().GetJob(id)->last_seq, 1);  // nothing half-applied
-  auto ok = publisher.Update(id, Progress(10));  // recovers on the next call
+  auto ok = publisher.Update(id, Progress(10));      // recovers on the next call
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->event.seq, 2);
   publisher.Stop();
@@ -127,8 +129,8 @@ TEST_F(PublisherTest, ARefusedUpdateInABatchLeavesTheOthersApplied) {
                            {id + 1000, Progress(10), false},  // no such job
                            {id, Progress(5), false},          // progress may not decrease
                            {id, done, false},
-                           {id, Progress(20), false},         // terminal: no more changes
-                           {id, Progress(10), true}},         // not an audit
+                           {id, Progress(20), false},  // terminal: no more changes
+                           {id, Progress(10), true}},  // not an audit
                           [&](auto r) { promise.set_value(std::move(r)); });
   auto r = promise.get_future().get();
   ASSERT_TRUE(r);

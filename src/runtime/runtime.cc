@@ -90,8 +90,7 @@ Result<std::unique_ptr<store::JobStore>> OpenStore(const config::Config& config,
     return std::unique_ptr<store::JobStore>(std::move(*opened));
   }
   if (!url.starts_with("sqlite://"))
-    return MakeError(Errc::kBadRequest,
-                     "DATABASE_URL: must start with sqlite:// or postgresql://");
+    return MakeError(Errc::kBadRequest, "DATABASE_URL: must start with sqlite:// or postgresql://");
   store::SqliteOptions options;
   options.path = url.substr(std::string_view("sqlite://").size());
   options.event_retention = config.event_retention;
@@ -184,12 +183,11 @@ class Runtime::Impl {
     // Publishing happens on the publisher's fan-out thread, after the 202,
     // and a bus may poll: the hub's windows hear of this process's commits
     // first, so a stream opened right after a 202 starts from that update.
-    publishing.on_commit = [hub = hub_.get()](std::string_view channel,
-                                              std::string_view payload) {
+    publishing.on_commit = [hub = hub_.get()](std::string_view channel, std::string_view payload) {
       hub->OnLocalCommit(channel, payload);
     };
-    publisher_ = std::make_unique<publish::Publisher>(*store_, *bus_, metrics_,
-                                                      std::move(publishing));
+    publisher_ =
+        std::make_unique<publish::Publisher>(*store_, *bus_, metrics_, std::move(publishing));
     app_ = std::make_unique<api::App>(api::AppDeps{config_, *store_, *bus_, *hub_, *publisher_,
                                                    *verifier_, blocking_, metrics_, *clock_});
     // One context and one thread per I/O thread for the connections (and the
@@ -200,8 +198,8 @@ class Runtime::Impl {
       connection_work_.emplace_back(asio::make_work_guard(*context));
       connections.push_back(context.get());
     }
-    server_ = std::make_unique<http::Server>(ioc_, std::move(connections), config_.http, *app_,
-                                             metrics_);
+    server_ =
+        std::make_unique<http::Server>(ioc_, std::move(connections), config_.http, *app_, metrics_);
     workers_ = std::make_unique<worker::WorkerPool>(*store_, *publisher_,
                                                     MakePoolOptions(config_, config_.workers));
     return {};
@@ -305,8 +303,8 @@ class Runtime::Impl {
 
   void WaitForDrain() {
     StopDueStreams();
-    bool drained = metrics_.streams_open.load() == 0 &&
-                   metrics_.notify_streams_open.load() == 0 && !server_->listening();
+    bool drained = metrics_.streams_open.load() == 0 && metrics_.notify_streams_open.load() == 0 &&
+                   !server_->listening();
     if (drained || std::chrono::steady_clock::now() >= drain_deadline_) {
       // Idle keep-alive connections are dropped with the io_contexts.
       for (auto& work : connection_work_) work.reset();
@@ -351,9 +349,10 @@ Result<void> RunWorker(const config::Config& config) {
   if (log::Level level; log::ParseLevel(config.log_level, &level)) log::SetLevel(level);
   if (log::Format format; log::ParseFormat(config.log_format, &format)) log::SetFormat(format);
   if (config.sse_source == config::SseSource::kMemory)
-    log::Warn("herald worker: with SSE_SOURCE=memory the streams of `herald serve` only see "
-              "this worker's progress when they poll; set REDIS_URL (or run serve with "
-              "SSE_SOURCE=db)");
+    log::Warn(
+        "herald worker: with SSE_SOURCE=memory the streams of `herald serve` only see "
+        "this worker's progress when they poll; set REDIS_URL (or run serve with "
+        "SSE_SOURCE=db)");
   // Block SIGINT/SIGTERM before any thread starts (threads inherit the
   // mask) and wait for them synchronously below.
   sigset_t signals;
@@ -387,8 +386,7 @@ Result<void> RunWorker(const config::Config& config) {
   std::thread io_thread([&ioc] { ioc.run(); });
   bus->Start();
   publish::Publisher publisher(**store, *bus, metrics);
-  worker::WorkerPool pool(**store, publisher,
-                          MakePoolOptions(config, std::max(1, config.workers)));
+  worker::WorkerPool pool(**store, publisher, MakePoolOptions(config, std::max(1, config.workers)));
   pool.Start();
   int signo = 0;
   sigwait(&signals, &signo);
@@ -402,8 +400,7 @@ Result<void> RunWorker(const config::Config& config) {
   return {};
 }
 
-Result<std::unique_ptr<Runtime>> Runtime::Create(const config::Config& config,
-                                                 const Clock* clock) {
+Result<std::unique_ptr<Runtime>> Runtime::Create(const config::Config& config, const Clock* clock) {
   auto impl = std::make_unique<Impl>(config, clock);
   if (auto r = impl->Init(); !r) return r.error();
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));

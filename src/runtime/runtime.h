@@ -15,8 +15,12 @@
 namespace herald {
 class Clock;
 struct Metrics;
-namespace store { class JobStore; }
-namespace publish { class Publisher; }
+namespace store {
+class JobStore;
+}
+namespace publish {
+class Publisher;
+}
 }  // namespace herald
 
 namespace herald::runtime {

@@ -8,8 +8,7 @@
 namespace herald::sse {
 namespace json = boost::json;
 
-std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
-                        std::string_view data) {
+std::string FormatEvent(std::optional<int64_t> id, std::string_view name, std::string_view data) {
   std::string out;
   out.reserve(data.size() + name.size() + 40);
   if (id) {
@@ -31,8 +30,7 @@ std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
     out += "data: ";
     out.append(data.substr(i, end - i));
     out += '\n';
-    if (end < data.size() && data[end] == '\r' && end + 1 < data.size() &&
-        data[end + 1] == '\n')
+    if (end < data.size() && data[end] == '\r' && end + 1 < data.size() && data[end + 1] == '\n')
       ++end;
     i = end + 1;
   } while (i <= data.size());
@@ -43,8 +41,7 @@ std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
 std::string FormatFeedEvent(int64_t id, bool notice, std::string_view name, std::string_view data,
                             bool named) {
   if (named) return FormatEvent(id, name, data);
-  const std::string field =
-      "\"event\":" + JsonQuote(notice ? std::string_view("notice") : name);
+  const std::string field = "\"event\":" + JsonQuote(notice ? std::string_view("notice") : name);
   std::string with;
   if (data.size() >= 2 && data.front() == '{') {
     // {"a":1} -> {"event":"job","a":1}; {} -> {"event":"job"}

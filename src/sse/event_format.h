@@ -17,8 +17,7 @@ namespace herald::sse {
 // `id: <id>` (when given), `event: <name>` (when non-empty), data lines, blank line.
 // `name` must not contain CR or LF (callers validate; it is checked here too
 // and such characters are dropped).
-std::string FormatEvent(std::optional<int64_t> id, std::string_view name,
-                        std::string_view data);
+std::string FormatEvent(std::optional<int64_t> id, std::string_view name, std::string_view data);
 
 // A notification-stream event (contract: "The notification stream"). Named:
 // `id`, `event: <name>`, `data: <data>`. Plain (the default, as seed 004's

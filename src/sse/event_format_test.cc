@@ -13,9 +13,9 @@ namespace {
 // What a client's EventSource dispatches, per the WHATWG "interpreting an
 // event stream" algorithm (browser flavour).
 struct ParsedEvent {
-  std::string type;                 // "message" when no event: field was given
+  std::string type;  // "message" when no event: field was given
   std::string data;
-  std::optional<std::string> id;    // last event id when the event was dispatched
+  std::optional<std::string> id;  // last event id when the event was dispatched
 };
 
 struct ParsedStream {
@@ -107,8 +107,7 @@ TEST(EventFormatTest, InternalErrorFrameIsTheContractsErrorEventWithoutAnId) {
 }
 
 TEST(EventFormatTest, FormatEventWritesIdNameDataAndABlankLine) {
-  EXPECT_EQ(FormatEvent(7, "message", R"({"a":1})"),
-            "id: 7\nevent: message\ndata: {\"a\":1}\n\n");
+  EXPECT_EQ(FormatEvent(7, "message", R"({"a":1})"), "id: 7\nevent: message\ndata: {\"a\":1}\n\n");
 }
 
 TEST(EventFormatTest, FormatEventWithoutIdWritesNoIdLine) {
@@ -186,14 +185,13 @@ TEST_P(EventFormatRoundTripTest, ClientReconstructsTheExactData) {
 
 INSTANTIATE_TEST_SUITE_P(
     Data, EventFormatRoundTripTest,
-    ::testing::Values(std::string("{\"status\":\"running\"}"), std::string(""),
-                      std::string("a\nb"), std::string("a\r\nb"), std::string("a\rb"),
-                      std::string("a\n"), std::string("a\r\n"), std::string("a\r"),
-                      std::string("\n"), std::string("\r\n"), std::string("\n\n"),
-                      std::string("a\n\nb"), std::string("a\r\r\nb"),
-                      std::string(" leading space"), std::string("  two spaces"),
-                      std::string("data: nested"), std::string(":not a comment"),
-                      std::string("id: 99"), std::string("retry: 1"),
+    ::testing::Values(std::string("{\"status\":\"running\"}"), std::string(""), std::string("a\nb"),
+                      std::string("a\r\nb"), std::string("a\rb"), std::string("a\n"),
+                      std::string("a\r\n"), std::string("a\r"), std::string("\n"),
+                      std::string("\r\n"), std::string("\n\n"), std::string("a\n\nb"),
+                      std::string("a\r\r\nb"), std::string(" leading space"),
+                      std::string("  two spaces"), std::string("data: nested"),
+                      std::string(":not a comment"), std::string("id: 99"), std::string("retry: 1"),
                       // An attempt to end the event early and forge another one.
                       std::string("x\n\ndata: forged\nid: 99\nevent: error\n\n"),
                       std::string("x\r\n\r\ndata: forged\r\n\r\n"),
@@ -210,9 +208,7 @@ TEST(EventFormatTest, FormatCommentDoesNotDoubleALeadingSpace) {
   EXPECT_EQ(FormatComment(" ping"), ": ping\n");
 }
 
-TEST(EventFormatTest, FormatCommentOfEmptyTextIsABareColon) {
-  EXPECT_EQ(FormatComment(""), ":\n");
-}
+TEST(EventFormatTest, FormatCommentOfEmptyTextIsABareColon) { EXPECT_EQ(FormatComment(""), ":\n"); }
 
 TEST(EventFormatTest, FormatCommentDropsLineBreaksSoNoEventIsForged) {
   std::string frame = FormatComment("a\n\ndata: forged\r\n\r");
@@ -287,8 +283,8 @@ TEST(EventFormatTest, MakeProgressEventFramesAJsonNonObjectWithNoIdAndNotTermina
 }
 
 TEST(EventFormatTest, MakeProgressEventIgnoresASeqThatIsNotAPositiveInteger) {
-  for (std::string payload : {R"({"seq":0,"status":"running"})", R"({"seq":-2})",
-                              R"({"seq":"5"})", R"({"seq":1.5})", R"({"status":"running"})"}) {
+  for (std::string payload : {R"({"seq":0,"status":"running"})", R"({"seq":-2})", R"({"seq":"5"})",
+                              R"({"seq":1.5})", R"({"status":"running"})"}) {
     EventPtr event = MakeProgressEvent(payload);
     EXPECT_EQ(event->seq, 0) << payload;
     EXPECT_EQ(event->wire.find("id:"), std::string::npos) << payload;

@@ -48,9 +48,8 @@ struct FeedOpen {
 class FeedStreams final : public StreamOwner {
  public:
   // All must outlive this object.
-  FeedStreams(Hub& hub, bus::Bus& bus, store::JobStore& store,
-              boost::asio::thread_pool& blocking, const StreamOptions& options,
-              Metrics& metrics);
+  FeedStreams(Hub& hub, bus::Bus& bus, store::JobStore& store, boost::asio::thread_pool& blocking,
+              const StreamOptions& options, Metrics& metrics);
 
   void Open(TcpSocket socket, FeedOpen request);
 

@@ -12,9 +12,8 @@
 namespace herald::sse {
 
 Hub::Hub(bus::Bus& bus, HubOptions options) : bus_(bus), options_(options) {
-  bus_.SetHandler([this](std::string_view channel, std::string_view payload) {
-    OnMessage(channel, payload);
-  });
+  bus_.SetHandler(
+      [this](std::string_view channel, std::string_view payload) { OnMessage(channel, payload); });
 }
 
 void Hub::Join(const std::string& channel, const std::shared_ptr<Subscriber>& subscriber) {
@@ -184,8 +183,8 @@ bool Hub::Append(Window& window, const EventPtr& event) {
 }
 
 void Hub::Trim(Window& window) {
-  while (window.events.size() > 1 && (window.events.size() > options_.window_events ||
-                                      window.bytes > options_.window_bytes)) {
+  while (window.events.size() > 1 &&
+         (window.events.size() > options_.window_events || window.bytes > options_.window_bytes)) {
     window.bytes -= window.events.front()->wire.size();
     window.events.pop_front();
   }

@@ -115,8 +115,7 @@ class Hub {
 
   // Notification streams: a user's job events (every job's, for admins) and
   // notices addressed to the user or to "*".
-  void JoinFeed(const std::string& user, bool admin,
-                const std::shared_ptr<Subscriber>& subscriber);
+  void JoinFeed(const std::string& user, bool admin, const std::shared_ptr<Subscriber>& subscriber);
   void LeaveFeed(const Subscriber* subscriber);
 
   // The bus handler.
@@ -175,7 +174,7 @@ class Hub {
   bus::Bus& bus_;
   const HubOptions options_;
   std::mutex mu_;
-  std::unordered_map<std::string, Members> channels_;     // guarded by mu_
+  std::unordered_map<std::string, Members> channels_;      // guarded by mu_
   std::unordered_map<int64_t, Window> windows_;            // guarded by mu_
   std::unordered_map<std::string, int64_t> window_of_;     // channel -> job, guarded by mu_
   std::unordered_map<std::string, Members> feed_by_user_;  // guarded by mu_

@@ -480,9 +480,8 @@ TEST_F(HubTest, SurvivesConcurrentJoinLeaveAndDelivery) {
       hub_.Join(channel, sub);
       hub_.JoinFeed(user, t == 0, feed);
 
-      const std::string payload =
-          R"({"status":"running","seq":)" + std::to_string(i + 1) + R"(,"t":)" +
-          std::to_string(t) + "}";
+      const std::string payload = R"({"status":"running","seq":)" + std::to_string(i + 1) +
+                                  R"(,"t":)" + std::to_string(t) + "}";
       bus_.Inject(channel, payload);
       bus_.Inject(kFeed, JobEventFeed(i + 1, user));
 

@@ -45,7 +45,8 @@ class HubWindowTest : public ::testing::Test {
   // Joins a new subscriber; returns where it starts once the window says so.
   struct Joined {
     std::shared_ptr<FakeSubscriber> subscriber = std::make_shared<FakeSubscriber>();
-    std::shared_ptr<std::optional<StartPoint>> start = std::make_shared<std::optional<StartPoint>>();
+    std::shared_ptr<std::optional<StartPoint>> start =
+        std::make_shared<std::optional<StartPoint>>();
     bool load = false;
   };
   Joined Join(std::optional<int64_t> resume) {
@@ -100,9 +101,9 @@ TEST_F(HubWindowTest, LiveJoinIsServedAtOnceAndSeesEveryLaterEvent) {
 
 TEST_F(HubWindowTest, ResumeOutsideTheWindowGoesToTheStore) {
   Join(std::nullopt);
-  hub_.SeedWindow(Info(20), Events(1, 20));  // keeps 13..20 (8 events)
+  hub_.SeedWindow(Info(20), Events(1, 20));                       // keeps 13..20 (8 events)
   EXPECT_EQ((*Join(12).start)->from, StartPoint::From::kWindow);  // 13.. is all there
-  EXPECT_EQ((*Join(11).start)->from, StartPoint::From::kStore);    // 12 was trimmed
+  EXPECT_EQ((*Join(11).start)->from, StartPoint::From::kStore);   // 12 was trimmed
   // An id the window has not seen (another instance's, not polled yet).
   EXPECT_EQ((*Join(21).start)->from, StartPoint::From::kStore);
 }

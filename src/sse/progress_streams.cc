@@ -38,9 +38,9 @@ ProgressStreams::ProgressStreams(Hub& hub, bus::Bus& bus, store::JobStore& store
       window_events_(window_events) {}
 
 void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
-  auto stream =
-      std::make_shared<Stream>(std::move(socket), options_, metrics_, *this,
-                               LabelOf(request.job_id, request.audit), request.job_id, request.audit);
+  auto stream = std::make_shared<Stream>(std::move(socket), options_, metrics_, *this,
+                                         LabelOf(request.job_id, request.audit), request.job_id,
+                                         request.audit);
   if (request.expires_at != std::chrono::steady_clock::time_point::max()) {
     stream->EndWhenCredentialsExpire(request.expires_at);
   }
@@ -50,12 +50,12 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   const std::string channel = ChannelOf(request.job_id, request.audit);
   const int64_t job_id = request.job_id;
   const std::optional<int64_t> resume = request.resume;
-  const bool load = hub_.JoinProgress(
-      job_id, channel, resume, stream,
-      // Called once: the request moves on with the stream.
-      [this, stream, request = std::move(request)](StartPoint start) mutable {
-        Begin(stream, std::move(request), std::move(start));
-      });
+  const bool load =
+      hub_.JoinProgress(job_id, channel, resume, stream,
+                        // Called once: the request moves on with the stream.
+                        [this, stream, request = std::move(request)](StartPoint start) mutable {
+                          Begin(stream, std::move(request), std::move(start));
+                        });
   if (load) Load(job_id, channel);
 }
 
@@ -88,7 +88,8 @@ void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
       metrics_.window_loads.fetch_add(1, std::memory_order_relaxed);
       auto job = store_.GetJob(job_id);
       if (!job) return hub_.DropWindow(job_id);
-      JobInfo info{job->id, job->owner, job->is_audit(), job->last_seq, jobs::IsTerminal(job->status)};
+      JobInfo info{job->id, job->owner, job->is_audit(), job->last_seq,
+                   jobs::IsTerminal(job->status)};
       std::vector<EventPtr> events;
       const auto count = static_cast<int64_t>(window_events_);
       auto stored = store_.EventsAfter(job_id, std::max<int64_t>(0, job->last_seq - count),

@@ -45,7 +45,7 @@ struct ProgressOpen {
   int64_t job_id = 0;
   bool audit = false;
   std::optional<int64_t> resume;  // Last-Event-ID
-  std::string head;     // response header and retry, written first
+  std::string head;               // response header and retry, written first
   // When the caller's credentials expire: the stream ends then.
   std::chrono::steady_clock::time_point expires_at = std::chrono::steady_clock::time_point::max();
   // The user's stream quota slot (StreamOptions::quota), given back when

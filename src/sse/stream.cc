@@ -48,8 +48,8 @@ constexpr std::size_t kMaxIov = 128;
 
 }  // namespace
 
-Stream::Stream(TcpSocket socket, const StreamOptions& options, Metrics& metrics,
-               StreamOwner& owner, std::string label, int64_t job_id, bool audit)
+Stream::Stream(TcpSocket socket, const StreamOptions& options, Metrics& metrics, StreamOwner& owner,
+               std::string label, int64_t job_id, bool audit)
     : socket_(std::move(socket)),
       shard_(StreamShard::For(socket_.get_executor())),
       options_(options),
@@ -69,10 +69,10 @@ Stream::~Stream() {
 }
 
 void Stream::Start(std::string head, int64_t last_seq, bool finished) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), head = std::move(head),
-                                      last_seq, finished]() mutable {
-    self->DoStart(std::move(head), last_seq, finished);
-  });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), head = std::move(head), last_seq, finished]() mutable {
+               self->DoStart(std::move(head), last_seq, finished);
+             });
 }
 
 void Stream::Deliver(EventPtr event) { shard_.Deliver(shared_from_this(), std::move(event)); }
@@ -90,9 +90,8 @@ void Stream::DoStart(std::string head, int64_t last_seq, bool finished) {
   last_seq_ = last_seq;
   // Events that arrived while the replay was read: keep only the new ones.
   // The replay covered everything up to last_seq.
-  std::erase_if(queue_, [&](const EventPtr& e) {
-    return finished_ || (e->seq != 0 && e->seq <= last_seq_);
-  });
+  std::erase_if(
+      queue_, [&](const EventPtr& e) { return finished_ || (e->seq != 0 && e->seq <= last_seq_); });
   for (const auto& e : queue_) {
     last_seq_ = std::max(last_seq_, e->seq);
     if (e->terminal) terminal_queued_ = true;
@@ -224,13 +223,13 @@ void Stream::Flush() {
       done -= iov[i].iov_len;
       continue;
     }
-    rest_->emplace_back(static_cast<const char*>(iov[i].iov_base) + done,
-                        iov[i].iov_len - done);
+    rest_->emplace_back(static_cast<const char*>(iov[i].iov_base) + done, iov[i].iov_len - done);
     done = 0;
   }
   asio::async_write(socket_, *rest_,
-                    [self = shared_from_this()](const boost::system::error_code& ec,
-                                                std::size_t) { self->OnWritten(ec); });
+                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      self->OnWritten(ec);
+                    });
 }
 
 void Stream::OnWritten(const boost::system::error_code& ec) {
@@ -278,12 +277,12 @@ void Stream::OnWritten(const boost::system::error_code& ec) {
 void Stream::WatchPeer() {
   // An SSE client sends nothing after its request; readability means it
   // closed (or misbehaves). Reading one byte needs no buffer worth the name.
-  socket_.async_read_some(asio::buffer(&peer_byte_, 1),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t) {
-                            if (self->closed_) return;
-                            self->Close(ec ? ec.message() : "client sent data", true);
-                          });
+  socket_.async_read_some(
+      asio::buffer(&peer_byte_, 1),
+      [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+        if (self->closed_) return;
+        self->Close(ec ? ec.message() : "client sent data", true);
+      });
 }
 
 void Stream::OnTimer(Clock::time_point now) {
@@ -297,8 +296,8 @@ void Stream::OnTimer(Clock::time_point now) {
     if (!terminal_queued_) {
       auto event = std::make_shared<Event>();
       event->terminal = true;
-      event->wire =
-          FormatEvent(std::nullopt, "error", credentials_deadline_ ? kTokenExpiredData : kTimeoutData);
+      event->wire = FormatEvent(std::nullopt, "error",
+                                credentials_deadline_ ? kTokenExpiredData : kTimeoutData);
       terminal_queued_ = true;
       queue_.push_back(std::move(event));
       Flush();

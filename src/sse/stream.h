@@ -128,7 +128,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   // Max duration (then Stream timeout), or the credentials' expiry when
   // sooner (then Token expired: credentials_deadline_).
   Clock::time_point deadline_ = Clock::time_point::max();
-  Clock::time_point last_write_;  // heartbeats count from here
+  Clock::time_point last_write_;                          // heartbeats count from here
   Clock::time_point wake_at_ = Clock::time_point::max();  // the shard calls OnTimer then
   uint32_t shard_slot_ = kNoSlot;
   uint32_t inflight_ = 0;
@@ -139,7 +139,7 @@ class Stream final : public Subscriber, public std::enable_shared_from_this<Stre
   bool timed_out_ = false;
   bool credentials_deadline_ = false;
   bool closed_ = false;
-  bool plain_frames_ = false;  // UsePlainFrames
+  bool plain_frames_ = false;   // UsePlainFrames
   bool flush_pending_ = false;  // in the shard's list of streams to write
   bool audit_;
   char peer_byte_ = 0;

@@ -77,7 +77,7 @@ class StreamShard final : public boost::asio::execution_context::service {
   void PostDrainLocked();
 
   std::mutex mu_;
-  std::vector<Item> inbox_;     // guarded by mu_
+  std::vector<Item> inbox_;    // guarded by mu_
   bool drain_posted_ = false;  // guarded by mu_
 
   // The shard's thread only.

@@ -42,13 +42,12 @@ Applied AppliedFor(const jobs::Job& job, int64_t now_ms) {
   Applied applied{job, StoredEvent{job.id, job.last_seq, jobs::BuildPayload(job), now_ms},
                   FeedEntry{}};
   std::string event = job.is_audit() ? std::string(jobs::kAuditType) : std::string("job");
-  applied.feed = FeedEntry{0,         false, job.id, job.last_seq, job.owner, std::move(event),
-                           applied.event.payload};
+  applied.feed =
+      FeedEntry{0, false, job.id, job.last_seq, job.owner, std::move(event), applied.event.payload};
   return applied;
 }
 
-Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
-                                                std::span<const JobUpdate> updates,
+Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows, std::span<const JobUpdate> updates,
                                                 int64_t now_ms, int retention) {
   std::vector<int64_t> ids;
   ids.reserve(updates.size());
@@ -118,7 +117,8 @@ Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
     if (count == appended_per_job.end()) continue;
     changed.push_back(&job);
     // Keep the newest `retention` events, the ones appended below included.
-    if (int64_t cutoff = job.last_seq - retention; cutoff >= 1) cutoffs.emplace_back(job.id, cutoff);
+    if (int64_t cutoff = job.last_seq - retention; cutoff >= 1)
+      cutoffs.emplace_back(job.id, cutoff);
     prune_again = prune_again || count->second > retention;
   }
   if (auto r = rows.WriteJobs(changed); !r) return r.error();

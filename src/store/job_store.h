@@ -50,12 +50,12 @@ struct StoredEvent {
 // every notice, in one global id order.
 struct FeedEntry {
   int64_t id = 0;
-  bool notice = false;    // false: a job event
-  int64_t job_id = 0;     // job events: the job and its sequence number
+  bool notice = false;  // false: a job event
+  int64_t job_id = 0;   // job events: the job and its sequence number
   int64_t seq = 0;
-  std::string audience;   // job owner, or the notice's user, or "*"
-  std::string event;      // SSE event name: "audit", "job" or the notice type
-  std::string data;       // JSON text: progress payload, or the notice object
+  std::string audience;  // job owner, or the notice's user, or "*"
+  std::string event;     // SSE event name: "audit", "job" or the notice type
+  std::string data;      // JSON text: progress payload, or the notice object
 };
 
 // What an accepted change produced: the new state, its event and its feed entry.
@@ -159,8 +159,7 @@ class BatchRows {
 // one job included, each refused one leaves no trace; the job rows are
 // written once each with their final state. An error from `rows` fails
 // the whole batch (the caller rolls back).
-Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows,
-                                                std::span<const JobUpdate> updates,
+Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows, std::span<const JobUpdate> updates,
                                                 int64_t now_ms, int retention);
 
 class JobStore {
@@ -215,8 +214,7 @@ class JobStore {
                                                        int64_t lease_ms) = 0;
   // Extends the lease; false when the worker no longer holds it (another
   // worker took over, or the job ended, e.g. cancelled).
-  virtual Result<bool> RenewLease(int64_t job_id, const std::string& worker,
-                                  int64_t lease_ms) = 0;
+  virtual Result<bool> RenewLease(int64_t job_id, const std::string& worker, int64_t lease_ms) = 0;
 };
 
 }  // namespace herald::store

@@ -336,9 +336,8 @@ TEST_P(JobStoreTest, ListJobsClampsLimitTo501) {
 
 TEST_P(JobStoreTest, ListJobsSearchesUrlTitleTypeAndIdCaseInsensitively) {
   int64_t translation = Create("alice", "translation", "Spanish catalogue").job.id;
-  int64_t audit = store_->CreateJob(NewJob{"audit", "alice", "", "https://Example.com/shop", 5})
-                      .value()
-                      .job.id;
+  int64_t audit =
+      store_->CreateJob(NewJob{"audit", "alice", "", "https://Example.com/shop", 5}).value().job.id;
   int64_t import = Create("alice", "bulk_import", "100% of users_x").job.id;
   int64_t other = Create("bob", "translation", "Spanish menu").job.id;
 
@@ -607,7 +606,8 @@ TEST_P(JobStoreTest, ConcurrentCreatesGetDistinctIds) {
 TEST_P(JobStoreTest, ClaimAuditTakesPendingAuditsOldestFirstAndOnlyOnce) {
   EXPECT_FALSE(store_->ClaimAudit("w1", 30000).value().has_value()) << "empty queue";
   int64_t generic = Create("alice").job.id;
-  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  int64_t a =
+      store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
   int64_t b = store_->CreateJob(NewJob{"audit", "bob", "", "https://b.example/", 5}).value().job.id;
   auto first = store_->ClaimAudit("w1", 30000).value();
   ASSERT_TRUE(first.has_value());
@@ -625,7 +625,8 @@ TEST_P(JobStoreTest, ClaimAuditTakesPendingAuditsOldestFirstAndOnlyOnce) {
 }
 
 TEST_P(JobStoreTest, AnExpiredLeaseLetsAnotherWorkerTakeOver) {
-  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  int64_t a =
+      store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
   ASSERT_TRUE(store_->ClaimAudit("w1", 1000).value().has_value());
   jobs::ProgressUpdate running;
   running.status = jobs::JobStatus::kRunning;
@@ -643,7 +644,8 @@ TEST_P(JobStoreTest, AnExpiredLeaseLetsAnotherWorkerTakeOver) {
 }
 
 TEST_P(JobStoreTest, RenewLeaseFailsOnceTheAuditEnded) {
-  int64_t a = store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
+  int64_t a =
+      store_->CreateJob(NewJob{"audit", "alice", "", "https://a.example/", 5}).value().job.id;
   ASSERT_TRUE(store_->ClaimAudit("w1", 30000).value().has_value());
   jobs::ProgressUpdate cancel;
   cancel.status = jobs::JobStatus::kFailed;

@@ -295,13 +295,9 @@ class Params {
     values_.emplace_back(std::nullopt);
     return *this;
   }
-  Params& OptText(const std::optional<std::string>& value) {
-    return value ? Text(*value) : Null();
-  }
+  Params& OptText(const std::optional<std::string>& value) { return value ? Text(*value) : Null(); }
   Params& OptInt(const std::optional<int64_t>& value) { return value ? Int(*value) : Null(); }
-  Params& OptDouble(const std::optional<double>& value) {
-    return value ? Double(*value) : Null();
-  }
+  Params& OptDouble(const std::optional<double>& value) { return value ? Double(*value) : Null(); }
 
   bool has_nul() const { return has_nul_; }
   int size() const { return static_cast<int>(values_.size()); }
@@ -403,8 +399,8 @@ constexpr Deadline kNoDeadline = Deadline::max();
 // read) or `deadline` passes: false then.
 bool WaitSocket(int fd, short events, Deadline deadline) {
   for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd, events, 0};
     const int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), INT32_MAX)));
@@ -448,7 +444,8 @@ class Connection {
       return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored (while " +
                                               std::string(doing) + ")");
     }
-    if (!ok()) return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
+    if (!ok())
+      return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
     const std::vector<const char*> values = params.Pointers();
     if (PQsendQueryParams(conn_.get(), sql, params.size(), /*paramTypes=*/nullptr, values.data(),
                           /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
@@ -462,7 +459,8 @@ class Connection {
   // Runs a script of several statements without values (the migrations'
   // DDL): the one place that uses the simple query protocol.
   Result<void> ExecScript(const char* sql, std::string_view doing) {
-    if (!ok()) return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
+    if (!ok())
+      return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
     if (PQsendQuery(conn_.get(), sql) == 0) return QueryError(nullptr, doing);
     auto r = Await(doing);
     if (!r) return r.error();
@@ -480,8 +478,7 @@ class Connection {
     // store and compare is UTF-8.
     const char* keywords[] = {"connect_timeout", "application_name", "dbname", "client_encoding",
                               nullptr};
-    const char* values[] = {kConnectTimeoutSeconds, "herald", target_.url.c_str(), "UTF8",
-                            nullptr};
+    const char* values[] = {kConnectTimeoutSeconds, "herald", target_.url.c_str(), "UTF8", nullptr};
     ConnHandle conn(PQconnectStartParams(keywords, values, /*expand_dbname=*/1));
     if (conn == nullptr) {
       return MakeError(Errc::kInternal, "cannot connect to PostgreSQL: out of memory");
@@ -492,9 +489,10 @@ class Connection {
            polling != PGRES_POLLING_FAILED) {
       const short events = polling == PGRES_POLLING_READING ? POLLIN : POLLOUT;
       if (!WaitSocket(PQsocket(conn.get()), events, deadline_)) {
-        return DatabaseUnavailable(fmt::format("cannot connect to PostgreSQL at {}: no answer "
-                                               "within {} ms",
-                                               target_.shown, target_.call_timeout.count()));
+        return DatabaseUnavailable(
+            fmt::format("cannot connect to PostgreSQL at {}: no answer "
+                        "within {} ms",
+                        target_.shown, target_.call_timeout.count()));
       }
       polling = PQconnectPoll(conn.get());
     }
@@ -582,8 +580,7 @@ class Connection {
     if (!ok() || IsServerGone(state) || IsContention(state)) {
       return DatabaseUnavailable("postgres, while " + std::string(doing) + ": " + detail);
     }
-    return MakeError(Errc::kInternal,
-                     "postgres error while " + std::string(doing) + ": " + detail);
+    return MakeError(Errc::kInternal, "postgres error while " + std::string(doing) + ": " + detail);
   }
 
   const Target& target_;
@@ -673,7 +670,8 @@ Result<jobs::Job> LoadJob(Connection& conn, int64_t id) {
   static const std::string kSql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = $1";
   auto rows = conn.Exec(kSql.c_str(), Params().Int(id), "reading a job");
   if (!rows) return rows.error();
-  if (rows->size() == 0) return MakeError(Errc::kNotFound, "job " + std::to_string(id) + " not found");
+  if (rows->size() == 0)
+    return MakeError(Errc::kNotFound, "job " + std::to_string(id) + " not found");
   return JobFromRow(*rows, 0);
 }
 
@@ -742,8 +740,9 @@ class PgBatchRows final : public BatchRows {
 
   Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) override {
     // ORDER BY id: every batch locks in the same order, so two never deadlock.
-    static const std::string kSql = "SELECT " + std::string(kJobColumns) +
-                                    " FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE";
+    static const std::string kSql =
+        "SELECT " + std::string(kJobColumns) +
+        " FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE";
     std::string array = "{";
     for (size_t i = 0; i < ids.size(); ++i) {
       if (i) array += ',';
@@ -816,7 +815,8 @@ class PgBatchRows final : public BatchRows {
   }
   Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
     json::array rows;
-    for (const auto& [job_id, cutoff] : cutoffs) rows.push_back(json::object{{"j", job_id}, {"c", cutoff}});
+    for (const auto& [job_id, cutoff] : cutoffs)
+      rows.push_back(json::object{{"j", job_id}, {"c", cutoff}});
     auto r = conn_.Exec(
         "DELETE FROM events AS e USING (SELECT * FROM json_to_recordset($1::json) "
         "AS c(j bigint, c bigint) LIMIT $2) AS c WHERE e.job_id = c.j AND e.seq <= c.c",
@@ -861,8 +861,8 @@ class PgBatchRows final : public BatchRows {
 
   // PostgreSQL cannot hold a NUL in TEXT: refuse that one update, not the batch.
   Result<void> CheckStorable(const jobs::Job& job) const override {
-    for (const auto* text : {&job.message, &job.step, &job.error_message, &job.data_json,
-                             &job.report_json}) {
+    for (const auto* text :
+         {&job.message, &job.step, &job.error_message, &job.data_json, &job.report_json}) {
       if (*text && text->value().find('\0') != std::string::npos)
         return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored");
     }
@@ -877,7 +877,6 @@ class PgBatchRows final : public BatchRows {
 
   Connection& conn_;
 };
-
 
 // ---------------------------------------------------------------------------
 // Opening.
@@ -930,8 +929,7 @@ Result<void> Migrate(Connection& conn, const std::string& shown) {
     const std::string doing = "applying migration " + std::to_string(m.version);
     if (auto r = conn.ExecScript(m.sql, doing); !r) return fail(r.error());
   }
-  if (auto r = conn.Exec("DELETE FROM herald_schema_version", "recording the schema version");
-      !r) {
+  if (auto r = conn.Exec("DELETE FROM herald_schema_version", "recording the schema version"); !r) {
     return fail(r.error());
   }
   if (auto r = conn.Exec("INSERT INTO herald_schema_version (version) VALUES ($1)",
@@ -1028,9 +1026,9 @@ class PostgresStore::Impl {
     const Deadline deadline = std::chrono::steady_clock::now() + target_.call_timeout;
     Lease conn(*this, deadline);
     if (!conn) {
-      return DatabaseUnavailable(fmt::format(
-          "no PostgreSQL connection came free within {} ms (all {} busy)",
-          target_.call_timeout.count(), connections_.size()));
+      return DatabaseUnavailable(
+          fmt::format("no PostgreSQL connection came free within {} ms (all {} busy)",
+                      target_.call_timeout.count(), connections_.size()));
     }
     conn->SetDeadline(deadline);
     // Found broken (by an earlier call, or the server went away while it sat
@@ -1087,12 +1085,10 @@ int PostgresStore::SchemaVersion() { return kLatestVersion; }
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
   if (options.url.empty()) return MakeError(Errc::kInternal, "postgres store: empty database URL");
-  if (options.event_retention < 1 || options.connections < 1 ||
-      options.lock_timeout.count() < 0) {
-    return MakeError(Errc::kInternal,
-                     "postgres store " + RedactDatabaseUrl(options.url) +
-                         ": event_retention and connections must be at least 1 "
-                         "and lock_timeout not negative");
+  if (options.event_retention < 1 || options.connections < 1 || options.lock_timeout.count() < 0) {
+    return MakeError(Errc::kInternal, "postgres store " + RedactDatabaseUrl(options.url) +
+                                          ": event_retention and connections must be at least 1 "
+                                          "and lock_timeout not negative");
   }
   auto impl = std::make_unique<Impl>(options);
   if (auto r = impl->Open(options); !r) return r.error();

@@ -71,11 +71,11 @@ class PostgresBackend final : public StoreBackend {
 
 INSTANTIATE_TEST_SUITE_P(
     Postgres, JobStoreTest,
-    ::testing::Values(
-        StoreBackendParam{"Postgres", [] { return std::make_unique<PostgresBackend>(4); }},
-        // One connection makes every concurrent call wait for the same one.
-        StoreBackendParam{"PostgresOneConnection",
-                          [] { return std::make_unique<PostgresBackend>(1); }}),
+    ::testing::Values(StoreBackendParam{"Postgres",
+                                        [] { return std::make_unique<PostgresBackend>(4); }},
+                      // One connection makes every concurrent call wait for the same one.
+                      StoreBackendParam{"PostgresOneConnection",
+                                        [] { return std::make_unique<PostgresBackend>(1); }}),
     StoreBackendName);
 
 // ---------------------------------------------------------------------------
@@ -130,8 +130,8 @@ class PostgresStoreTest : public ::testing::Test {
   // until they are gone, so the store's next statement meets a dead socket.
   void KillStoreConnections() {
     RawPg admin(PostgresServer::Shared().Url("postgres"));
-    const std::string others = "FROM pg_stat_activity WHERE datname = '" + db_.name() +
-                               "' AND pid <> pg_backend_pid()";
+    const std::string others =
+        "FROM pg_stat_activity WHERE datname = '" + db_.name() + "' AND pid <> pg_backend_pid()";
     admin.Text("SELECT count(pg_terminate_backend(pid)) " + others);
     for (int i = 0; i < 500 && admin.Text("SELECT count(*) " + others) != "0"; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -366,8 +366,7 @@ TEST(PostgresUrlTest, RedactHidesEveryFormOfPassword) {
             "postgresql://u:***@db:5432/herald");
   EXPECT_EQ(RedactDatabaseUrl("postgres://u:se%40cret@db/herald"), "postgres://u:***@db/herald");
   // An unencoded '@' or '/' in the password hides it all the same.
-  EXPECT_EQ(RedactDatabaseUrl("postgresql://u:se@c/ret@db/herald"),
-            "postgresql://u:***@db/herald");
+  EXPECT_EQ(RedactDatabaseUrl("postgresql://u:se@c/ret@db/herald"), "postgresql://u:***@db/herald");
   EXPECT_EQ(RedactDatabaseUrl("postgresql://db/herald?user=u&password=secret&sslmode=require"),
             "postgresql://db/herald?user=u&password=***&sslmode=require");
   EXPECT_EQ(RedactDatabaseUrl("host=db user=u password='se cret' dbname=herald"),
@@ -402,9 +401,9 @@ TEST_F(PostgresStoreTest, RecordsSchemaVersionAndIndexes) {
             std::to_string(PostgresStore::SchemaVersion()));
   EXPECT_EQ(raw.Text("SELECT count(*) FROM herald_schema_version"), "1");
   for (const char* index : {"jobs_owner_id", "jobs_type_id", "events_audience_id", "jobs_claim"}) {
-    EXPECT_EQ(raw.Text(std::string("SELECT indexname FROM pg_indexes WHERE indexname = '") +
-                       index + "'"),
-              index);
+    EXPECT_EQ(
+        raw.Text(std::string("SELECT indexname FROM pg_indexes WHERE indexname = '") + index + "'"),
+        index);
   }
 }
 

@@ -8,13 +8,11 @@
 
 namespace herald::store {
 
-Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std::string& path,
-                                                                      sqlite3* writer,
-                                                                      int wal_pages,
-                                                                      std::chrono::milliseconds period) {
+Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(
+    const std::string& path, sqlite3* writer, int wal_pages, std::chrono::milliseconds period) {
   sqlite3* own = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   // A connection learns that the file is in WAL mode when it first reads
   // it; until then a checkpoint call does nothing.
   if (rc == SQLITE_OK) rc = sqlite3_exec(own, "PRAGMA schema_version", nullptr, nullptr, nullptr);
@@ -24,7 +22,8 @@ Result<std::unique_ptr<SqliteCheckpointer>> SqliteCheckpointer::Start(const std:
     return MakeError(Errc::kUnavailable,
                      "database " + path + ": cannot open the checkpoint connection: " + message);
   }
-  return std::unique_ptr<SqliteCheckpointer>(new SqliteCheckpointer(writer, own, wal_pages, period));
+  return std::unique_ptr<SqliteCheckpointer>(
+      new SqliteCheckpointer(writer, own, wal_pages, period));
 }
 
 SqliteCheckpointer::SqliteCheckpointer(sqlite3* writer, sqlite3* own, int wal_pages,
@@ -63,8 +62,7 @@ int SqliteCheckpointer::OnCommit(void* self, sqlite3*, const char*, int pages) {
 void SqliteCheckpointer::Run() {
   std::unique_lock lock(mu_);
   while (!stop_) {
-    wake_.wait_for(lock, period_,
-                   [this] { return stop_ || pages_ >= wal_pages_; });
+    wake_.wait_for(lock, period_, [this] { return stop_ || pages_ >= wal_pages_; });
     if (stop_) break;
     if (!written_) continue;
     written_ = false;

@@ -50,7 +50,7 @@ class SqliteCheckpointer {
   const std::chrono::milliseconds period_;
   std::mutex mu_;
   std::condition_variable wake_;
-  int pages_ = 0;        // WAL pages at the last commit; guarded by mu_
+  int pages_ = 0;         // WAL pages at the last commit; guarded by mu_
   bool written_ = false;  // a commit since the last checkpoint; guarded by mu_
   bool stop_ = false;     // guarded by mu_
   int checkpoints_ = 0;   // guarded by mu_

@@ -19,8 +19,9 @@ class SqliteCheckpointerTest : public ::testing::Test {
     dir_ = ::mkdtemp(tmpl);
     path_ = dir_ + "/c.db";
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db_), SQLITE_OK);
-    Exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-         "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
+    Exec(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)");
   }
   void TearDown() override {
     sqlite3_close(db_);
@@ -61,8 +62,8 @@ TEST_F(SqliteCheckpointerTest, CommitsLeaveTheCheckpointToTheThread) {
 }
 
 TEST_F(SqliteCheckpointerTest, ThePeriodicRoundCopiesWhatWasWritten) {
-  auto checkpointer = SqliteCheckpointer::Start(path_, db_, /*wal_pages=*/1'000'000,
-                                                std::chrono::milliseconds(50));
+  auto checkpointer =
+      SqliteCheckpointer::Start(path_, db_, /*wal_pages=*/1'000'000, std::chrono::milliseconds(50));
   ASSERT_TRUE(checkpointer) << checkpointer.error().message;
   const auto before = DatabaseBytes();
   InsertRows(1500);

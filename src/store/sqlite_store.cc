@@ -456,7 +456,6 @@ Result<void> WriteJobState(Connection& conn, const jobs::Job& job) {
   return stmt->Run("writing a job");
 }
 
-
 // The batch steps of ApplyUpdates on the writer connection: SQLite is in
 // process, so one cached statement per row costs no round trip.
 class SqliteBatchRows final : public BatchRows {
@@ -833,8 +832,7 @@ Result<std::optional<AuditClaim>> SqliteStore::ClaimAudit(const std::string& wor
   });
 }
 
-Result<bool> SqliteStore::RenewLease(int64_t job_id, const std::string& worker,
-                                     int64_t lease_ms) {
+Result<bool> SqliteStore::RenewLease(int64_t job_id, const std::string& worker, int64_t lease_ms) {
   return impl_->WithWriter([&](Connection& conn) -> Result<bool> {
     auto stmt = conn.Prepare(
         "UPDATE jobs SET lease_expires_at = ?1 WHERE id = ?2 AND lease_owner = ?3 AND "
@@ -988,8 +986,7 @@ Result<RedeemedTicket> SqliteStore::RedeemTicket(const std::string& hash) {
     auto row = stmt->Step("redeeming a ticket");
     if (!row) return row.error();
     if (!*row) return MakeError(Errc::kUnauthorized, "invalid or expired ticket");
-    RedeemedTicket t{stmt->ColText(0), stmt->ColText(1), stmt->ColText(2),
-                     stmt->ColInt(3)};
+    RedeemedTicket t{stmt->ColText(0), stmt->ColText(1), stmt->ColText(2), stmt->ColInt(3)};
     // Step to the end, so the statement completes before it is reset.
     if (auto done = stmt->Step("redeeming a ticket"); !done) return done.error();
     return t;

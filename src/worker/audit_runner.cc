@@ -66,9 +66,11 @@ void AuditRunner::Run(const jobs::Job& job, const std::function<bool()>& cancell
   };
   callbacks.on_page = [&](const audit::FetchedPage&, int done, int known) {
     int total = std::max(known, 1);
-    int progress = kCrawlStart + (kCrawlEnd - kCrawlStart) * done / std::max(crawl.max_pages, total);
-    auto u = Step("crawl", "Crawling pages (" + std::to_string(done) + "/" +
-                               std::to_string(total) + ")", progress);
+    int progress =
+        kCrawlStart + (kCrawlEnd - kCrawlStart) * done / std::max(crawl.max_pages, total);
+    auto u =
+        Step("crawl", "Crawling pages (" + std::to_string(done) + "/" + std::to_string(total) + ")",
+             progress);
     u.total_pages = known;
     report(std::move(u));
   };
@@ -92,9 +94,9 @@ void AuditRunner::Run(const jobs::Job& job, const std::function<bool()>& cancell
     facts.push_back(audit::AnalyzeHtml(page));
     auto page_findings = audit::CheckPage(facts.back(), page);
     findings.insert(findings.end(), page_findings.begin(), page_findings.end());
-    auto u = Step("analyze",
-                  "Analyzing pages (" + std::to_string(i + 1) + "/" + std::to_string(n) + ")",
-                  kCrawlEnd + (kAnalyzeEnd - kCrawlEnd) * (i + 1) / std::max(n, 1));
+    auto u =
+        Step("analyze", "Analyzing pages (" + std::to_string(i + 1) + "/" + std::to_string(n) + ")",
+             kCrawlEnd + (kAnalyzeEnd - kCrawlEnd) * (i + 1) / std::max(n, 1));
     u.total_pages = n;
     if (!report(std::move(u))) return;
   }

@@ -6,8 +6,7 @@
 
 namespace herald::worker {
 
-WorkerPool::WorkerPool(store::JobStore& store, publish::Publisher& publisher,
-                       PoolOptions options)
+WorkerPool::WorkerPool(store::JobStore& store, publish::Publisher& publisher, PoolOptions options)
     : store_(store), publisher_(publisher), options_(std::move(options)) {}
 
 WorkerPool::~WorkerPool() { Stop(); }

@@ -23,17 +23,17 @@
 namespace herald::store {
 class JobStore;
 struct AuditClaim;
-}
+}  // namespace herald::store
 
 namespace herald::worker {
 
 struct PoolOptions {
-  int threads = 2;                                    // HERALD_WORKERS
-  std::string worker_id;                              // unique per process
-  std::chrono::milliseconds lease{30000};             // a dead worker's audit waits this long
-  std::chrono::milliseconds idle_poll{250};           // queue polling when idle
-  std::chrono::milliseconds watch_interval{300};      // cancel detection and renewal
-  int max_attempts = 3;                               // claims before giving up on an audit
+  int threads = 2;                                // HERALD_WORKERS
+  std::string worker_id;                          // unique per process
+  std::chrono::milliseconds lease{30000};         // a dead worker's audit waits this long
+  std::chrono::milliseconds idle_poll{250};       // queue polling when idle
+  std::chrono::milliseconds watch_interval{300};  // cancel detection and renewal
+  int max_attempts = 3;                           // claims before giving up on an audit
   RunnerOptions runner;
 };
 

@@ -44,8 +44,8 @@ Result<jobs::Job> FailingStore::GetJob(int64_t id) {
   return real_->GetJob(id);
 }
 
-Result<std::vector<store::StoredEvent>> FailingStore::EventsAfter(int64_t job_id,
-                                                                  int64_t after_seq, int limit) {
+Result<std::vector<store::StoredEvent>> FailingStore::EventsAfter(int64_t job_id, int64_t after_seq,
+                                                                  int limit) {
   ++job_reads_;
   {
     std::lock_guard lock(mu_);

@@ -29,13 +29,20 @@ class FailingStore final : public store::JobStore {
   int job_reads() const { return job_reads_.load(); }
   store::JobStore& real() { return *real_; }
 
-  Result<store::Applied> CreateJob(const store::NewJob& job) override { return real_->CreateJob(job); }
+  Result<store::Applied> CreateJob(const store::NewJob& job) override {
+    return real_->CreateJob(job);
+  }
   Result<jobs::Job> GetJob(int64_t id) override;
-  Result<std::vector<jobs::Job>> ListJobs(const store::JobQuery& q) override { return real_->ListJobs(q); }
-  Result<std::vector<store::UpdateOutcome>> UpdateJobs(std::span<const store::JobUpdate> updates) override;
+  Result<std::vector<jobs::Job>> ListJobs(const store::JobQuery& q) override {
+    return real_->ListJobs(q);
+  }
+  Result<std::vector<store::UpdateOutcome>> UpdateJobs(
+      std::span<const store::JobUpdate> updates) override;
   Result<std::vector<store::StoredEvent>> EventsAfter(int64_t job_id, int64_t after_seq,
                                                       int limit) override;
-  Result<store::FeedEntry> AddNotice(const store::NewNotice& n) override { return real_->AddNotice(n); }
+  Result<store::FeedEntry> AddNotice(const store::NewNotice& n) override {
+    return real_->AddNotice(n);
+  }
   Result<std::vector<store::FeedEntry>> FeedFor(const std::string& user, bool admin, int64_t after,
                                                 int limit) override {
     return real_->FeedFor(user, admin, after, limit);
@@ -49,7 +56,8 @@ class FailingStore final : public store::JobStore {
   Result<store::RedeemedTicket> RedeemTicket(const std::string& hash) override {
     return real_->RedeemTicket(hash);
   }
-  Result<std::optional<store::AuditClaim>> ClaimAudit(const std::string& w, int64_t lease) override {
+  Result<std::optional<store::AuditClaim>> ClaimAudit(const std::string& w,
+                                                      int64_t lease) override {
     return real_->ClaimAudit(w, lease);
   }
   Result<bool> RenewLease(int64_t id, const std::string& w, int64_t lease) override {

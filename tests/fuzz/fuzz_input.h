@@ -27,12 +27,12 @@ inline std::vector<std::string> Fields(const uint8_t* data, size_t size, size_t 
 
 // A property the code under test must keep: a violation aborts, which
 // libFuzzer reports with the input that caused it.
-#define FUZZ_CHECK(condition)                                                                   \
-  do {                                                                                          \
-    if (!(condition)) {                                                                         \
+#define FUZZ_CHECK(condition)                                                                      \
+  do {                                                                                             \
+    if (!(condition)) {                                                                            \
       __builtin_fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition); \
-      __builtin_trap();                                                                         \
-    }                                                                                           \
+      __builtin_trap();                                                                            \
+    }                                                                                              \
   } while (0)
 
 }  // namespace herald::fuzz

@@ -24,9 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const std::string& link : facts.internal_links) {
     const std::string_view rest = std::string_view(link).substr(link.find("://") + 3);
     FUZZ_CHECK(link.rfind("https://", 0) == 0 || link.rfind("http://", 0) == 0);
-    FUZZ_CHECK(rest.rfind("site.example/", 0) == 0 || rest.rfind("site.example:", 0) == 0);  // same host
+    FUZZ_CHECK(rest.rfind("site.example/", 0) == 0 ||
+               rest.rfind("site.example:", 0) == 0);  // same host
     FUZZ_CHECK(link.find('#') == std::string::npos);
   }
-  for (const audit::Finding& finding : audit::CheckPage(facts, page)) FUZZ_CHECK(!finding.check_id.empty());
+  for (const audit::Finding& finding : audit::CheckPage(facts, page))
+    FUZZ_CHECK(!finding.check_id.empty());
   return 0;
 }

@@ -43,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)r.Cookie("auth_token");
   // The query decodes the same however often it is asked.
   const size_t q = r.target.find('?');
-  if (q != std::string::npos) FUZZ_CHECK(http::ParseQuery(std::string_view(r.target).substr(q + 1)) == r.query);
+  if (q != std::string::npos)
+    FUZZ_CHECK(http::ParseQuery(std::string_view(r.target).substr(q + 1)) == r.query);
   return 0;
 }

@@ -29,7 +29,8 @@ const auth::TokenVerifier& Verifier() {
   return *verifier;
 }
 
-void CheckAccepted(const auth::Principal& p, std::string_view header_json, std::string_view payload_json) {
+void CheckAccepted(const auth::Principal& p, std::string_view header_json,
+                   std::string_view payload_json) {
   boost::system::error_code ec;
   auto header = boost::json::parse(header_json, ec);
   FUZZ_CHECK(!ec && header.is_object());

@@ -35,13 +35,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A password of URL-safe characters in a URL: redaction hides it.
   std::string password;
   for (char c : f[1])
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_') password.push_back(c);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+      password.push_back(c);
   if (password.size() >= 8) {
     const std::vector<std::function<std::string(const std::string&)>> forms = {
-        [](const std::string& pw) { return "postgresql://herald:" + pw + "@db.internal:5432/herald"; },
-        [](const std::string& pw) { return "postgresql://herald:" + pw + "@db/herald?sslmode=require"; },
+        [](const std::string& pw) {
+          return "postgresql://herald:" + pw + "@db.internal:5432/herald";
+        },
+        [](const std::string& pw) {
+          return "postgresql://herald:" + pw + "@db/herald?sslmode=require";
+        },
         [](const std::string& pw) { return "postgresql:///herald?user=herald&password=" + pw; },
-        [](const std::string& pw) { return "host=db user=herald password=" + pw + " dbname=herald"; },
+        [](const std::string& pw) {
+          return "host=db user=herald password=" + pw + " dbname=herald";
+        },
     };
     for (const auto& form : forms) {
       // Only a password that is not also another part of the URL ("internal").

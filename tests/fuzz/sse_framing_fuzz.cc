@@ -87,6 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < stream.size(); ++i) bytes.emplace_back(stream.data() + i, 1);
   FUZZ_CHECK(Same(whole, ReadAll(bytes)));
   const size_t half = stream.size() / 2;
-  FUZZ_CHECK(Same(whole, ReadAll({std::string_view(stream).substr(0, half), std::string_view(stream).substr(half)})));
+  FUZZ_CHECK(Same(whole, ReadAll({std::string_view(stream).substr(0, half),
+                                  std::string_view(stream).substr(half)})));
   return 0;
 }

@@ -16,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace herald;
   const std::string_view url(reinterpret_cast<const char*>(data), size);
   auto to_public = [](const std::string&) { return std::vector<std::string>{"93.184.216.34"}; };
-  auto to_loopback = [](const std::string&) { return std::vector<std::string>{"127.0.0.1", "::1"}; };
+  auto to_loopback = [](const std::string&) {
+    return std::vector<std::string>{"127.0.0.1", "::1"};
+  };
   auto nowhere = [](const std::string&) { return std::vector<std::string>{}; };
 
   auto target = audit::ValidateAuditUrl(url, false, to_public);

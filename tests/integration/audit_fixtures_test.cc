@@ -69,13 +69,23 @@ std::vector<Row> Rows(const std::vector<Finding>& findings, const std::set<std::
   return rows;
 }
 
-const std::set<std::string> kLighthouseChecks = {
-    "title.missing",         "meta_description.missing", "page.http_error",
-    "links.text_not_descriptive", "links.not_crawlable", "page.noindex",
-    "robots_txt.invalid",    "images.alt_missing",       "hreflang.invalid",
-    "hreflang.not_reciprocal", "canonical.invalid",      "canonical.bad_target",
-    "canonical.other_site", "page.noindex_google",
-    "structured_data.invalid", "headings.skipped_level", "links.broken"};
+const std::set<std::string> kLighthouseChecks = {"title.missing",
+                                                 "meta_description.missing",
+                                                 "page.http_error",
+                                                 "links.text_not_descriptive",
+                                                 "links.not_crawlable",
+                                                 "page.noindex",
+                                                 "robots_txt.invalid",
+                                                 "images.alt_missing",
+                                                 "hreflang.invalid",
+                                                 "hreflang.not_reciprocal",
+                                                 "canonical.invalid",
+                                                 "canonical.bad_target",
+                                                 "canonical.other_site",
+                                                 "page.noindex_google",
+                                                 "structured_data.invalid",
+                                                 "headings.skipped_level",
+                                                 "links.broken"};
 
 TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
   test::FixtureSite site(FixtureDir("seo"));
@@ -91,12 +101,12 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
       {"hreflang.invalid", "/hreflang-bad.html",
        "<link rel=\"alternate\" hreflang=\"de\" href=\"/de/hreflang-bad.html\">", 8},
       {"hreflang.invalid", "/hreflang-bad.html",
-       "<link rel=\"alternate\" hreflang=\"english\" href=\"" + origin + "/hreflang-bad.html\">", 7},
+       "<link rel=\"alternate\" hreflang=\"english\" href=\"" + origin + "/hreflang-bad.html\">",
+       7},
       {"hreflang.not_reciprocal", "/hreflang-a.html",
        "<link rel=\"alternate\" hreflang=\"fr\" href=\"" + origin + "/hreflang-b.html\">", 8},
       {"images.alt_missing", "/image-alt.html", "<img src=\"/no-alt.png\">", 9},
-      {"links.broken", "/canonical-to-404.html",
-       "<a href=\"/gone.html\">preferred version</a>", 7},
+      {"links.broken", "/canonical-to-404.html", "<a href=\"/gone.html\">preferred version</a>", 7},
       {"links.not_crawlable", "/anchors.html", "<a href=\"javascript:void(0)\">", 9},
       {"links.text_not_descriptive", "/link-text.html", "<a href=\"/\">", 9},
       {"page.http_error", "/gone.html", "", 0},
@@ -105,8 +115,7 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
       {"page.noindex_google", "/googlebot-noindex.html",
        "<meta name=\"googlebot\" content=\"noindex\">", 6},
       {"robots_txt.invalid", "", "Sitemap: /sitemap.xml", 6},
-      {"structured_data.invalid", "/jsonld-bad.html",
-       "<script type=\"application/ld+json\">", 7},
+      {"structured_data.invalid", "/jsonld-bad.html", "<script type=\"application/ld+json\">", 7},
   };
   EXPECT_EQ(Rows(findings, kLighthouseChecks, site), want);
 
@@ -123,8 +132,9 @@ TEST(AuditFixturesTest, LighthouseFailureModesFireExactlyWhereLighthouseFails) {
             "2 links have no address a crawler can follow: <a href=\"javascript:void(0)\"> (line "
             "9), <a onclick=\"location.href='/'\"> (line 9).");
   EXPECT_EQ(message("canonical.bad_target", "/canonical-to-404.html"),
-            "The canonical URL " + origin + "/gone.html answers HTTP 404, so search engines "
-            "cannot use it.");
+            "The canonical URL " + origin +
+                "/gone.html answers HTTP 404, so search engines "
+                "cannot use it.");
   const std::string jsonld = message("structured_data.invalid", "/jsonld-bad.html");
   EXPECT_NE(jsonld.find("at line 12"), std::string::npos) << jsonld;
   // A sidebar's headings are not the document's outline: docs-template.html

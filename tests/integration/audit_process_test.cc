@@ -50,7 +50,6 @@ namespace json = boost::json;
 
 const std::string kSiteRoot = HERALD_SOURCE_DIR "/tests/fixtures/site";
 
-
 class AuditProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -161,11 +160,13 @@ class AuditProcessTest : public ::testing::Test {
   }
 
   // Data events of `sse` until a terminal one, at most `timeout` overall.
-  static std::vector<json::object> ReadUntilTerminal(SseClient& sse, std::chrono::milliseconds timeout) {
+  static std::vector<json::object> ReadUntilTerminal(SseClient& sse,
+                                                     std::chrono::milliseconds timeout) {
     std::vector<json::object> out;
     auto deadline = SteadyClock::now() + timeout;
     while (SteadyClock::now() < deadline) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
       auto e = sse.NextEvent(std::max(left, std::chrono::milliseconds(1)));
       if (!e || e->event == "error") break;
       boost::system::error_code ec;
@@ -209,14 +210,15 @@ TEST_F(AuditProcessTest, KilledWorkerIsTakenOverAndTheAuditEnds) {
   Child& second = Start({"worker"}, WorkerEnv());
   auto done = PollUntil(id, 15s, [](const json::object& o) { return Terminal(o); });
   ASSERT_TRUE(Terminal(done)) << "the audit is stuck after its worker died: "
-                              << json::serialize(done) << "\n" << second.Stderr();
+                              << json::serialize(done) << "\n"
+                              << second.Stderr();
   EXPECT_EQ(StatusOf(done), "completed") << json::serialize(done);
   EXPECT_NE(second.Stderr().find("attempt 2"), std::string::npos) << second.Stderr();
 
   // The history shows the takeover: a second "start" step, then the end.
-  auto sse = SseClient::Open(port_, "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
-                             {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "0"}},
-                             5s);
+  auto sse =
+      SseClient::Open(port_, "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
+                      {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "0"}}, 5s);
   ASSERT_EQ(sse->status(), 200);
   auto events = ReadUntilTerminal(*sse, 5s);
   ASSERT_FALSE(events.empty());
@@ -237,8 +239,8 @@ TEST_F(AuditProcessTest, AuditThroughWorkerProcessCompletesAndStreamSeesTheEnd) 
   StartServe();
   int64_t id = CreateAudit(site.url("/"), 20);
   ASSERT_GT(id, 0);
-  auto sse = SseClient::Open(port_, "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
-                             Alice(), 5s);
+  auto sse =
+      SseClient::Open(port_, "/api/v1/sse/audits/" + std::to_string(id) + "/progress", Alice(), 5s);
   ASSERT_EQ(sse->status(), 200);
   Child& worker = Start({"worker"}, WorkerEnv());
   auto events = ReadUntilTerminal(*sse, 20s);

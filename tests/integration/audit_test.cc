@@ -55,7 +55,9 @@ json::object Obj(const std::string& text) {
   return v.as_object();
 }
 
-double Num(const json::value& v) { return v.is_double() ? v.as_double() : static_cast<double>(v.to_number<double>()); }
+double Num(const json::value& v) {
+  return v.is_double() ? v.as_double() : static_cast<double>(v.to_number<double>());
+}
 
 // A TestServer running audits in-process with one worker thread.
 void OneWorker(config::Config& c) {
@@ -117,7 +119,8 @@ std::vector<Event> ReadUntilTerminal(SseClient& sse, std::chrono::milliseconds t
   std::vector<Event> out;
   auto deadline = SteadyClock::now() + timeout;
   while (SteadyClock::now() < deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     auto e = sse.NextEvent(std::max(left, 1ms));
     if (!e) break;
     if (e->event == "error") {
@@ -135,11 +138,9 @@ std::vector<Event> ReadUntilTerminal(SseClient& sse, std::chrono::milliseconds t
 
 // The full retained history of audit `id` (replay from Last-Event-ID 0).
 std::vector<Event> Replay(TestServer& server, int64_t id) {
-  auto sse = SseClient::Open(server.port(),
-                             "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
-                             {{"Authorization", "Bearer " + TestServer::Token("alice")},
-                              {"Last-Event-ID", "0"}},
-                             5s);
+  auto sse = SseClient::Open(
+      server.port(), "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
+      {{"Authorization", "Bearer " + TestServer::Token("alice")}, {"Last-Event-ID", "0"}}, 5s);
   EXPECT_EQ(sse->status(), 200);
   if (sse->status() != 200) return {};
   return ReadUntilTerminal(*sse, 5s);
@@ -202,13 +203,14 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
   // The contract: numbers as people write them, in the report too (the
   // score was "5.2E1" when Boost.JSON wrote it).
   for (const std::string& path : {"/api/v1/audits/" + std::to_string(id),
-                                 "/api/v1/audits/" + std::to_string(id) + "/status"}) {
+                                  "/api/v1/audits/" + std::to_string(id) + "/status"}) {
     const std::string raw = Request(server.port(), "GET", path, As("alice")).body;
-    for (size_t e = raw.find_first_of("eE"); e != std::string::npos; e = raw.find_first_of("eE", e + 1)) {
+    for (size_t e = raw.find_first_of("eE"); e != std::string::npos;
+         e = raw.find_first_of("eE", e + 1)) {
       const bool exponent = e > 0 && std::isdigit(static_cast<unsigned char>(raw[e - 1])) &&
                             e + 1 < raw.size() &&
-                            (std::isdigit(static_cast<unsigned char>(raw[e + 1])) || raw[e + 1] == '+' ||
-                             raw[e + 1] == '-');
+                            (std::isdigit(static_cast<unsigned char>(raw[e + 1])) ||
+                             raw[e + 1] == '+' || raw[e + 1] == '-');
       EXPECT_FALSE(exponent) << path << ": a number in exponent notation near '"
                              << raw.substr(e > 12 ? e - 12 : 0, 24) << "'";
     }
@@ -276,7 +278,8 @@ TEST(AuditTest, FixtureSiteAuditCompletesWithPinnedScoreCountsAndFindings) {
 
   // Pinned from a run on the fixture (11 pages; the formula is in
   // docs/audit.md; a problem on many pages counts once): 1 critical
-  // (GPTBot), 7 high, 17 medium, 17 low, GEO score 76.7. Change only with the fixture or the checks.
+  // (GPTBot), 7 high, 17 medium, 17 low, GEO score 76.7. Change only with the fixture or the
+  // checks.
   EXPECT_EQ(audit.at("critical_issues").as_int64(), 1);
   EXPECT_EQ(audit.at("high_issues").as_int64(), 7);
   EXPECT_EQ(audit.at("medium_issues").as_int64(), 17);
@@ -328,9 +331,8 @@ TEST(AuditTest, ProgressStreamIsGaplessMonotonicAndOrdered) {
   TestServer server(OneWorker);
   int64_t id = CreateAudit(server, site.url("/"), 20);
   ASSERT_GT(id, 0);
-  auto live_sse = SseClient::Open(server.port(),
-                                  "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
-                                  As("alice"), 5s);
+  auto live_sse = SseClient::Open(
+      server.port(), "/api/v1/sse/audits/" + std::to_string(id) + "/progress", As("alice"), 5s);
   ASSERT_EQ(live_sse->status(), 200);
   auto live = ReadUntilTerminal(*live_sse, 20s);
   ASSERT_FALSE(live.empty());
@@ -347,7 +349,7 @@ TEST(AuditTest, ProgressStreamIsGaplessMonotonicAndOrdered) {
     EXPECT_EQ(json::serialize(live[i].data), json::serialize(history[offset + i].data)) << i;
   }
 
-  const std::vector<std::string> order = {"start", "robots", "crawl", "analyze",
+  const std::vector<std::string> order = {"start",     "robots", "crawl", "analyze",
                                           "ai_access", "report", "done"};
   int64_t prev_id = 0;
   int64_t prev_progress = -1;
@@ -461,7 +463,8 @@ TEST(AuditTest, ProgressPostedToAnAuditHeraldRunsIs409AndTheRunnerFinishes) {
   ASSERT_GT(id, 0);
   ASSERT_TRUE(WaitFetched(site, "/slow")) << "the crawler never fetched /slow";
   const std::string path = "/api/v1/audits/" + std::to_string(id) + "/progress";
-  auto res = Request(server.port(), "POST", path, worker, R"({"progress":40,"message":"from outside"})");
+  auto res =
+      Request(server.port(), "POST", path, worker, R"({"progress":40,"message":"from outside"})");
   EXPECT_EQ(res.status, 409) << res.body;
   EXPECT_NE(res.body.find("run by Herald"), std::string::npos) << res.body;
   auto batch = Request(server.port(), "POST", "/api/v1/progress", worker,

@@ -49,7 +49,8 @@ std::string Hs256(const json::object& claims, const std::string& header = kHs256
   return auth::SignHs256(secret, header, json::serialize(claims));
 }
 
-HttpResponse Probe(const TestServer& server, const Headers& headers, const std::string& path = kProbe) {
+HttpResponse Probe(const TestServer& server, const Headers& headers,
+                   const std::string& path = kProbe) {
   return Request(server.port(), "GET", path, headers);
 }
 
@@ -102,8 +103,9 @@ TEST(AuthTest, ExpiredIs401) {
   claims["iat"] = NowSeconds() - 7200;
   ExpectUnauthorized(ProbeBearer(server, Hs256(claims)), "expired an hour ago");
   // A minted token with a TTL already elapsed is refused as well.
-  ExpectUnauthorized(ProbeBearer(server, TestServer::Token("alice", Role::kUser, std::chrono::seconds(-3600))),
-                     "minted, expired");
+  ExpectUnauthorized(
+      ProbeBearer(server, TestServer::Token("alice", Role::kUser, std::chrono::seconds(-3600))),
+      "minted, expired");
 }
 
 TEST(AuthTest, NotYetValidIs401) {
@@ -209,8 +211,8 @@ TEST(AuthTest, MalformedIs401) {
       {"header not JSON", auth::Base64UrlEncode("nope") + good.substr(good.find('.'))},
       {"claims not an object", auth::SignHs256(kTestSecret, kHs256Header, "[1,2,3]")},
       {"claims not JSON", auth::SignHs256(kTestSecret, kHs256Header, "{not json")},
-      {"unknown alg", auth::SignHs256(kTestSecret, R"({"alg":"HS999"})",
-                                       json::serialize(ValidClaims()))},
+      {"unknown alg",
+       auth::SignHs256(kTestSecret, R"({"alg":"HS999"})", json::serialize(ValidClaims()))},
   };
   for (const auto& [what, token] : cases) ExpectUnauthorized(ProbeBearer(server, token), what);
   ExpectUnauthorized(Probe(server, {{"Authorization", "Basic YWxpY2U6cHc="}}), "Basic auth");
@@ -249,21 +251,24 @@ TEST(AuthTest, HeaderTakesPrecedenceOverCookieAndCookieOverQuery) {
   };
   std::string path_bob_query = std::string(kProbe) + "?token=" + bob;
   // Two valid tokens: the one from the higher-priority place decides who calls.
-  EXPECT_EQ(owner_seen(Probe(server, {{"Authorization", "Bearer " + alice},
-                                      {"Cookie", "auth_token=" + bob}})),
+  EXPECT_EQ(owner_seen(Probe(
+                server, {{"Authorization", "Bearer " + alice}, {"Cookie", "auth_token=" + bob}})),
             "alice");
-  EXPECT_EQ(owner_seen(Probe(server, {{"Cookie", "auth_token=" + alice}}, path_bob_query)), "alice");
-  EXPECT_EQ(owner_seen(Probe(server, {{"Authorization", "Bearer " + alice}}, path_bob_query)), "alice");
+  EXPECT_EQ(owner_seen(Probe(server, {{"Cookie", "auth_token=" + alice}}, path_bob_query)),
+            "alice");
+  EXPECT_EQ(owner_seen(Probe(server, {{"Authorization", "Bearer " + alice}}, path_bob_query)),
+            "alice");
   // A bad header is not rescued by a good cookie or query token.
-  ExpectUnauthorized(Probe(server, {{"Authorization", "Bearer bogus"}, {"Cookie", "auth_token=" + bob}}),
-                     "bad header, good cookie");
+  ExpectUnauthorized(
+      Probe(server, {{"Authorization", "Bearer bogus"}, {"Cookie", "auth_token=" + bob}}),
+      "bad header, good cookie");
   ExpectUnauthorized(Probe(server, {{"Authorization", "Bearer bogus"}}, path_bob_query),
                      "bad header, good query");
   ExpectUnauthorized(Probe(server, {{"Cookie", "auth_token=bogus"}}, path_bob_query),
                      "bad cookie, good query");
   // A good header wins over a bad cookie.
-  EXPECT_EQ(owner_seen(Probe(server, {{"Authorization", "Bearer " + alice},
-                                      {"Cookie", "auth_token=bogus"}})),
+  EXPECT_EQ(owner_seen(Probe(
+                server, {{"Authorization", "Bearer " + alice}, {"Cookie", "auth_token=bogus"}})),
             "alice");
 }
 
@@ -413,7 +418,8 @@ TEST(AuthTest, Hs256RefusedWhenOnlyAPublicKeyIsConfigured) {
     c.auth.public_key_file = pem.path();
   });
   ExpectUnauthorized(ProbeBearer(server, TestServer::Token("alice")), "HS256 with the test secret");
-  ExpectUnauthorized(ProbeBearer(server, Hs256(ValidClaims(), kHs256Header, "")), "HS256, empty key");
+  ExpectUnauthorized(ProbeBearer(server, Hs256(ValidClaims(), kHs256Header, "")),
+                     "HS256, empty key");
   // Key confusion: the public PEM used as an HMAC key.
   ExpectUnauthorized(ProbeBearer(server, Hs256(ValidClaims(), kHs256Header, public_pem)),
                      "HS256 keyed with the public PEM");
@@ -435,8 +441,10 @@ TEST(AuthTest, Es256WithPublicKeyFile) {
 
 TEST(AuthTest, PublicKeyAlgorithmRefusedWhenOnlyASecretIsConfigured) {
   TestServer server;
-  ExpectUnauthorized(ProbeBearer(server, Rs256Token(RsaKey(), ValidClaims())), "RS256 not configured");
-  ExpectUnauthorized(ProbeBearer(server, Es256Token(EcKey(), ValidClaims())), "ES256 not configured");
+  ExpectUnauthorized(ProbeBearer(server, Rs256Token(RsaKey(), ValidClaims())),
+                     "RS256 not configured");
+  ExpectUnauthorized(ProbeBearer(server, Es256Token(EcKey(), ValidClaims())),
+                     "ES256 not configured");
 }
 
 TEST(AuthTest, SecretAndPublicKeyTogetherAcceptBoth) {
@@ -455,8 +463,8 @@ TEST(AuthTest, StreamsEndWhenTheirTokenExpires) {
   json::object claims = ValidClaims("alice");
   claims["exp"] = NowSeconds() + 2;
   const std::string token = Hs256(claims);
-  auto progress = SseClient::Open(server.port(), "/api/v1/sse/jobs/" + std::to_string(id) +
-                                                     "/progress?token=" + token, {});
+  auto progress = SseClient::Open(
+      server.port(), "/api/v1/sse/jobs/" + std::to_string(id) + "/progress?token=" + token, {});
   auto notify = SseClient::Open(server.port(), "/notify/events?token=" + token, {});
   ASSERT_EQ(progress->status(), 200);
   ASSERT_EQ(notify->status(), 200);
@@ -471,9 +479,9 @@ TEST(AuthTest, StreamsEndWhenTheirTokenExpires) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - opened, std::chrono::seconds(5));
   // A live token's stream is not cut by this: it keeps its max duration.
-  auto lasting = SseClient::Open(server.port(),
-                                 "/api/v1/sse/jobs/" + std::to_string(id) + "/progress",
-                                 TestServer::Bearer(TestServer::Token("alice")));
+  auto lasting =
+      SseClient::Open(server.port(), "/api/v1/sse/jobs/" + std::to_string(id) + "/progress",
+                      TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(lasting->NextEvent(std::chrono::seconds(2)).has_value());
   EXPECT_FALSE(lasting->NextEvent(std::chrono::milliseconds(1500)).has_value());
   EXPECT_FALSE(lasting->closed());
@@ -482,9 +490,8 @@ TEST(AuthTest, StreamsEndWhenTheirTokenExpires) {
 // CSRF: the browser sends the auth_token cookie with a foreign page's POST
 // too, so such a POST must come from this origin or an allowed one.
 TEST(AuthTest, CookieAuthenticatedPostsFromAForeignOriginAre403) {
-  TestServer server([](config::Config& c) {
-    c.http.cors_allowed_origins = {"https://app.example"};
-  });
+  TestServer server(
+      [](config::Config& c) { c.http.cors_allowed_origins = {"https://app.example"}; });
   const std::string token = TestServer::Token("alice");
   const std::string body = R"({"type":"export"})";
   auto post = [&](Headers headers) {

@@ -52,7 +52,11 @@ TEST(CliTest, WatchShowsProgressOfAGenericJobAndExitsZero) {
   ASSERT_GT(id, 0);
   std::thread worker([&] {
     std::this_thread::sleep_for(300ms);
-    EXPECT_EQ(server.Publish(id, R"({"status":"running","progress":40,"step":"translate","message":"Translating chapter 2"})"), 202);
+    EXPECT_EQ(
+        server.Publish(
+            id,
+            R"({"status":"running","progress":40,"step":"translate","message":"Translating chapter 2"})"),
+        202);
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(server.Publish(id, R"({"status":"completed","message":"All done"})"), 202);
   });
@@ -93,7 +97,8 @@ TEST(CliTest, WatchOfAFailedJobExitsOneWithTheError) {
   int rc = RunWatch(OptionsFor(server), id, io.console);
   worker.join();
   EXPECT_EQ(rc, 1);
-  EXPECT_TRUE(Contains(io.out.str(), "Job " + std::to_string(id) + " failed: disk full")) << io.out.str();
+  EXPECT_TRUE(Contains(io.out.str(), "Job " + std::to_string(id) + " failed: disk full"))
+      << io.out.str();
 }
 
 TEST(CliTest, WatchOfAnAlreadyFinishedJobPrintsItsOutcome) {
@@ -139,7 +144,8 @@ TEST(CliTest, StopWatchingLeavesTheJobRunningAndExits130) {
   user.join();
   EXPECT_EQ(rc, 130);
   std::string n = std::to_string(id);
-  EXPECT_TRUE(Contains(io.err.str(), "stopped watching; job " + n + " continues (herald watch " + n + ")"))
+  EXPECT_TRUE(
+      Contains(io.err.str(), "stopped watching; job " + n + " continues (herald watch " + n + ")"))
       << io.err.str();
   // The job itself is untouched and still accepts updates.
   EXPECT_EQ(server.Publish(id, R"({"status":"running","progress":5})"), 202);
@@ -159,7 +165,8 @@ TEST(CliTest, AuditWithABadUrlExitsTwoWithTheServersError) {
 // publishes to the audit (the first job of a fresh server, id 1) as soon as
 // RunAudit has created it.
 void PlayWorker(TestServer& server, const std::string& first, const std::string& last) {
-  for (int i = 0; i < 200 && server.Publish(1, first) != 202; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 200 && server.Publish(1, first) != 202; ++i)
+    std::this_thread::sleep_for(20ms);
   std::this_thread::sleep_for(150ms);
   EXPECT_EQ(server.Publish(1, last), 202);
 }
@@ -167,8 +174,10 @@ void PlayWorker(TestServer& server, const std::string& first, const std::string&
 TEST(CliTest, AuditShowsProgressThenTheReportSummary) {
   TestServer server([](config::Config& c) { c.audit_allow_private = true; });
   std::thread worker([&] {
-    PlayWorker(server, R"js({"status":"running","progress":50,"step":"crawl","message":"Crawling pages (1/2)"})js",
-               R"js({"status":"completed","geo_score":72.5,"critical_issues":1,"high_issues":0,
+    PlayWorker(
+        server,
+        R"js({"status":"running","progress":50,"step":"crawl","message":"Crawling pages (1/2)"})js",
+        R"js({"status":"completed","geo_score":72.5,"critical_issues":1,"high_issues":0,
                    "medium_issues":0,"low_issues":2,
                    "report":{"geo_score":72.5,"issue_counts":{"critical":1,"high":0,"medium":0,"low":2},
                      "findings":{"critical":[{"check_id":"llms_txt","page":"http://127.0.0.1:1/",
@@ -182,9 +191,12 @@ TEST(CliTest, AuditShowsProgressThenTheReportSummary) {
   std::string out = io.out.str();
   EXPECT_TRUE(Contains(out, "Audit 1 started for http://127.0.0.1:1/")) << out;
   EXPECT_TRUE(Contains(out, "50% crawl: Crawling pages (1/2)")) << out;
-  EXPECT_TRUE(Contains(out, "GEO score 72.5 / 100\nIssues: 1 critical, 0 high, 0 medium, 2 low\n")) << out;
-  EXPECT_TRUE(Contains(out, "  [critical] No llms.txt (llms_txt)\n      page: http://127.0.0.1:1/\n"
-                            "      fix:  Add /llms.txt\n  [low] Short description (meta)")) << out;
+  EXPECT_TRUE(Contains(out, "GEO score 72.5 / 100\nIssues: 1 critical, 0 high, 0 medium, 2 low\n"))
+      << out;
+  EXPECT_TRUE(Contains(out,
+                       "  [critical] No llms.txt (llms_txt)\n      page: http://127.0.0.1:1/\n"
+                       "      fix:  Add /llms.txt\n  [low] Short description (meta)"))
+      << out;
   // Where the full report is.
   EXPECT_TRUE(out.ends_with("Full report: herald watch 1 --report audit-1.md (or .json)\n")) << out;
 }
@@ -198,8 +210,8 @@ TEST(CliTest, AuditReportFileIsWrittenAndTheSummarySaysWhere) {
                      "findings":{"critical":[{"check_id":"llms_txt","page":"http://127.0.0.1:1/",
                        "message":"No llms.txt","fix":"Add /llms.txt"}]}}})js");
   });
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("herald-cli-report-" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("herald-cli-report-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   ClientOptions options = OptionsFor(server);
   options.report_path = (dir / "site.md").string();
@@ -309,8 +321,8 @@ TEST(CliTest, UnreachableServerGivesAReadableMessage) {
   options.server = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
   Captured io;
   EXPECT_EQ(RunWatch(options, 7, io.console), kExitUnavailable);
-  EXPECT_EQ(io.err.str(), "herald: cannot reach Herald at " + options.server +
-                              " (is `herald serve` running?)\n");
+  EXPECT_EQ(io.err.str(),
+            "herald: cannot reach Herald at " + options.server + " (is `herald serve` running?)\n");
   Captured io2;
   EXPECT_EQ(RunAudit(options, "https://example.com", 5, io2.console), kExitUnavailable);
   EXPECT_TRUE(Contains(io2.err.str(), "cannot reach Herald at")) << io2.err.str();

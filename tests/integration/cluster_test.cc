@@ -112,8 +112,8 @@ class ClusterTest : public ::testing::Test {
   Headers Alice() const {
     auth::MintOptions o;
     o.subject = "alice";
-    return {{"Authorization", "Bearer " + auth::MintHs256(secret_, o,
-                                                          std::chrono::system_clock::now())}};
+    return {{"Authorization",
+             "Bearer " + auth::MintHs256(secret_, o, std::chrono::system_clock::now())}};
   }
 
   int64_t CreateAudit(const std::string& url) {
@@ -240,8 +240,8 @@ TEST_F(ClusterTest, TwoServeTwoWorkers200ClientsThroughNginxSurviveKills) {
     EXPECT_TRUE(w.done) << "client " << i << " of audit " << w.audit
                         << " never saw the terminal event; ids " << w.ids.size();
     EXPECT_EQ(w.final_status, "completed") << "audit " << w.audit;
-    EXPECT_TRUE(w.problem.empty()) << "client " << i << " of audit " << w.audit << ": "
-                                   << w.problem;
+    EXPECT_TRUE(w.problem.empty())
+        << "client " << i << " of audit " << w.audit << ": " << w.problem;
   }
   // Every client of an audit saw the same terminal event id.
   for (int a = 0; a < kAudits; ++a) {

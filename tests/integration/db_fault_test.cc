@@ -78,7 +78,8 @@ bool StreamReaches(SseClient& sse, int want, Millis limit) {
     auto e = sse.NextEvent(std::chrono::duration_cast<Millis>(end - SteadyClock::now()));
     if (!e) return false;
     auto v = json::parse(e->data);
-    if (auto* p = v.as_object().if_contains("progress"); p && static_cast<int>(p->to_number<double>()) == want) {
+    if (auto* p = v.as_object().if_contains("progress");
+        p && static_cast<int>(p->to_number<double>()) == want) {
       return true;
     }
   }

@@ -85,7 +85,8 @@ class Program {
       : out_path_(dir + "/" + name + ".stdout"), err_path_(dir + "/" + name + ".stderr") {
     std::vector<std::string> argv_s = {path};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<std::string> env_s = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+    std::vector<std::string> env_s = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
     std::vector<char*> argv, envp;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
@@ -340,7 +341,8 @@ class DeployTest : public ::testing::Test {
     auto res = Request(nginx_port_, "POST", "/api/v1/jobs", Alice(),
                        R"({"type":"translation","title":"docs to French"})");
     if (res.status != 201) {
-      ADD_FAILURE() << "create job through nginx: " << res.status << " " << res.body << Diagnostics();
+      ADD_FAILURE() << "create job through nginx: " << res.status << " " << res.body
+                    << Diagnostics();
       return 0;
     }
     return json::parse(res.body).at("id").as_int64();
@@ -361,7 +363,8 @@ class DeployTest : public ::testing::Test {
     return "/api/v1/sse/jobs/" + std::to_string(id) + "/progress";
   }
 
-  std::unique_ptr<SseClient> OpenStream(int64_t id, const Headers& headers, const std::string& query = "") {
+  std::unique_ptr<SseClient> OpenStream(int64_t id, const Headers& headers,
+                                        const std::string& query = "") {
     auto s = OpenThroughProxy(nginx_port_, StreamPath(id) + query, headers);
     EXPECT_EQ(s->status(), 200) << Diagnostics();
     return s;
@@ -492,7 +495,8 @@ TEST_F(DeployTest, OversizedBodyIsRefusedWithoutTakingAnInstanceOut) {
   std::string title(1000 * 1000, 'x');
   auto res = Request(nginx_port_, "POST", "/api/v1/jobs", Alice(),
                      R"({"type":"big","title":")" + title + "\"}");
-  EXPECT_TRUE(res.status == 201 || res.status == 400) << res.status << " " << res.body.substr(0, 200);
+  EXPECT_TRUE(res.status == 201 || res.status == 400)
+      << res.status << " " << res.body.substr(0, 200);
 }
 
 TEST_F(DeployTest, RequestsAlternateBetweenInstances) {
@@ -620,13 +624,15 @@ TEST_F(DeployTest, ReconnectWithLastEventIdGetsExactlyTheMissedEvents) {
   size_t before[2] = {Established(0, id), Established(1, id)};
   {
     auto a = OpenStream(id, {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "2"}});
-    auto b = OpenStream(id, {{"Cookie", "theme=dark; auth_token=" + Mint("alice")}, {"Last-Event-ID", "2"}});
+    auto b = OpenStream(
+        id, {{"Cookie", "theme=dark; auth_token=" + Mint("alice")}, {"Last-Event-ID", "2"}});
     ASSERT_EQ(a->status(), 200);
     ASSERT_EQ(b->status(), 200);
     for (SseClient* s : {a.get(), b.get()}) ExpectEvents(*s, 3, {20, 30, 40});
     for (SseClient* s : {a.get(), b.get()}) {
       auto extra = s->NextEvent(1500ms);
-      EXPECT_FALSE(extra) << "unexpected event after the replay: " << extra->id << " " << extra->data;
+      EXPECT_FALSE(extra) << "unexpected event after the replay: " << extra->id << " "
+                          << extra->data;
     }
     ASSERT_EQ(Progress(id, 50), 202);  // event 6, from one instance, seen by both
     for (SseClient* s : {a.get(), b.get()}) ExpectEvents(*s, 6, {50});
@@ -647,7 +653,9 @@ TEST_F(DeployTest, ReconnectWithLastEventIdGetsExactlyTheMissedEvents) {
     EXPECT_TRUE(s->WaitClosed(3s));
   }
   // At the terminal event: 204 through nginx, so EventSource stops.
-  auto end = OpenThroughProxy(nginx_port_, StreamPath(id), {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "8"}});
+  auto end =
+      OpenThroughProxy(nginx_port_, StreamPath(id),
+                       {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "8"}});
   EXPECT_EQ(end->status(), 204) << Diagnostics();
 }
 
@@ -703,12 +711,14 @@ TEST_F(DeployTest, StoppingOneInstanceBreaksNoNewRequest) {
   // survivor (GET and POST alike, since nothing was sent yet).
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Progress(id, 10 * (i + 1)), 202) << Diagnostics();  // events 2..6
-    auto st = Request(nginx_port_, "GET", "/api/v1/jobs/" + std::to_string(id) + "/status", Alice());
+    auto st =
+        Request(nginx_port_, "GET", "/api/v1/jobs/" + std::to_string(id) + "/status", Alice());
     EXPECT_EQ(st.status, 200) << st.body << Diagnostics();
     EXPECT_EQ(Request(nginx_port_, "GET", "/healthz").status, 200);
   }
   // The client's EventSource reconnects with what it saw last and resumes.
-  auto again = OpenStream(id, {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "1"}});
+  auto again =
+      OpenStream(id, {{"Authorization", "Bearer " + Mint("alice")}, {"Last-Event-ID", "1"}});
   ASSERT_EQ(again->status(), 200);
   ExpectEvents(*again, 2, {10, 20, 30, 40, 50});
 }
@@ -723,7 +733,8 @@ TEST_F(DeployTest, KillingOneInstanceBreaksNoNewRequest) {
   heralds_[0]->Kill();  // SIGKILL: a crash
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(Progress(id, 10 * (i + 1)), 202) << Diagnostics();
-    EXPECT_EQ(Request(nginx_port_, "GET", "/api/v1/jobs/" + std::to_string(id) + "/status", Alice()).status,
+    EXPECT_EQ(Request(nginx_port_, "GET", "/api/v1/jobs/" + std::to_string(id) + "/status", Alice())
+                  .status,
               200)
         << Diagnostics();
     auto s = OpenStream(id, Alice());
@@ -776,7 +787,8 @@ TEST(DeployFiles, EnvExampleNamesEveryVariableTheConfigReads) {
 
 TEST(DeployFiles, SystemdUnitsVerify) {
   std::string analyze = FindProgram({"/usr/bin/systemd-analyze", "/bin/systemd-analyze"});
-  ASSERT_FALSE(analyze.empty()) << "systemd-analyze is not installed (scripts/install-deps installs systemd)";
+  ASSERT_FALSE(analyze.empty())
+      << "systemd-analyze is not installed (scripts/install-deps installs systemd)";
   TempDir tmp("herald-deploy-units");
   ASSERT_FALSE(tmp.path.empty());
   const std::string& dir = tmp.path;

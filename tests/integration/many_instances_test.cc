@@ -43,8 +43,10 @@ class ManyInstancesTest : public ::testing::TestWithParam<Source> {
       servers_.push_back(std::make_unique<TestServer>([this](config::Config& c) {
         c.database_url = database_;
         c.sse_source = GetParam().source;
-        if (c.sse_source == config::SseSource::kRedis) c.redis_url = RedisServer::Shared().Url();
-        else c.redis_url.reset();
+        if (c.sse_source == config::SseSource::kRedis)
+          c.redis_url = RedisServer::Shared().Url();
+        else
+          c.redis_url.reset();
         c.sse.fallback_db_interval = std::chrono::seconds(10);  // push must do the work
       }));
     }

@@ -61,8 +61,8 @@ HttpResponse PostNotice(const TestServer& server, const std::string& body,
 // Posts a notice; returns its id (0 on failure).
 int64_t Notice(const TestServer& server, const std::string& user, const std::string& type,
                const std::string& data_json = "{}") {
-  auto res = PostNotice(server, R"({"user":")" + user + R"(","type":")" + type +
-                                    R"(","data":)" + data_json + "}");
+  auto res = PostNotice(
+      server, R"({"user":")" + user + R"(","type":")" + type + R"(","data":)" + data_json + "}");
   if (res.status != 202) {
     ADD_FAILURE() << "notice: " << res.status << " " << res.body;
     return 0;
@@ -84,7 +84,8 @@ TEST(NotifyStreamTest, ConnectWrites200RetryAndOk) {
   TestServer server;
   auto sse = SseClient::Open(server.port(), kNotify, As("alice"));
   ASSERT_EQ(sse->status(), 200);
-  EXPECT_EQ(sse->Header("content-type").rfind("text/event-stream", 0), 0u) << sse->Header("content-type");
+  EXPECT_EQ(sse->Header("content-type").rfind("text/event-stream", 0), 0u)
+      << sse->Header("content-type");
   EXPECT_EQ(sse->Header("cache-control"), "no-cache, no-transform");
   // The contract (seed 004): ":ok" and a blank line are the very first
   // bytes; then retry:, which joins the next block.
@@ -111,7 +112,8 @@ TEST(NotifyStreamTest, RefusesWithoutValidToken) {
     EXPECT_TRUE(json::parse(res.body).as_object().contains("error")) << res.body;
   }
   // EventSource passes the token in the query.
-  auto query = SseClient::Open(server.port(), std::string(kNotify) + "?token=" + TestServer::Token("alice"));
+  auto query =
+      SseClient::Open(server.port(), std::string(kNotify) + "?token=" + TestServer::Token("alice"));
   EXPECT_EQ(query->status(), 200);
 }
 
@@ -227,8 +229,9 @@ TEST(NotifyStreamTest, PostingNoticesIsForWorkersAndAdminsWithValidInput) {
                           As("root", Role::kAdmin));
   ASSERT_EQ(admin.status, 202) << admin.body;
   EXPECT_GT(json::parse(admin.body).at("id").as_int64(), first);
-  EXPECT_EQ(PostNotice(server, R"({"user":"alice","type":")" + std::string(64, 'x') + R"("})").status,
-            202)
+  EXPECT_EQ(
+      PostNotice(server, R"({"user":"alice","type":")" + std::string(64, 'x') + R"("})").status,
+      202)
       << "64 characters are allowed";
 }
 
@@ -289,7 +292,7 @@ TEST(NotifyStreamTest, IdsStrictlyIncrease) {
   for (int i = 0; i < 6; ++i) {
     auto e = alice->NextEvent(2s);
     ASSERT_TRUE(e) << "event " << i << " did not come within 2 s; came before it:" << seen
-                    << "; notices posted:" << posted;
+                   << "; notices posted:" << posted;
     seen += " " + e->event + "#" + e->id;
     names.push_back(e->event);
     int64_t id = Id(*e);
@@ -391,7 +394,8 @@ TEST(NotifyStreamTest, PlainDataEventsByDefaultCarryTheirEventInTheData) {
   EXPECT_EQ(sse->raw_body().find("event:"), std::string::npos) << sse->raw_body();
 
   // A reconnect replays in the same form.
-  auto again = OpenNotify(server, "alice", Role::kUser, {{"Last-Event-ID", std::to_string(Id(*created))}}, "");
+  auto again = OpenNotify(server, "alice", Role::kUser,
+                          {{"Last-Event-ID", std::to_string(Id(*created))}}, "");
   auto replayed = again->NextEvent(2s);
   ASSERT_TRUE(replayed);
   EXPECT_EQ(replayed->event, "");
@@ -469,7 +473,8 @@ TEST(NotifyStreamTest, ConcurrentUpdatesToManyJobsAllArrive) {
   EXPECT_EQ(received, kJobs * kUpdates)
       << "updates lost on the notification stream (conflated for slowness: "
       << server.runtime().metrics().events_dropped_slow.load() << ")";
-  for (int64_t job : jobs) EXPECT_EQ(seen[job].size(), static_cast<size_t>(kUpdates)) << "job " << job;
+  for (int64_t job : jobs)
+    EXPECT_EQ(seen[job].size(), static_cast<size_t>(kUpdates)) << "job " << job;
 
   // The store has every one of them: a replay from before the burst gets all.
   auto replay = OpenNotify(server, "alice", Role::kUser, {{"Last-Event-ID", std::to_string(base)}});

@@ -80,7 +80,8 @@ void Validate(const json::object& doc, const json::value& schema_value, const js
       return false;
     };
     bool ok = false;
-    if (type->is_string()) ok = is(type->as_string());
+    if (type->is_string())
+      ok = is(type->as_string());
     else
       for (const json::value& t : type->as_array()) ok = ok || is(t.as_string());
     if (!ok) {
@@ -93,7 +94,8 @@ void Validate(const json::object& doc, const json::value& schema_value, const js
   if (const json::value* e = s.if_contains("enum")) {
     bool found = false;
     for (const json::value& x : e->as_array()) found = found || x == v;
-    if (!found) errors.push_back(path + ": " + json::serialize(v) + " not in " + json::serialize(*e));
+    if (!found)
+      errors.push_back(path + ": " + json::serialize(v) + " not in " + json::serialize(*e));
   }
   if (v.is_number()) {
     const double n = v.to_number<double>();
@@ -121,7 +123,8 @@ void Validate(const json::object& doc, const json::value& schema_value, const js
   }
   if (v.is_array()) {
     const json::array& a = v.as_array();
-    if (const json::value* max = s.if_contains("maxItems"); max && a.size() > max->to_number<size_t>())
+    if (const json::value* max = s.if_contains("maxItems");
+        max && a.size() > max->to_number<size_t>())
       errors.push_back(path + ": too many items");
     if (const json::value* items = s.if_contains("items")) {
       for (size_t i = 0; i < a.size(); ++i)
@@ -172,10 +175,11 @@ class OpenApiTest : public ::testing::Test {
   // Ends `id` completed (with a report, for an audit).
   void Complete(int64_t id, bool audit) {
     const std::string report =
-        audit ? R"(,"geo_score":78.5,"report":{"geo_score":78.5,"issue_counts":{"critical":0,"high":0,"medium":1,"low":0},
+        audit
+            ? R"(,"geo_score":78.5,"report":{"geo_score":78.5,"issue_counts":{"critical":0,"high":0,"medium":1,"low":0},
                 "findings":{"medium":[{"check_id":"meta_description.missing","page":"http://93.184.216.34/",
                 "message":"No meta description.","fix":"Add one."}]},"pages":[],"site":{}})"
-              : "";
+            : "";
     EXPECT_EQ(server_.Publish(id, R"({"status":"completed")" + report + "}"), 202);
   }
 
@@ -229,7 +233,8 @@ TEST_F(OpenApiTest, EveryDocumentedOperationIsServedAsDocumented) {
       }
       std::string body;
       if (const json::value* rb = op.if_contains("requestBody")) {
-        const json::value* example = rb->at("content").at("application/json").as_object().if_contains("example");
+        const json::value* example =
+            rb->at("content").at("application/json").as_object().if_contains("example");
         ASSERT_TRUE(example) << "a request body without an example";
         body = json::serialize(*example);
       }
@@ -265,8 +270,7 @@ TEST_F(OpenApiTest, EveryDocumentedOperationIsServedAsDocumented) {
       EXPECT_TRUE(listed) << content_type << " not in " << json::serialize(*content);
       if (!content_type.starts_with("application/json")) continue;
       std::vector<std::string> errors;
-      Validate(doc_, content->at("application/json").at("schema"), json::parse(reply), "$",
-               errors);
+      Validate(doc_, content->at("application/json").at("schema"), json::parse(reply), "$", errors);
       for (const std::string& e : errors) ADD_FAILURE() << e << "\nin " << reply;
     }
   }

@@ -43,7 +43,6 @@ namespace {
 
 namespace json = boost::json;
 
-
 class ProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -131,13 +130,15 @@ TEST_F(ProcessTest, SigtermEndsStreamsExitsZeroAndRestartResumes) {
   std::string job = std::to_string(id);
   for (int p : {10, 20}) {
     auto r = Request(port, "POST", "/api/v1/jobs/" + job + "/progress",
-                     {{"Authorization", "Bearer " + worker}}, R"({"progress":)" + std::to_string(p) + "}");
+                     {{"Authorization", "Bearer " + worker}},
+                     R"({"progress":)" + std::to_string(p) + "}");
     ASSERT_EQ(r.status, 202) << r.body;
   }
   // A refused token must not be logged either.
   std::string forged = auth::SignHs256("not-the-secret", R"({"alg":"HS256","typ":"JWT"})",
                                        R"({"sub":"mallory","exp":9999999999})");
-  EXPECT_EQ(Request(port, "GET", "/api/v1/jobs", {{"Authorization", "Bearer " + forged}}).status, 401);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/jobs", {{"Authorization", "Bearer " + forged}}).status,
+            401);
   EXPECT_EQ(Request(port, "GET", "/api/v1/jobs?token=" + forged).status, 401);
 
   // The token in the query, as EventSource sends it.
@@ -217,9 +218,9 @@ TEST_F(ProcessTest, SigtermSpreadsTheEndOfStreamsOverTheDrainThenExitsZero) {
   auto created = Request(port, "POST", "/api/v1/jobs", {{"Authorization", "Bearer " + alice}},
                          R"({"type":"export"})");
   ASSERT_EQ(created.status, 201) << created.body;
-  const std::string path =
-      "/api/v1/sse/jobs/" + std::to_string(json::parse(created.body).at("id").as_int64()) +
-      "/progress?token=" + alice;
+  const std::string path = "/api/v1/sse/jobs/" +
+                           std::to_string(json::parse(created.body).at("id").as_int64()) +
+                           "/progress?token=" + alice;
   constexpr int kStreams = 20;
   std::vector<std::unique_ptr<SseClient>> streams;
   for (int i = 0; i < kStreams; ++i) {
@@ -316,7 +317,8 @@ TEST_F(ProcessTest, LogsAreUtcJsonOnRequestAndNameResumesAnd204s) {
 
 TEST_F(ProcessTest, TokenCommandMintsATokenTheServerAccepts) {
   std::string out, err;
-  ASSERT_EQ(Run({"token", "--sub", "x", "--role", "admin"}, {{"JWT_SECRET", secret_}}, &out, &err), 0)
+  ASSERT_EQ(Run({"token", "--sub", "x", "--role", "admin"}, {{"JWT_SECRET", secret_}}, &out, &err),
+            0)
       << err;
   while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
   ASSERT_EQ(std::count(out.begin(), out.end(), '.'), 2) << out;
@@ -336,12 +338,14 @@ TEST_F(ProcessTest, TokenCommandMintsATokenTheServerAccepts) {
   Child& server = Start({"serve"}, ServeEnv(port));
   ASSERT_TRUE(WaitHealthy(server, port)) << server.Stderr();
   // It works, and as an admin: it may read alice's job.
-  auto created = Request(port, "POST", "/api/v1/jobs", {{"Authorization", "Bearer " + Mint("alice")}},
-                         R"({"type":"t"})");
+  auto created = Request(port, "POST", "/api/v1/jobs",
+                         {{"Authorization", "Bearer " + Mint("alice")}}, R"({"type":"t"})");
   ASSERT_EQ(created.status, 201);
   std::string job = std::to_string(json::parse(created.body).at("id").as_int64());
   EXPECT_EQ(Request(port, "GET", "/api/v1/jobs", {{"Authorization", "Bearer " + out}}).status, 200);
-  EXPECT_EQ(Request(port, "GET", "/api/v1/jobs/" + job, {{"Authorization", "Bearer " + out}}).status, 200);
+  EXPECT_EQ(
+      Request(port, "GET", "/api/v1/jobs/" + job, {{"Authorization", "Bearer " + out}}).status,
+      200);
   server.Signal(SIGTERM);
   ASSERT_TRUE(server.Wait(5s));
   EXPECT_EQ(server.Stderr().find(out), std::string::npos) << "token in the log";
@@ -349,7 +353,8 @@ TEST_F(ProcessTest, TokenCommandMintsATokenTheServerAccepts) {
 
 TEST_F(ProcessTest, TokenCommandRefusesUnknownRole) {
   std::string out, err;
-  EXPECT_EQ(Run({"token", "--sub", "x", "--role", "king"}, {{"JWT_SECRET", secret_}}, &out, &err), 2);
+  EXPECT_EQ(Run({"token", "--sub", "x", "--role", "king"}, {{"JWT_SECRET", secret_}}, &out, &err),
+            2);
   EXPECT_EQ(CountLines(err), 1u) << err;
   EXPECT_NE(err.find("role"), std::string::npos) << err;
   EXPECT_EQ(out.find('.'), std::string::npos) << "no token printed: " << out;

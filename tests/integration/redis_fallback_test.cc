@@ -64,8 +64,8 @@ class RedisFallbackTest : public ::testing::Test {
   }
 
   int64_t CreateAudit() {
-    auto res = Request(port(), "POST", "/api/v1/audits", As("alice"),
-                       R"({"url":"https://example.com/"})");
+    auto res =
+        Request(port(), "POST", "/api/v1/audits", As("alice"), R"({"url":"https://example.com/"})");
     EXPECT_EQ(res.status, 201) << res.body;
     return res.status == 201 ? json::parse(res.body).at("id").as_int64() : 0;
   }
@@ -132,18 +132,18 @@ TEST_F(RedisFallbackTest, OutsidePublishReachesOpenStreamsWithin100ms) {
   }
   // The seed's own tool: redis-cli, a separate program (time includes its start).
   {
-    std::string payload = R"({"audit_id":)" + std::to_string(id) +
-                          R"(,"status":"running","progress":77})";
-    std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(redis_.port()) +
-                      " PUBLISH " + channel + " '" + payload + "' > /dev/null";
+    std::string payload =
+        R"({"audit_id":)" + std::to_string(id) + R"(,"status":"running","progress":77})";
+    std::string cmd = "redis-cli -h 127.0.0.1 -p " + std::to_string(redis_.port()) + " PUBLISH " +
+                      channel + " '" + payload + "' > /dev/null";
     auto start = SteadyClock::now();
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     for (auto* s : {a.get(), b.get()}) {
       auto [progress, took] = NextProgress(*s, 2s);
       EXPECT_EQ(progress, 77);
       auto since = std::chrono::duration_cast<Millis>(SteadyClock::now() - start);
-      EXPECT_LT(since.count(), 100) << "redis-cli PUBLISH reached the stream after "
-                                    << since.count() << " ms";
+      EXPECT_LT(since.count(), 100)
+          << "redis-cli PUBLISH reached the stream after " << since.count() << " ms";
     }
   }
   // The last stream of a job gone: the subscription goes too.
@@ -282,8 +282,7 @@ TEST_F(RedisFallbackTest, HungRedisCountsAsDownStreamsPollThenPushAgain) {
   const std::string warned = "SSE Redis read failed for audit " + std::to_string(id) + ": ";
   for (int i = 0; i < 100 && logs_.Count(warned) == 0; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(logs_.Count(warned), 1) << logs_.All();
-  EXPECT_NE(logs_.All().find("no answer to PING within 500 ms"), std::string::npos)
-      << logs_.All();
+  EXPECT_NE(logs_.All().find("no answer to PING within 500 ms"), std::string::npos) << logs_.All();
   auto metrics = Request(port(), "GET", "/metrics", As("root", auth::Role::kAdmin));
   EXPECT_NE(metrics.body.find("herald_bus_fallback 1"), std::string::npos);
 

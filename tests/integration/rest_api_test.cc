@@ -148,12 +148,21 @@ TEST(RestApiTest, CreateAuditRejectsBadInputWith400) {
 
 const std::vector<std::string>& PrivateUrls() {
   static const std::vector<std::string> urls = {
-      "http://127.0.0.1/",       "http://127.0.0.1:8080/x", "http://[::1]/",
-      "http://169.254.169.254/", "http://localhost/",       "http://LOCALHOST:3000/",
-      "http://10.0.0.1/",        "http://192.168.1.1/",     "http://172.16.0.1/",
-      "http://0.0.0.0/",         "http://[::ffff:127.0.0.1]/",
+      "http://127.0.0.1/",
+      "http://127.0.0.1:8080/x",
+      "http://[::1]/",
+      "http://169.254.169.254/",
+      "http://localhost/",
+      "http://LOCALHOST:3000/",
+      "http://10.0.0.1/",
+      "http://192.168.1.1/",
+      "http://172.16.0.1/",
+      "http://0.0.0.0/",
+      "http://[::ffff:127.0.0.1]/",
       // The same hidden by percent-encoding or inet_aton's numeric forms.
-      "http://%31%32%37.0.0.1/", "http://2130706433/",      "http://0x7f.1/",
+      "http://%31%32%37.0.0.1/",
+      "http://2130706433/",
+      "http://0x7f.1/",
   };
   return urls;
 }
@@ -193,7 +202,9 @@ TEST(RestApiTest, UnresolvableHostIsAccepted) {
 TEST(RestApiTest, ListAuditsNewestFirstWithLimitAndOffset) {
   TestServer server;
   std::vector<int64_t> created;
-  for (int i = 0; i < 5; ++i) created.push_back(CreatedId(CreateAudit(server, R"({"url":"http://93.184.216.34/)" + std::to_string(i) + R"("})")));
+  for (int i = 0; i < 5; ++i)
+    created.push_back(CreatedId(
+        CreateAudit(server, R"({"url":"http://93.184.216.34/)" + std::to_string(i) + R"("})")));
   // A generic job is not an audit.
   server.CreateJob("alice");
   std::vector<int64_t> newest_first(created.rbegin(), created.rend());
@@ -203,7 +214,8 @@ TEST(RestApiTest, ListAuditsNewestFirstWithLimitAndOffset) {
   auto page = Request(server.port(), "GET", "/api/v1/audits?limit=2", As("alice"));
   EXPECT_EQ(ListIds(page), std::vector<int64_t>(newest_first.begin(), newest_first.begin() + 2));
   page = Request(server.port(), "GET", "/api/v1/audits?limit=2&offset=2", As("alice"));
-  EXPECT_EQ(ListIds(page), std::vector<int64_t>(newest_first.begin() + 2, newest_first.begin() + 4));
+  EXPECT_EQ(ListIds(page),
+            std::vector<int64_t>(newest_first.begin() + 2, newest_first.begin() + 4));
   page = Request(server.port(), "GET", "/api/v1/audits?offset=4", As("alice"));
   EXPECT_EQ(ListIds(page), std::vector<int64_t>{newest_first[4]});
   page = Request(server.port(), "GET", "/api/v1/audits?offset=10", As("alice"));
@@ -223,13 +235,12 @@ TEST(RestApiTest, ListAuditsNewestFirstWithLimitAndOffset) {
   // Search (url, title, type or id; %-encoded in the query) and status.
   auto found = Request(server.port(), "GET", "/api/v1/audits?q=216.34%2F3", As("alice"));
   EXPECT_EQ(ListIds(found), std::vector<int64_t>{created[3]});
-  found = Request(server.port(), "GET", "/api/v1/audits?q=216.34/&status=pending&limit=1",
-                  As("alice"));
+  found =
+      Request(server.port(), "GET", "/api/v1/audits?q=216.34/&status=pending&limit=1", As("alice"));
   EXPECT_EQ(ListIds(found), std::vector<int64_t>{created[4]});
   EXPECT_TRUE(Obj(found.body).at("has_more").as_bool());
-  EXPECT_TRUE(
-      ListIds(Request(server.port(), "GET", "/api/v1/audits?status=completed", As("alice")))
-          .empty());
+  EXPECT_TRUE(ListIds(Request(server.port(), "GET", "/api/v1/audits?status=completed", As("alice")))
+                  .empty());
   ExpectError(Request(server.port(), "GET", "/api/v1/audits?status=done", As("alice")), 400,
               "unknown status");
   ExpectError(Request(server.port(), "GET", "/api/v1/jobs?q=" + std::string(201, 'x'), As("alice")),
@@ -247,9 +258,9 @@ TEST(RestApiTest, ReportOnlyForACompletedAudit) {
                      As("alice"));
   ExpectError(res, 409, "report of an audit not completed");
   int64_t job = server.CreateJob("alice");
-  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/" + std::to_string(job) + "/report",
-                      As("alice")),
-              404, "a generic job has no report endpoint");
+  ExpectError(
+      Request(server.port(), "GET", "/api/v1/jobs/" + std::to_string(job) + "/report", As("alice")),
+      404, "a generic job has no report endpoint");
   ExpectError(Request(server.port(), "GET", "/api/v1/audits/999999/report", As("alice")), 404,
               "no such audit");
 }
@@ -257,8 +268,8 @@ TEST(RestApiTest, ReportOnlyForACompletedAudit) {
 TEST(RestApiTest, ListRejectsBadLimitAndOffset) {
   TestServer server;
   for (const std::string kind : {"audits", "jobs"}) {
-    for (const std::string q : {"limit=0", "limit=abc", "limit=-1", "limit=", "limit=2x",
-                                "offset=-1", "offset=abc"}) {
+    for (const std::string q :
+         {"limit=0", "limit=abc", "limit=-1", "limit=", "limit=2x", "offset=-1", "offset=abc"}) {
       ExpectError(Request(server.port(), "GET", "/api/v1/" + kind + "?" + q, As("alice")), 400,
                   kind + "?" + q);
     }
@@ -285,7 +296,8 @@ TEST(RestApiTest, UsersListOnlyTheirOwnAdminListsAll) {
   EXPECT_NE(std::find(alice_jobs.begin(), alice_jobs.end(), ja), alice_jobs.end());
   EXPECT_EQ(std::find(alice_jobs.begin(), alice_jobs.end(), jb), alice_jobs.end());
   EXPECT_EQ(std::find(alice_jobs.begin(), alice_jobs.end(), b1), alice_jobs.end());
-  auto admin_jobs = ListIds(Request(server.port(), "GET", "/api/v1/jobs", As("root", Role::kAdmin)));
+  auto admin_jobs =
+      ListIds(Request(server.port(), "GET", "/api/v1/jobs", As("root", Role::kAdmin)));
   EXPECT_NE(std::find(admin_jobs.begin(), admin_jobs.end(), ja), admin_jobs.end());
   EXPECT_NE(std::find(admin_jobs.begin(), admin_jobs.end(), jb), admin_jobs.end());
   // Even the user's own listing is never widened by a query parameter.
@@ -319,13 +331,16 @@ TEST(RestApiTest, GetAuditAndStatus) {
   EXPECT_TRUE(p.at("updated_at").is_string());
 
   // Admin and worker may read it, another user may not.
-  EXPECT_EQ(Request(server.port(), "GET", Path("audits", id), As("root", Role::kAdmin)).status, 200);
-  EXPECT_EQ(Request(server.port(), "GET", Path("audits", id, "/status"), As("w", Role::kWorker)).status,
+  EXPECT_EQ(Request(server.port(), "GET", Path("audits", id), As("root", Role::kAdmin)).status,
             200);
+  EXPECT_EQ(
+      Request(server.port(), "GET", Path("audits", id, "/status"), As("w", Role::kWorker)).status,
+      200);
   ExpectError(Request(server.port(), "GET", Path("audits", id), As("bob")), 403, "bob reads");
   ExpectError(Request(server.port(), "GET", Path("audits", id, "/status"), As("bob")), 403,
               "bob reads status");
-  ExpectError(Request(server.port(), "GET", Path("audits", id + 1000), As("alice")), 404, "unknown");
+  ExpectError(Request(server.port(), "GET", Path("audits", id + 1000), As("alice")), 404,
+              "unknown");
   ExpectError(Request(server.port(), "GET", Path("audits", id + 1000, "/status"), As("alice")), 404,
               "unknown status");
   // One id space: the audit is a job too.
@@ -337,8 +352,9 @@ TEST(RestApiTest, CompletedAuditCarriesItsReport) {
   TestServer server;
   int64_t id = CreatedId(CreateAudit(server, R"({"url":"http://93.184.216.34/"})"));
   auto worker = As("w", Role::kWorker);
-  auto posted = Request(server.port(), "POST", Path("audits", id, "/progress"), worker,
-                        R"({"status":"completed","geo_score":78.5,"report":{"pages":12,"summary":"ok"}})");
+  auto posted =
+      Request(server.port(), "POST", Path("audits", id, "/progress"), worker,
+              R"({"status":"completed","geo_score":78.5,"report":{"pages":12,"summary":"ok"}})");
   ASSERT_EQ(posted.status, 202) << posted.body;
   auto res = Request(server.port(), "GET", Path("audits", id), As("alice"));
   ASSERT_EQ(res.status, 200);
@@ -358,10 +374,11 @@ TEST(RestApiTest, GenericJobIsNotFoundUnderAudits) {
                 "/audits/{job}" + tail);
   ExpectError(Request(server.port(), "POST", Path("audits", id, "/cancel"), As("alice")), 404,
               "cancel via audits");
-  ExpectError(Request(server.port(), "POST", Path("audits", id, "/progress"), As("w", Role::kWorker),
-                      R"({"progress":5})"),
+  ExpectError(Request(server.port(), "POST", Path("audits", id, "/progress"),
+                      As("w", Role::kWorker), R"({"progress":5})"),
               404, "progress via audits");
-  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/abc", As("alice")), 404, "non-numeric id");
+  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/abc", As("alice")), 404,
+              "non-numeric id");
   ExpectError(Request(server.port(), "GET", "/api/v1/jobs/0", As("alice")), 404, "id 0");
 }
 
@@ -395,17 +412,20 @@ TEST(RestApiTest, CreateJobReturns201OwnedByCaller) {
   EXPECT_EQ(p.at("status").as_string(), "pending");
 
   // Title is optional; a type of 64 characters from the allowed set is fine.
-  EXPECT_EQ(Request(server.port(), "POST", "/api/v1/jobs", As("alice"), R"({"type":"a.b_c-9"})").status,
-            201);
+  EXPECT_EQ(
+      Request(server.port(), "POST", "/api/v1/jobs", As("alice"), R"({"type":"a.b_c-9"})").status,
+      201);
   EXPECT_EQ(Request(server.port(), "POST", "/api/v1/jobs", As("alice"),
                     R"({"type":")" + std::string(64, 'x') + R"("})")
                 .status,
             201);
   // Another user cannot read it; a worker can.
   ExpectError(Request(server.port(), "GET", Path("jobs", id), As("bob")), 403, "bob reads");
-  ExpectError(Request(server.port(), "GET", Path("jobs", id, "/status"), As("bob")), 403, "bob status");
+  ExpectError(Request(server.port(), "GET", Path("jobs", id, "/status"), As("bob")), 403,
+              "bob status");
   EXPECT_EQ(Request(server.port(), "GET", Path("jobs", id), As("w", Role::kWorker)).status, 200);
-  ExpectError(Request(server.port(), "GET", Path("jobs", id + 100), As("alice")), 404, "unknown job");
+  ExpectError(Request(server.port(), "GET", Path("jobs", id + 100), As("alice")), 404,
+              "unknown job");
 }
 
 TEST(RestApiTest, CreateJobValidatesType) {
@@ -428,14 +448,15 @@ TEST(RestApiTest, CreateJobValidatesType) {
 
 TEST(RestApiTest, OnlyAdminAndWorkerMaySetOwner) {
   TestServer server;
-  ExpectError(Request(server.port(), "POST", "/api/v1/jobs", As("alice"),
-                      R"({"type":"t","owner":"bob"})"),
-              403, "user names another owner");
+  ExpectError(
+      Request(server.port(), "POST", "/api/v1/jobs", As("alice"), R"({"type":"t","owner":"bob"})"),
+      403, "user names another owner");
   ExpectError(Request(server.port(), "POST", "/api/v1/audits", As("alice"),
                       R"({"url":"http://93.184.216.34/","owner":"bob"})"),
               403, "user names another audit owner");
   // Naming oneself is harmless.
-  auto self = Request(server.port(), "POST", "/api/v1/jobs", As("alice"), R"({"type":"t","owner":"alice"})");
+  auto self = Request(server.port(), "POST", "/api/v1/jobs", As("alice"),
+                      R"({"type":"t","owner":"alice"})");
   EXPECT_EQ(self.status, 201) << self.body;
 
   for (Role role : {Role::kAdmin, Role::kWorker}) {
@@ -450,7 +471,8 @@ TEST(RestApiTest, OnlyAdminAndWorkerMaySetOwner) {
     EXPECT_EQ(Request(server.port(), "GET", Path("jobs", id), As("alice")).status, 403);
   }
   // Without owner, an admin's job is the admin's.
-  auto own = Request(server.port(), "POST", "/api/v1/jobs", As("root", Role::kAdmin), R"({"type":"t"})");
+  auto own =
+      Request(server.port(), "POST", "/api/v1/jobs", As("root", Role::kAdmin), R"({"type":"t"})");
   ASSERT_EQ(own.status, 201);
   EXPECT_EQ(Obj(own.body).at("owner").as_string(), "root");
 }
@@ -487,7 +509,8 @@ TEST(RestApiTest, CancelPermissions) {
                 kind + " bob cancels");
     ExpectError(Request(server.port(), "POST", Path(kind, id, "/cancel"), As("w", Role::kWorker)),
                 403, kind + " worker cancels");
-    ExpectError(Request(server.port(), "POST", Path(kind, id, "/cancel")), 401, kind + " anonymous");
+    ExpectError(Request(server.port(), "POST", Path(kind, id, "/cancel")), 401,
+                kind + " anonymous");
     // Still pending after the refusals.
     EXPECT_EQ(Obj(Request(server.port(), "GET", Path(kind, id, "/status"), As("alice")).body)
                   .at("status")
@@ -506,7 +529,8 @@ TEST(RestApiTest, CompletedJobCannotBeCancelled) {
   TestServer server;
   int64_t job = server.CreateJob("alice");
   ASSERT_EQ(server.Publish(job, R"({"status":"completed"})"), 202);
-  ExpectError(Request(server.port(), "POST", Path("jobs", job, "/cancel"), As("alice")), 409, "completed");
+  ExpectError(Request(server.port(), "POST", Path("jobs", job, "/cancel"), As("alice")), 409,
+              "completed");
   auto status = Obj(Request(server.port(), "GET", Path("jobs", job, "/status"), As("alice")).body);
   EXPECT_EQ(status.at("status").as_string(), "completed");
 }
@@ -519,8 +543,9 @@ TEST(RestApiTest, ProgressEndpointIsForWorkersAndAdmins) {
   ExpectError(Request(server.port(), "POST", Path("jobs", job, "/progress"), As("alice"),
                       R"({"progress":10})"),
               403, "owner with a user token");
-  ExpectError(Request(server.port(), "POST", Path("jobs", job, "/progress"), {}, R"({"progress":10})"),
-              401, "anonymous");
+  ExpectError(
+      Request(server.port(), "POST", Path("jobs", job, "/progress"), {}, R"({"progress":10})"), 401,
+      "anonymous");
   auto res = Request(server.port(), "POST", Path("jobs", job, "/progress"), As("w", Role::kWorker),
                      R"({"progress":10,"message":"starting","step":"fetch"})");
   ASSERT_EQ(res.status, 202) << res.body;
@@ -533,8 +558,8 @@ TEST(RestApiTest, ProgressEndpointIsForWorkersAndAdmins) {
   EXPECT_EQ(status.at("message").as_string(), "starting");
   EXPECT_EQ(status.at("step").as_string(), "fetch");
 
-  auto admin = Request(server.port(), "POST", Path("jobs", job, "/progress"), As("root", Role::kAdmin),
-                       R"({"progress":20,"data":{"k":"v"}})");
+  auto admin = Request(server.port(), "POST", Path("jobs", job, "/progress"),
+                       As("root", Role::kAdmin), R"({"progress":20,"data":{"k":"v"}})");
   ASSERT_EQ(admin.status, 202) << admin.body;
   EXPECT_EQ(Obj(admin.body).at("id").as_int64(), 3);
   status = Obj(Request(server.port(), "GET", Path("jobs", job, "/status"), As("alice")).body);
@@ -542,8 +567,9 @@ TEST(RestApiTest, ProgressEndpointIsForWorkersAndAdmins) {
 
   // Audits take progress the same way.
   int64_t audit = CreatedId(CreateAudit(server, R"({"url":"http://93.184.216.34/"})"));
-  auto a = Request(server.port(), "POST", Path("audits", audit, "/progress"), As("w", Role::kWorker),
-                   R"({"status":"running","progress":40,"total_pages":12,"geo_score":78.5,"critical_issues":1})");
+  auto a = Request(
+      server.port(), "POST", Path("audits", audit, "/progress"), As("w", Role::kWorker),
+      R"({"status":"running","progress":40,"total_pages":12,"geo_score":78.5,"critical_issues":1})");
   ASSERT_EQ(a.status, 202) << a.body;
   EXPECT_EQ(Obj(a.body).at("id").as_int64(), 2);
   auto ap = Obj(Request(server.port(), "GET", Path("audits", audit, "/status"), As("alice")).body);
@@ -573,7 +599,8 @@ TEST(RestApiTest, ProgressRejectsBadInput) {
       {"data not an object", R"({"data":"x"})"},
   };
   for (const auto& [what, body] : cases)
-    ExpectError(Request(server.port(), "POST", Path("jobs", job, "/progress"), worker, body), 400, what);
+    ExpectError(Request(server.port(), "POST", Path("jobs", job, "/progress"), worker, body), 400,
+                what);
   // None of them changed anything.
   auto status = Obj(Request(server.port(), "GET", Path("jobs", job, "/status"), As("alice")).body);
   EXPECT_EQ(status.at("progress").as_int64(), 0);
@@ -645,7 +672,8 @@ TEST(RestApiTest, UnknownPathIs404Json) {
   ExpectError(Request(server.port(), "GET", "/nope"), 404, "/nope");
   ExpectError(Request(server.port(), "GET", "/api/v2/jobs", As("alice")), 404, "/api/v2/jobs");
   ExpectError(Request(server.port(), "GET", "/api/v1/nope", As("alice")), 404, "/api/v1/nope");
-  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/1/nope", As("alice")), 404, "jobs/1/nope");
+  ExpectError(Request(server.port(), "GET", "/api/v1/jobs/1/nope", As("alice")), 404,
+              "jobs/1/nope");
 }
 
 // A client (or proxy) that sends a whole large body before reading still
@@ -697,7 +725,8 @@ TEST(RestApiTest, RateLimitedWith429AndRetryAfter) {
 }
 
 TEST(RestApiTest, CorsEchoesAllowedOriginOnly) {
-  TestServer server([](config::Config& c) { c.http.cors_allowed_origins = {"https://app.example"}; });
+  TestServer server(
+      [](config::Config& c) { c.http.cors_allowed_origins = {"https://app.example"}; });
   auto with_origin = [&](const std::string& method, const std::string& path,
                          const std::string& origin, Headers extra = {}) {
     extra.emplace_back("Origin", origin);
@@ -839,9 +868,7 @@ TEST(RestApiTest, DashboardIsHtml) {
 TEST(RestApiTest, WebRootServesItsOwnIndexInsteadOfTheBuiltInPage) {
   char tmpl[] = "/tmp/herald-webroot-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
-  {
-    std::ofstream(dir + "/index.html") << "<!doctype html><h1>Our own progress page</h1>";
-  }
+  { std::ofstream(dir + "/index.html") << "<!doctype html><h1>Our own progress page</h1>"; }
   TestServer server([&](config::Config& c) { c.http.web_root = dir; });
   auto res = Request(server.port(), "GET", "/");
   ASSERT_EQ(res.status, 200);
@@ -891,7 +918,8 @@ std::string ReadOneResponse(int fd, std::string& buffer, std::chrono::millisecon
         return out;
       }
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return "";
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
@@ -913,7 +941,8 @@ TEST(RestApiTest, SlowClientIsDisconnectedAfterRequestTimeout) {
   std::string received;
   auto deadline = start + 3s;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, left.count()))) <= 0) break;
     char chunk[1024];
@@ -958,14 +987,15 @@ TEST(RestApiTest, BatchProgressAnswersEveryItemInOrder) {
   int64_t job = server.CreateJob("alice");
   int64_t other = server.CreateJob("bob");
   auto worker = As("w", Role::kWorker);
-  std::string body = std::string("[") +
-      R"({"job_id":)" + std::to_string(job) + R"(,"progress":10,"message":"a"},)" +
-      R"({"job_id":)" + std::to_string(other) + R"(,"progress":30},)" +
-      R"({"job_id":)" + std::to_string(job) + R"(,"progress":5},)" +           // decreases: 409
-      R"({"job_id":)" + std::to_string(job + 999) + R"(,"progress":5},)" +     // no such job: 404
-      R"({"audit_id":)" + std::to_string(job) + R"(,"progress":50},)" +       // not an audit: 404
-      R"({"job_id":)" + std::to_string(job) + R"(,"progress":"x"},)" +         // bad field: 400
-      R"({"progress":1},)" +                                                  // no target: 400
+  std::string body =
+      std::string("[") + R"({"job_id":)" + std::to_string(job) +
+      R"(,"progress":10,"message":"a"},)" + R"({"job_id":)" + std::to_string(other) +
+      R"(,"progress":30},)" + R"({"job_id":)" + std::to_string(job) +
+      R"(,"progress":5},)" +                                                // decreases: 409
+      R"({"job_id":)" + std::to_string(job + 999) + R"(,"progress":5},)" +  // no such job: 404
+      R"({"audit_id":)" + std::to_string(job) + R"(,"progress":50},)" +     // not an audit: 404
+      R"({"job_id":)" + std::to_string(job) + R"(,"progress":"x"},)" +      // bad field: 400
+      R"({"progress":1},)" +                                                // no target: 400
       R"({"job_id":)" + std::to_string(job) + R"(,"status":"completed"}])";
   auto res = Request(server.port(), "POST", "/api/v1/progress", worker, body);
   ASSERT_EQ(res.status, 202) << res.body;
@@ -1006,10 +1036,10 @@ TEST(RestApiTest, AmbiguousFramingIs400AndAbsoluteFormIsServed) {
     return response;
   };
   const std::string token = TestServer::Token("w", auth::Role::kWorker);
-  std::string smuggled = exchange(
-      "POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
-      "\r\nContent-Type: application/json\r\nTransfer-Encoding: xchunked\r\n"
-      "Content-Length: 17\r\n\r\n{\"type\":\"export\"}");
+  std::string smuggled =
+      exchange("POST /api/v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token +
+               "\r\nContent-Type: application/json\r\nTransfer-Encoding: xchunked\r\n"
+               "Content-Length: 17\r\n\r\n{\"type\":\"export\"}");
   EXPECT_EQ(smuggled.rfind("HTTP/1.1 400", 0), 0u) << smuggled;
   EXPECT_NE(smuggled.find("Transfer-Encoding"), std::string::npos) << smuggled;
   std::string no_host = exchange("GET /healthz HTTP/1.1\r\n\r\n");

@@ -39,7 +39,8 @@ TEST(SessionTest, ATokenBecomesAnHttpOnlyStrictCookieThatAuthenticates) {
   EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; SameSite=Strict"), std::string::npos) << cookie;
   EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
-  EXPECT_EQ(cookie.find("Secure"), std::string::npos) << "plain http: a Secure cookie never returns";
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos)
+      << "plain http: a Secure cookie never returns";
   // It lapses with the token (exp plus the leeway), not later.
   const long age = MaxAge(cookie);
   EXPECT_GT(age, 3500);
@@ -95,7 +96,8 @@ TEST(SessionTest, BehindATlsProxyTheCookieIsSecure) {
   h.emplace_back("X-Forwarded-Proto", "https");
   auto res = Request(server.port(), "POST", "/api/v1/session", h);
   ASSERT_EQ(res.status, 200);
-  EXPECT_NE(res.Header("set-cookie").find("; Secure"), std::string::npos) << res.Header("set-cookie");
+  EXPECT_NE(res.Header("set-cookie").find("; Secure"), std::string::npos)
+      << res.Header("set-cookie");
 }
 
 TEST(SessionTest, CookieAuthenticatedChangesFromAForeignOriginAreRefused) {
@@ -112,8 +114,7 @@ TEST(SessionTest, CookieAuthenticatedChangesFromAForeignOriginAreRefused) {
                        {{"Cookie", "auth_token=" + token}, {"Origin", "https://evil.example"}});
   EXPECT_EQ(renew.status, 403) << renew.body;
   const std::string self = "http://127.0.0.1";  // the test client's Host
-  auto own = Request(port, "POST", cancel,
-                     {{"Cookie", "auth_token=" + token}, {"Origin", self}});
+  auto own = Request(port, "POST", cancel, {{"Cookie", "auth_token=" + token}, {"Origin", self}});
   EXPECT_EQ(own.status, 200) << own.body;
 }
 

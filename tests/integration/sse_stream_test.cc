@@ -38,7 +38,8 @@ int64_t ResidentKb() {
 TEST(SseStreamTest, SendsHeadersRetryAndCurrentStateAtOnce) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(sse->status(), 200);
   EXPECT_EQ(sse->Header("content-type").rfind("text/event-stream", 0), 0u);
   EXPECT_EQ(sse->Header("cache-control"), "no-cache, no-transform");
@@ -64,7 +65,8 @@ TEST(SseStreamTest, SendsHeadersRetryAndCurrentStateAtOnce) {
 TEST(SseStreamTest, EventsCommittedButNeverPublishedAreReadFromTheStore) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(sse->status(), 200);
   auto first = sse->NextEvent(2s);
   ASSERT_TRUE(first);
@@ -98,16 +100,18 @@ TEST(SseStreamTest, BatchProgressReachesTheStreamInItemOrder) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
   int64_t other = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(sse->status(), 200);
   auto first = sse->NextEvent(2s);
   ASSERT_TRUE(first);
   ASSERT_EQ(first->id, "1");
   const std::string job = std::to_string(id);
-  std::string body = "[" + std::string(R"({"job_id":)") + job + R"(,"progress":10,"message":"a"},)" +
-                     R"({"job_id":)" + std::to_string(other) + R"(,"progress":99},)" +
-                     R"({"job_id":)" + job + R"(,"progress":20,"message":"b"},)" +
-                     R"({"job_id":)" + job + R"(,"progress":30,"message":"c"}])";
+  std::string body = "[" + std::string(R"({"job_id":)") + job +
+                     R"(,"progress":10,"message":"a"},)" + R"({"job_id":)" + std::to_string(other) +
+                     R"(,"progress":99},)" + R"({"job_id":)" + job +
+                     R"(,"progress":20,"message":"b"},)" + R"({"job_id":)" + job +
+                     R"(,"progress":30,"message":"c"}])";
   auto res = Request(server.port(), "POST", "/api/v1/progress",
                      TestServer::Bearer(TestServer::Token("w", auth::Role::kWorker)), body);
   ASSERT_EQ(res.status, 202) << res.body;
@@ -132,8 +136,9 @@ TEST(SseStreamTest, AuditStreamUsesAuditIdAndUrl) {
                          R"({"url":"http://127.0.0.1:9/","max_pages":3})");
   ASSERT_EQ(created.status, 201) << created.body;
   int64_t id = json::parse(created.body).at("id").as_int64();
-  auto sse = SseClient::Open(server.port(), "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
-                             TestServer::Bearer(token));
+  auto sse =
+      SseClient::Open(server.port(), "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
+                      TestServer::Bearer(token));
   ASSERT_EQ(sse->status(), 200);
   auto e = sse->NextEvent(2s);
   ASSERT_TRUE(e);
@@ -146,7 +151,8 @@ TEST(SseStreamTest, AuditStreamUsesAuditIdAndUrl) {
 TEST(SseStreamTest, DeliversUpdatesInOrderWithSequenceIdsAndEndsOnCompletion) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(sse->status(), 200);
   ASSERT_TRUE(sse->NextEvent(2s));  // initial state, id 1
   for (int p = 10; p <= 50; p += 10)
@@ -171,7 +177,8 @@ TEST(SseStreamTest, DeliversUpdatesInOrderWithSequenceIdsAndEndsOnCompletion) {
 TEST(SseStreamTest, FailedJobCarriesBothErrorFieldsAndEnds) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(sse->NextEvent(2s));
   ASSERT_EQ(server.Publish(id, R"({"status":"failed","error_message":"disk full"})"), 202);
   auto e = sse->NextEvent(2s);
@@ -187,7 +194,8 @@ TEST(SseStreamTest, TerminalJobAtConnectSendsOneEventThenEnds) {
   int64_t id = server.CreateJob("alice");
   ASSERT_EQ(server.Publish(id, R"({"progress":40})"), 202);
   ASSERT_EQ(server.Publish(id, R"({"status":"completed"})"), 202);
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(sse->status(), 200);
   auto e = sse->NextEvent(2s);
   ASSERT_TRUE(e);
@@ -227,10 +235,10 @@ TEST(SseStreamTest, AdmissionFromALiveWindowChecksOwnerKindAndTheEnd) {
                                TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(alice->status(), 200);
   ASSERT_TRUE(alice->NextEvent(2s));  // the window is seeded by now
-  EXPECT_EQ(Request(server.port(), "GET", StreamPath(id),
-                    TestServer::Bearer(TestServer::Token("bob")))
-                .status,
-            403);
+  EXPECT_EQ(
+      Request(server.port(), "GET", StreamPath(id), TestServer::Bearer(TestServer::Token("bob")))
+          .status,
+      403);
   EXPECT_EQ(Request(server.port(), "GET", "/api/v1/sse/audits/" + std::to_string(id) + "/progress",
                     TestServer::Bearer(TestServer::Token("alice")))
                 .status,
@@ -284,8 +292,8 @@ TEST(SseStreamTest, ReplayWorksWithTheQueryParameterToo) {
   int64_t id = server.CreateJob("alice");
   for (int p = 1; p <= 4; ++p)
     ASSERT_EQ(server.Publish(id, R"({"progress":)" + std::to_string(p) + "}"), 202);
-  auto sse = SseClient::Open(server.port(),
-                             StreamPath(id) + "?token=" + TestServer::Token("alice") + "&last_event_id=3");
+  auto sse = SseClient::Open(
+      server.port(), StreamPath(id) + "?token=" + TestServer::Token("alice") + "&last_event_id=3");
   ASSERT_EQ(sse->status(), 200);
   auto e = sse->NextEvent(2s);
   ASSERT_TRUE(e);
@@ -379,7 +387,8 @@ TEST(SseStreamTest, RetryJoinsTheFirstEventsBlock) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
   ASSERT_EQ(server.Publish(id, R"({"status":"completed"})"), 202);  // one event, then the end
-  auto res = Request(server.port(), "GET", StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto res =
+      Request(server.port(), "GET", StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_EQ(res.status, 200);
   EXPECT_EQ(res.body.rfind("retry: 5000\nid: 2\nevent: message\ndata: {", 0), 0u) << res.body;
   EXPECT_EQ(res.body.find("\n\n"), res.body.size() - 2) << "one block: " << res.body;
@@ -388,7 +397,8 @@ TEST(SseStreamTest, RetryJoinsTheFirstEventsBlock) {
 TEST(SseStreamTest, PayloadCannotBreakFraming) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(sse->NextEvent(2s));
   const std::string tricky = "\n\ndata: x\n\nid: 999\r\nevent: evil\r: not a comment\x01\x1f";
   json::object body;
@@ -408,7 +418,8 @@ TEST(SseStreamTest, PayloadCannotBreakFraming) {
 TEST(SseStreamTest, NonAsciiTextIsSentRawUtf8) {
   TestServer server;
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(sse->NextEvent(2s));
   const std::string text = "Análisis de páginas — 東京 🚀";
   ASSERT_EQ(server.Publish(id, R"({"message":")" + text + R"("})"), 202);
@@ -421,7 +432,8 @@ TEST(SseStreamTest, NonAsciiTextIsSentRawUtf8) {
 TEST(SseStreamTest, SendsHeartbeatWhenIdle) {
   TestServer server([](config::Config& c) { c.sse.heartbeat = std::chrono::seconds(1); });
   int64_t id = server.CreateJob("alice");
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(sse->NextEvent(2s));
   auto start = std::chrono::steady_clock::now();
   auto c = sse->Next(3s);
@@ -438,7 +450,8 @@ TEST(SseStreamTest, EndsWithStreamTimeoutAfterMaxDuration) {
   TestServer server([](config::Config& c) { c.sse.max_duration = std::chrono::seconds(2); });
   int64_t id = server.CreateJob("alice");
   auto start = std::chrono::steady_clock::now();
-  auto sse = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(TestServer::Token("alice")));
+  auto sse = SseClient::Open(server.port(), StreamPath(id),
+                             TestServer::Bearer(TestServer::Token("alice")));
   ASSERT_TRUE(sse->NextEvent(2s));
   auto e = sse->NextEvent(5s);
   ASSERT_TRUE(e);
@@ -549,9 +562,9 @@ TEST(SseStreamTest, ReconnectStormWithLastEventIdLosesNothing) {
   for (auto& c : clients) c->Close();
   for (int i = 0; i < kStreams; ++i) {
     if (i == kStreams / 2) std::this_thread::sleep_for(300ms);
-    clients[i] = SseClient::Open(server.port(), StreamPath(id),
-                                 {{"Authorization", "Bearer " + token},
-                                  {"Last-Event-ID", std::to_string(last[i])}});
+    clients[i] = SseClient::Open(
+        server.port(), StreamPath(id),
+        {{"Authorization", "Bearer " + token}, {"Last-Event-ID", std::to_string(last[i])}});
     ASSERT_EQ(clients[i]->status(), 200);
   }
   publisher.join();
@@ -572,7 +585,8 @@ TEST(SseStreamTest, StalledSubscriberDoesNotDelayOthersAndStaysBounded) {
   int64_t id = server.CreateJob("alice");
   std::string token = TestServer::Token("alice");
   // A tiny receive buffer, and it never reads.
-  auto stalled = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(token), 5s, 4096);
+  auto stalled =
+      SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(token), 5s, 4096);
   ASSERT_EQ(stalled->status(), 200);
   auto healthy = SseClient::Open(server.port(), StreamPath(id), TestServer::Bearer(token));
   ASSERT_TRUE(healthy->NextEvent(2s));

@@ -10,7 +10,6 @@
 
 namespace herald::test {
 
-
 TestServer::TestServer(std::function<void(config::Config&)> tweak) {
   char tmpl[] = "/tmp/herald-test-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
@@ -25,7 +24,7 @@ TestServer::TestServer(std::function<void(config::Config&)> tweak) {
     config_.sse_source = config::SseSource::kRedis;
   }
   config_.log_level = "warn";
-  config_.workers = 0;  // audits stay pending unless a test runs workers
+  config_.workers = 0;                      // audits stay pending unless a test runs workers
   config_.drain = std::chrono::seconds(0);  // Stop() ends streams at once unless a test drains
   if (tweak) tweak(config_);
   auto created = runtime::Runtime::Create(config_);

@@ -34,9 +34,7 @@ class TestServer {
 
   static std::string Token(const std::string& sub, auth::Role role = auth::Role::kUser,
                            std::chrono::seconds ttl = std::chrono::seconds(3600));
-  static Headers Bearer(const std::string& token) {
-    return {{"Authorization", "Bearer " + token}};
-  }
+  static Headers Bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
   // Creates a generic job owned by `owner`; returns its id (0 on failure).
   int64_t CreateJob(const std::string& owner, const std::string& type = "test");

@@ -43,7 +43,8 @@ TEST(TicketTest, ATicketOpensItsStreamOnceAndNothingElse) {
   const uint16_t port = server.port();
   const int64_t mine = server.CreateJob("alice");
   const int64_t other = server.CreateJob("alice");
-  const std::string ticket = Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
+  const std::string ticket =
+      Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
   ASSERT_FALSE(ticket.empty());
   EXPECT_EQ(ticket.size(), 43u);  // 256 bits of base64url
 
@@ -60,13 +61,15 @@ TEST(TicketTest, ATicketOpensItsStreamOnceAndNothingElse) {
   // Once.
   EXPECT_EQ(Request(port, "GET", ProgressPath(mine) + "?ticket=" + ticket, {}).status, 401);
   // Only the stream it names: another job, the notifications, the API.
-  const std::string second = Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
+  const std::string second =
+      Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
   EXPECT_EQ(Request(port, "GET", ProgressPath(other) + "?ticket=" + second, {}).status, 401);
   EXPECT_EQ(Request(port, "GET", ProgressPath(mine) + "?ticket=" + second, {}).status, 401)
       << "a ticket shown for the wrong stream is used up";
   const std::string third = Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
   EXPECT_EQ(Request(port, "GET", "/notify/events?ticket=" + third, {}).status, 401);
-  const std::string fourth = Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
+  const std::string fourth =
+      Ticket(port, As("alice"), R"({"job_id":)" + std::to_string(mine) + "}");
   EXPECT_EQ(Request(port, "GET", "/api/v1/jobs?ticket=" + fourth, {}).status, 401);
   EXPECT_EQ(Request(port, "GET", ProgressPath(mine) + "?ticket=not-a-ticket", {}).status, 401);
 }
@@ -78,8 +81,9 @@ TEST(TicketTest, TicketsAreIssuedOnlyForWhatTheCallerMayWatch) {
   const std::string body = R"({"job_id":)" + std::to_string(alices) + "}";
   EXPECT_EQ(Request(port, "POST", "/api/v1/sse/tickets", As("bob"), body).status, 403);
   EXPECT_EQ(Request(port, "POST", "/api/v1/sse/tickets", {}, body).status, 401);
-  EXPECT_EQ(Request(port, "POST", "/api/v1/sse/tickets", As("alice"), R"({"job_id":999999})").status,
-            404);
+  EXPECT_EQ(
+      Request(port, "POST", "/api/v1/sse/tickets", As("alice"), R"({"job_id":999999})").status,
+      404);
   EXPECT_EQ(Request(port, "POST", "/api/v1/sse/tickets", As("alice"),
                     R"({"audit_id":)" + std::to_string(alices) + "}")
                 .status,
@@ -111,9 +115,8 @@ TEST(TicketTest, AStreamOpenedByTicketEndsWhenTheTokenBehindItExpires) {
   TestServer server([](config::Config& c) { c.auth.leeway = std::chrono::seconds(0); });
   const uint16_t port = server.port();
   const int64_t id = server.CreateJob("alice");
-  const std::string ticket =
-      Ticket(port, As("alice", auth::Role::kUser, std::chrono::seconds(2)),
-             R"({"job_id":)" + std::to_string(id) + "}");
+  const std::string ticket = Ticket(port, As("alice", auth::Role::kUser, std::chrono::seconds(2)),
+                                    R"({"job_id":)" + std::to_string(id) + "}");
   auto sse = SseClient::Open(port, ProgressPath(id) + "?ticket=" + ticket, {});
   ASSERT_EQ(sse->status(), 200);
   std::optional<SseEvent> last;
@@ -127,9 +130,9 @@ TEST(TicketTest, AStreamOpenedByTicketEndsWhenTheTokenBehindItExpires) {
 // Two instances on one database: a ticket issued by one opens the stream on
 // the other, and only once across both.
 TEST(TicketTest, ATicketIsValidOnEveryInstanceOnce) {
-  const std::string db =
-      (std::filesystem::temp_directory_path() / ("herald-tickets-" + std::to_string(::getpid()) + ".db"))
-          .string();
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("herald-tickets-" + std::to_string(::getpid()) + ".db"))
+                             .string();
   {
     TestServer a([&](config::Config& c) { c.database_url = "sqlite://" + db; });
     TestServer b([&](config::Config& c) { c.database_url = "sqlite://" + db; });

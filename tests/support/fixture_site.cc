@@ -29,8 +29,7 @@ std::string Lower(std::string_view s) {
 std::string PercentDecode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -60,8 +59,7 @@ std::string ContentType(std::string_view path) {
 
 std::string Gzip(const std::string& data) {
   z_stream z{};
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK) {
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     return data;
   }
   std::string out(deflateBound(&z, data.size()), '\0');
@@ -105,8 +103,9 @@ Response NotFound() {
   r.status = 404;
   r.reason = "Not Found";
   r.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-  r.body = "<!doctype html><html lang=\"en\"><head><title>Not found</title></head>"
-           "<body><h1>Not found</h1></body></html>";
+  r.body =
+      "<!doctype html><html lang=\"en\"><head><title>Not found</title></head>"
+      "<body><h1>Not found</h1></body></html>";
   return r;
 }
 
@@ -224,7 +223,8 @@ void FixtureSite::Serve(int fd) {
     targets_.push_back(target);
   }
   std::string path = target.substr(0, target.find('?'));
-  std::string query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+  std::string query =
+      target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
 
   Response response;
   if (path == "/slow") {
@@ -262,8 +262,9 @@ void FixtureSite::Serve(int fd) {
   } else if (path.starts_with("/redirect/")) {
     int n = std::atoi(path.c_str() + 10);
     response = n > 0 ? Redirect("/redirect/" + std::to_string(n - 1))
-                     : Html("<!doctype html><html lang=\"en\"><head><title>End of the "
-                            "chain</title></head><body><h1>Arrived</h1></body></html>");
+                     : Html(
+                           "<!doctype html><html lang=\"en\"><head><title>End of the "
+                           "chain</title></head><body><h1>Arrived</h1></body></html>");
   } else if (path == "/redirect-to") {
     std::string to;
     if (query.starts_with("url=")) to = PercentDecode(query.substr(4));

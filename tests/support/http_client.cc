@@ -161,8 +161,7 @@ HttpResponse Request(uint16_t port, const std::string& method, const std::string
 
 std::unique_ptr<SseClient> SseClient::Open(uint16_t port, const std::string& target,
                                            const Headers& headers,
-                                           std::chrono::milliseconds timeout,
-                                           int receive_buffer) {
+                                           std::chrono::milliseconds timeout, int receive_buffer) {
   std::unique_ptr<SseClient> client(new SseClient());
   client->fd_ = Connect(port, receive_buffer);
   if (client->fd_ < 0) return client;
@@ -182,7 +181,8 @@ std::unique_ptr<SseClient> SseClient::Open(uint16_t port, const std::string& tar
   }
   client->closed_ = eof;
   auto te = client->headers_.find("transfer-encoding");
-  client->chunked_ = te != client->headers_.end() && te->second.find("chunked") != std::string::npos;
+  client->chunked_ =
+      te != client->headers_.end() && te->second.find("chunked") != std::string::npos;
   client->Take(buffer.substr(head_len));
   return client;
 }
@@ -298,7 +298,8 @@ std::optional<SseEvent> SseClient::Next(std::chrono::milliseconds timeout) {
 std::optional<SseEvent> SseClient::NextEvent(std::chrono::milliseconds timeout) {
   auto deadline = SteadyClock::now() + timeout;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() <= 0) return std::nullopt;
     auto e = Next(left);
     if (!e) return std::nullopt;

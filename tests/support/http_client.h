@@ -34,10 +34,10 @@ HttpResponse Request(uint16_t port, const std::string& method, const std::string
                      std::chrono::milliseconds timeout = 10s);
 
 struct SseEvent {
-  std::string id;      // last `id:` field of the event ("" if none)
+  std::string id;  // last `id:` field of the event ("" if none)
   bool has_id = false;
-  std::string event;   // `event:` ("" means message)
-  std::string data;    // data lines joined with "\n"
+  std::string event;     // `event:` ("" means message)
+  std::string data;      // data lines joined with "\n"
   bool comment = false;  // a `:` line; text in `data`
   bool retry = false;    // a `retry:` line; value in `data`
 };
@@ -80,12 +80,12 @@ class SseClient {
   int fd_ = -1;
   int status_ = 0;
   std::map<std::string, std::string> headers_;
-  bool chunked_ = false;  // Transfer-Encoding: chunked (through a proxy)
+  bool chunked_ = false;   // Transfer-Encoding: chunked (through a proxy)
   std::string chunk_raw_;  // chunked bytes not decoded yet
-  std::string buffer_;    // unparsed body bytes
+  std::string buffer_;     // unparsed body bytes
   std::string raw_body_;
   bool closed_ = false;
-  SseEvent pending_;      // fields of the event being assembled
+  SseEvent pending_;  // fields of the event being assembled
   bool pending_has_data_ = false;
 };
 

@@ -65,31 +65,50 @@ NginxServer::NginxServer(const std::string& dir, uint16_t upstream_a, uint16_t u
     : dir_(dir), port_(FreePort()) {
   WriteFile(dir_ + "/herald.conf", Configure(upstream_a, upstream_b, port_));
   const std::string& d = dir_;
-  WriteFile(dir_ + "/nginx.conf",
-            "daemon off;\n"
-            "master_process off;\n"
-            "pid " + d + "/nginx.pid;\n"
-            "error_log " + d + "/error.log info;\n"
-            "worker_rlimit_nofile 4096;\n"
-            "events { worker_connections 2048; }\n"
-            "http {\n"
-            "  log_format upstream '$remote_addr \"$request\" $status upstream=$upstream_addr';\n"
-            "  access_log " + d + "/access.log upstream;\n"
-            "  client_body_temp_path " + d + "/client_body_temp;\n"
-            "  proxy_temp_path " + d + "/proxy_temp;\n"
-            "  fastcgi_temp_path " + d + "/fastcgi_temp;\n"
-            "  uwsgi_temp_path " + d + "/uwsgi_temp;\n"
-            "  scgi_temp_path " + d + "/scgi_temp;\n"
-            "  include " + d + "/herald.conf;\n"
-            "}\n");
+  WriteFile(
+      dir_ + "/nginx.conf",
+      "daemon off;\n"
+      "master_process off;\n"
+      "pid " +
+          d +
+          "/nginx.pid;\n"
+          "error_log " +
+          d +
+          "/error.log info;\n"
+          "worker_rlimit_nofile 4096;\n"
+          "events { worker_connections 2048; }\n"
+          "http {\n"
+          "  log_format upstream '$remote_addr \"$request\" $status upstream=$upstream_addr';\n"
+          "  access_log " +
+          d +
+          "/access.log upstream;\n"
+          "  client_body_temp_path " +
+          d +
+          "/client_body_temp;\n"
+          "  proxy_temp_path " +
+          d +
+          "/proxy_temp;\n"
+          "  fastcgi_temp_path " +
+          d +
+          "/fastcgi_temp;\n"
+          "  uwsgi_temp_path " +
+          d +
+          "/uwsgi_temp;\n"
+          "  scgi_temp_path " +
+          d +
+          "/scgi_temp;\n"
+          "  include " +
+          d +
+          "/herald.conf;\n"
+          "}\n");
 }
 
 NginxServer::~NginxServer() { Stop(); }
 
 bool NginxServer::Start() {
   auto spawn = [&](bool test_only) {
-    std::vector<std::string> args = {kNginx, "-p", dir_ + "/", "-c", dir_ + "/nginx.conf",
-                                     "-e", dir_ + "/error.log"};
+    std::vector<std::string> args = {
+        kNginx, "-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-e", dir_ + "/error.log"};
     if (test_only) args.push_back("-t");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

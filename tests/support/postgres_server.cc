@@ -33,7 +33,8 @@ std::string FindBinDir() {
   }
   if (found.empty())
     throw std::runtime_error(
-        "PostgreSQL server binaries not found under /usr/lib/postgresql (run scripts/install-deps)");
+        "PostgreSQL server binaries not found under /usr/lib/postgresql (run "
+        "scripts/install-deps)");
   std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
     return std::stoi(a.parent_path().filename()) < std::stoi(b.parent_path().filename());
   });
@@ -54,15 +55,15 @@ PostgresServer::PostgresServer() : bin_(FindBinDir()), port_(FreePort()) {
       throw std::runtime_error("chown " + dir_ + " failed");
     as_postgres_user_ = true;
   }
-  Run("initdb", {bin_ + "/initdb", "-D", dir_ + "/data", "-U", "herald", "-A", "trust",
-                 "-E", "UTF8", "--locale=C", "--no-sync"});
+  Run("initdb", {bin_ + "/initdb", "-D", dir_ + "/data", "-U", "herald", "-A", "trust", "-E",
+                 "UTF8", "--locale=C", "--no-sync"});
   Start();
 }
 
 PostgresServer::~PostgresServer() {
   try {
-    if (running_) Run("pg_ctl stop", {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate",
-                                      "-w", "stop"});
+    if (running_)
+      Run("pg_ctl stop", {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"});
   } catch (...) {
   }
   std::error_code ec;

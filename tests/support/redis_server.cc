@@ -40,9 +40,9 @@ std::string RedisServer::Url() const {
 }
 
 bool RedisServer::Start() {
-  std::vector<std::string> args = {"redis-server", "--port", std::to_string(port_),
-                                   "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--daemonize", "no", "--loglevel", "warning"};
+  std::vector<std::string> args = {
+      "redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",  "--save", "",
+      "--appendonly", "no",     "--daemonize",         "no",     "--loglevel", "warning"};
   args.insert(args.end(), extra_.begin(), extra_.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
