@@ -3,14 +3,14 @@
 #include "bus/feed_message.h"
 #include "common/log.h"
 #include "jobs/job.h"
-#include "store/job_store.h"
+#include "jobs/event_log.h"
 
 namespace herald::bus {
 namespace {
 constexpr int kPollBatch = 1000;
 }
 
-DbPollBus::DbPollBus(store::JobStore& store, std::chrono::milliseconds interval)
+DbPollBus::DbPollBus(jobs::FeedReader& store, std::chrono::milliseconds interval)
     : store_(store), interval_(interval) {}
 
 DbPollBus::~DbPollBus() { Stop(); }

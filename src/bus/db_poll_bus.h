@@ -23,8 +23,8 @@
 
 #include "bus/bus.h"
 
-namespace herald::store {
-class JobStore;
+namespace herald::jobs {
+class FeedReader;
 }
 
 namespace herald::bus {
@@ -32,7 +32,7 @@ namespace herald::bus {
 class DbPollBus final : public Bus {
  public:
   // `store` must outlive the bus.
-  DbPollBus(store::JobStore& store, std::chrono::milliseconds interval);
+  DbPollBus(jobs::FeedReader& store, std::chrono::milliseconds interval);
   ~DbPollBus() override;
 
   void SetHandler(Handler handler) override { handler_ = std::move(handler); }
@@ -68,7 +68,7 @@ class DbPollBus final : public Bus {
   void NoteLatest();
   bool IsSubscribed(const std::string& channel);
 
-  store::JobStore& store_;
+  jobs::FeedReader& store_;
   const std::chrono::milliseconds interval_;
   Handler handler_;
   // Only touched by the polling thread (and Start).

@@ -7,7 +7,7 @@
 namespace herald::bus {
 namespace json = boost::json;
 
-std::string EncodeFeedMessage(const store::FeedEntry& e) {
+std::string EncodeFeedMessage(const jobs::FeedEntry& e) {
   // `data` is embedded as raw JSON so it is not escaped twice.
   json::object o;
   o["id"] = e.id;
@@ -24,7 +24,7 @@ std::string EncodeFeedMessage(const store::FeedEntry& e) {
   return head;
 }
 
-std::optional<store::FeedEntry> DecodeFeedMessage(std::string_view text) {
+std::optional<jobs::FeedEntry> DecodeFeedMessage(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
@@ -36,7 +36,7 @@ std::optional<store::FeedEntry> DecodeFeedMessage(std::string_view text) {
   if (!id || !id->is_int64() || !audience || !audience->is_string() || !event ||
       !event->is_string() || !data)
     return std::nullopt;
-  store::FeedEntry e;
+  jobs::FeedEntry e;
   e.id = id->get_int64();
   e.audience = std::string(audience->get_string());
   e.event = std::string(event->get_string());

@@ -6,12 +6,12 @@
 #include <string>
 #include <string_view>
 
-#include "store/job_store.h"
+#include "jobs/event_log.h"
 
 namespace herald::bus {
 
-std::string EncodeFeedMessage(const store::FeedEntry& entry);
+std::string EncodeFeedMessage(const jobs::FeedEntry& entry);
 // nullopt when the text is not a feed message.
-std::optional<store::FeedEntry> DecodeFeedMessage(std::string_view text);
+std::optional<jobs::FeedEntry> DecodeFeedMessage(std::string_view text);
 
 }  // namespace herald::bus

@@ -10,8 +10,8 @@ namespace {
 
 namespace json = boost::json;
 
-store::FeedEntry JobEvent() {
-  store::FeedEntry e;
+jobs::FeedEntry JobEvent() {
+  jobs::FeedEntry e;
   e.id = 1234;
   e.notice = false;
   e.job_id = 56;
@@ -22,8 +22,8 @@ store::FeedEntry JobEvent() {
   return e;
 }
 
-store::FeedEntry Notice() {
-  store::FeedEntry e;
+jobs::FeedEntry Notice() {
+  jobs::FeedEntry e;
   e.id = 99;
   e.notice = true;
   e.audience = "*";
@@ -32,7 +32,7 @@ store::FeedEntry Notice() {
   return e;
 }
 
-void ExpectSameEntry(const store::FeedEntry& got, const store::FeedEntry& want) {
+void ExpectSameEntry(const jobs::FeedEntry& got, const jobs::FeedEntry& want) {
   EXPECT_EQ(got.id, want.id);
   EXPECT_EQ(got.notice, want.notice);
   EXPECT_EQ(got.job_id, want.job_id);
@@ -43,14 +43,14 @@ void ExpectSameEntry(const store::FeedEntry& got, const store::FeedEntry& want) 
 }
 
 TEST(FeedMessageTest, RoundTripsAJobEvent) {
-  store::FeedEntry entry = JobEvent();
+  jobs::FeedEntry entry = JobEvent();
   auto decoded = DecodeFeedMessage(EncodeFeedMessage(entry));
   ASSERT_TRUE(decoded.has_value());
   ExpectSameEntry(*decoded, entry);
 }
 
 TEST(FeedMessageTest, RoundTripsANotice) {
-  store::FeedEntry entry = Notice();
+  jobs::FeedEntry entry = Notice();
   auto decoded = DecodeFeedMessage(EncodeFeedMessage(entry));
   ASSERT_TRUE(decoded.has_value());
   ExpectSameEntry(*decoded, entry);
@@ -73,7 +73,7 @@ TEST(FeedMessageTest, EncodesOneJsonObjectWithEveryField) {
 }
 
 TEST(FeedMessageTest, EmbedsDataAsRawJsonNotAsAnEscapedString) {
-  store::FeedEntry entry = JobEvent();
+  jobs::FeedEntry entry = JobEvent();
   std::string text = EncodeFeedMessage(entry);
   EXPECT_NE(text.find("\"data\":" + entry.data), std::string::npos) << text;
   json::value v = json::parse(text);
@@ -82,7 +82,7 @@ TEST(FeedMessageTest, EmbedsDataAsRawJsonNotAsAnEscapedString) {
 }
 
 TEST(FeedMessageTest, RoundTripsNonAsciiTextRaw) {
-  store::FeedEntry entry = Notice();
+  jobs::FeedEntry entry = Notice();
   entry.audience = "j\xc3\xbcrgen";                                         // jürgen
   entry.data = "{\"text\":\"caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x9a\x80\"}";  // café ✓ 🚀
   std::string text = EncodeFeedMessage(entry);
@@ -94,7 +94,7 @@ TEST(FeedMessageTest, RoundTripsNonAsciiTextRaw) {
 }
 
 TEST(FeedMessageTest, RoundTripsStringsThatNeedEscaping) {
-  store::FeedEntry entry = Notice();
+  jobs::FeedEntry entry = Notice();
   entry.audience = "we\"ird\\user";
   entry.event = "a.b-c_d";
   entry.data = R"({"text":"line1\nline2 \"quoted\""})";
@@ -104,7 +104,7 @@ TEST(FeedMessageTest, RoundTripsStringsThatNeedEscaping) {
 }
 
 TEST(FeedMessageTest, RoundTripsDataThatIsNotAnObject) {
-  store::FeedEntry entry = Notice();
+  jobs::FeedEntry entry = Notice();
   for (std::string data : {"\"just text\"", "[1,2,3]", "42", "null", "true"}) {
     entry.data = data;
     auto decoded = DecodeFeedMessage(EncodeFeedMessage(entry));

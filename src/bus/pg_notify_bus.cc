@@ -8,7 +8,7 @@
 namespace herald::bus {
 
 PgNotifyBus::PgNotifyBus(boost::asio::io_context& ioc, std::string database_url,
-                         store::JobStore& store, std::chrono::milliseconds fallback_interval,
+                         jobs::FeedReader& store, std::chrono::milliseconds fallback_interval,
                          Metrics& metrics, bool publish_only)
     : listener_(std::make_unique<PgListener>(
           ioc, PgListener::Options{std::move(database_url), "herald_feed"})),

@@ -23,8 +23,8 @@ class io_context;
 namespace herald {
 struct Metrics;
 }
-namespace herald::store {
-class JobStore;
+namespace herald::jobs {
+class FeedReader;
 }
 
 namespace herald::bus {
@@ -37,7 +37,7 @@ class PgNotifyBus final : public Bus {
   // `ioc`, `store` and `metrics` must outlive the bus. With `publish_only`
   // (herald worker) nothing is polled: the bus only sends NOTIFYs. Throws
   // ErrorException when the URL does not parse.
-  PgNotifyBus(boost::asio::io_context& ioc, std::string database_url, store::JobStore& store,
+  PgNotifyBus(boost::asio::io_context& ioc, std::string database_url, jobs::FeedReader& store,
               std::chrono::milliseconds fallback_interval, Metrics& metrics,
               bool publish_only = false);
   ~PgNotifyBus() override;

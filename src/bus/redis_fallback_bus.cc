@@ -11,7 +11,7 @@ constexpr size_t kJobsLogged = 10;
 }
 
 RedisFallbackBus::RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url,
-                                   store::JobStore& store,
+                                   jobs::FeedReader& store,
                                    std::chrono::milliseconds fallback_interval, Metrics& metrics,
                                    std::chrono::milliseconds redis_timeout)
     : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url), RedisBusOptions{redis_timeout})),

@@ -27,8 +27,8 @@ class io_context;
 namespace herald {
 struct Metrics;
 }
-namespace herald::store {
-class JobStore;
+namespace herald::jobs {
+class FeedReader;
 }
 
 namespace herald::bus {
@@ -41,7 +41,7 @@ class RedisFallbackBus final : public Bus {
   // `ioc`, `store` and `metrics` must outlive the bus. Throws ErrorException
   // when the URL does not parse.
   // `redis_timeout`: a Redis silent this long is down (RedisBusOptions).
-  RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url, store::JobStore& store,
+  RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url, jobs::FeedReader& store,
                    std::chrono::milliseconds fallback_interval, Metrics& metrics,
                    std::chrono::milliseconds redis_timeout = std::chrono::milliseconds(2000));
   ~RedisFallbackBus() override;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "jobs/event_log.h"
 #include "jobs/job.h"
 
 namespace herald::store {
@@ -38,25 +39,9 @@ struct JobQuery {
   std::optional<jobs::JobStatus> status{};  // unset: any status
 };
 
-// One entry of a job's event log. `seq` is 1, 2, 3, ... per job.
-struct StoredEvent {
-  int64_t job_id = 0;
-  int64_t seq = 0;
-  std::string payload;  // the progress payload as sent on the wire
-  int64_t created_at_ms = 0;
-};
-
-// One entry of the notification feed (`/notify/events`): every job event and
-// every notice, in one global id order.
-struct FeedEntry {
-  int64_t id = 0;
-  bool notice = false;  // false: a job event
-  int64_t job_id = 0;   // job events: the job and its sequence number
-  int64_t seq = 0;
-  std::string audience;  // job owner, or the notice's user, or "*"
-  std::string event;     // SSE event name: "audit", "job" or the notice type
-  std::string data;      // JSON text: progress payload, or the notice object
-};
+// The event and feed types live in jobs/ (bus/ and sse/ use them too).
+using jobs::FeedEntry;
+using jobs::StoredEvent;
 
 // What an accepted change produced: the new state, its event and its feed entry.
 struct Applied {
@@ -162,7 +147,7 @@ class BatchRows {
 Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows, std::span<const JobUpdate> updates,
                                                 int64_t now_ms, int retention);
 
-class JobStore {
+class JobStore : public jobs::FeedReader {
  public:
   virtual ~JobStore() = default;
 
@@ -191,10 +176,7 @@ class JobStore {
   // event), oldest first.
   virtual Result<std::vector<FeedEntry>> FeedFor(const std::string& user, bool admin,
                                                  int64_t after_id, int limit) = 0;
-  // Every feed entry with id > after_id, oldest first (for the polling bus).
-  virtual Result<std::vector<FeedEntry>> FeedAll(int64_t after_id, int limit) = 0;
-  // The newest feed id (0 when empty).
-  virtual Result<int64_t> LatestFeedId() = 0;
+  // FeedAll and LatestFeedId: jobs::FeedReader.
 
   // kUnavailable when the database cannot be reached.
   virtual Result<void> Ping() = 0;
