@@ -1,7 +1,7 @@
-// The JobStore conformance tests; see job_store_test_suite.h for how a
+// The JobStore conformance tests; see tests/support/job_store_test_suite.h for how a
 // backend runs them.
 
-#include "store/job_store_test_suite.h"
+#include "support/job_store_test_suite.h"
 
 #include <gtest/gtest.h>
 #include <algorithm>

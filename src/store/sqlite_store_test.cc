@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "store/job_store_test_suite.h"
+#include "support/job_store_test_suite.h"
 
 namespace herald::store {
 namespace {

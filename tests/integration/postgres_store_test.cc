@@ -16,7 +16,7 @@
 #include "support/child_process.h"
 #include "support/postgres_server.h"
 
-#include "store/job_store_test_suite.h"
+#include "support/job_store_test_suite.h"
 
 namespace herald::store {
 namespace {
@@ -144,7 +144,7 @@ class PostgresStoreTest : public ::testing::Test {
   }
 
   TestDatabase db_;
-  JobStoreTestClock clock_{1795359845000};
+  test::ManualClock clock_{1795359845000};
 };
 
 // Two stores stand in for two Herald processes, four threads each, all

@@ -1,7 +1,7 @@
 #pragma once
 // The JobStore conformance suite: every behaviour the rest of Herald relies
 // on, written once against the interface so each implementation runs the
-// same tests (the TEST_P bodies are in job_store_conformance_test.cc). A
+// same tests (the TEST_P bodies are in src/store/job_store_conformance_test.cc). A
 // backend's test file provides a StoreBackend and instantiates:
 //
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, JobStoreTest,
@@ -25,6 +25,7 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "fakes/manual_clock.h"
 #include "jobs/job.h"
 #include "store/job_store.h"
 
@@ -55,19 +56,6 @@ inline void PrintTo(const StoreBackendParam& param, std::ostream* os) { *os << p
 inline std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackendParam>& info) {
   return info.param.name;
 }
-
-// A clock the test moves by hand. Thread-safe.
-class JobStoreTestClock final : public Clock {
- public:
-  explicit JobStoreTestClock(int64_t ms) : ms_(ms) {}
-  std::chrono::system_clock::time_point Now() const override {
-    return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms_.load()));
-  }
-  void Advance(int64_t ms) { ms_ += ms; }
-
- private:
-  std::atomic<int64_t> ms_;
-};
 
 template <class T>
 ::testing::AssertionResult IsOk(const Result<T>& r) {
@@ -155,7 +143,7 @@ class JobStoreTest : public ::testing::TestWithParam<StoreBackendParam> {
     return out;
   }
 
-  JobStoreTestClock clock_{kT0};
+  test::ManualClock clock_{kT0};
   std::unique_ptr<StoreBackend> backend_;
   std::unique_ptr<JobStore> store_;
 };
