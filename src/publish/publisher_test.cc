@@ -1,5 +1,6 @@
 // The Publisher on fakes: a real SQLite store behind a decorator that can
-// fail, and a bus that records what was published.
+// fail, hold and count calls (FakeJobStore), and a bus that records what was
+// published.
 #include "publish/publisher.h"
 
 #include <gtest/gtest.h>
@@ -11,13 +12,15 @@
 #include <vector>
 
 #include "common/metrics.h"
-#include "fakes/failing_store.h"
+#include "fakes/fake_job_store.h"
 #include "fakes/fake_bus.h"
 
 namespace herald::publish {
 namespace {
 
-using test::FailingStore;
+using test::FakeJobStore;
+using Method = FakeJobStore::Method;
+using Failure = FakeJobStore::Failure;
 using test::FakeBus;
 
 class PublisherTest : public ::testing::Test {
@@ -34,7 +37,7 @@ class PublisherTest : public ::testing::Test {
     return u;
   }
 
-  FailingStore store_;
+  FakeJobStore store_;
   FakeBus bus_;
   Metrics metrics_;
 };
@@ -89,7 +92,7 @@ TEST_F(PublisherTest, GroupCommitKeepsPerJobOrderAndAnswersOnlyWhenDurable) {
     EXPECT_EQ(job->progress, per_job);  // the last submitted is the last applied
   }
   // Fewer transactions than updates: callers shared them.
-  EXPECT_LT(store_.update_transactions(), jobs * per_job);
+  EXPECT_LT(store_.Calls(Method::kUpdateJobs), jobs * per_job);
   publisher.Stop();
   // Published in commit order: the watched job's events are 2..101 in order.
   std::vector<int64_t> published;
@@ -105,7 +108,7 @@ TEST_F(PublisherTest, GroupCommitKeepsPerJobOrderAndAnswersOnlyWhenDurable) {
 TEST_F(PublisherTest, AFailedTransactionAnswersEveryCallerInItAndPublishesNothing) {
   int64_t id = NewJob();
   Publisher publisher(store_, bus_, metrics_);
-  store_.FailNextUpdate(MakeError(Errc::kUnavailable, "database unavailable"));
+  store_.FailNext(Method::kUpdateJobs, Failure::kDown);
   auto failed = publisher.Update(id, Progress(10));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, Errc::kUnavailable);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "common/metrics.h"
-#include "fakes/failing_store.h"
+#include "fakes/fake_job_store.h"
 #include "fakes/fake_bus.h"
 #include "jobs/job.h"
 #include "sse/event_format.h"
@@ -28,7 +28,8 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-using test::FailingStore;
+using test::FakeJobStore;
+using Method = FakeJobStore::Method;
 using test::FakeBus;
 
 constexpr std::size_t kWindow = 4;
@@ -135,13 +136,18 @@ class ProgressStreamsTest : public ::testing::Test {
     return *clients_.back();
   }
 
+  // GetJob + EventsAfter calls so far (failed ones included).
+  int JobReads() const {
+    return store_.Calls(Method::kGetJob) + store_.Calls(Method::kEventsAfter);
+  }
+
   template <class Pred>
   static bool Eventually(Pred pred) {
     for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
     return pred();
   }
 
-  FailingStore store_;
+  FakeJobStore store_;
   FakeBus bus_;
   Hub hub_{bus_, HubOptions{kWindow, 1 << 20, 1000ms}};
   Metrics metrics_;
@@ -164,7 +170,7 @@ TEST_F(ProgressStreamsTest, TheFirstStreamReadsTheStoreOnlyOnceTheBusHearsTheCha
   // Committed before the subscription is heard: the read must come after it.
   Commit(id, 20);
   std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(store_.job_reads(), 0);
+  EXPECT_EQ(JobReads(), 0);
   EXPECT_EQ(client.ReadUntil("id:", 100ms), "");
 
   bus_.Confirm();
@@ -174,7 +180,7 @@ TEST_F(ProgressStreamsTest, TheFirstStreamReadsTheStoreOnlyOnceTheBusHearsTheCha
   EXPECT_EQ(got.rfind(kHead, 0), 0u) << got;
   EXPECT_EQ(client.Ids(), std::vector<int64_t>({3}));
   EXPECT_NE(got.find("\"progress\":20"), std::string::npos) << got;
-  EXPECT_GT(store_.job_reads(), 0);
+  EXPECT_GT(JobReads(), 0);
 }
 
 TEST_F(ProgressStreamsTest, AStreamOfALiveJobStartsFromItsWindowWithoutReadingTheStore) {
@@ -184,7 +190,7 @@ TEST_F(ProgressStreamsTest, AStreamOfALiveJobStartsFromItsWindowWithoutReadingTh
   Client& first = Open(id);
   first.ReadUntil("id: 7\n");
   ASSERT_EQ(first.Ids(), std::vector<int64_t>({7}));
-  const int reads = store_.job_reads();
+  const int reads = JobReads();
   ASSERT_GT(reads, 0);
 
   // Resumes the window holds (it keeps the newest 4: 4..7) and a fresh start.
@@ -194,7 +200,7 @@ TEST_F(ProgressStreamsTest, AStreamOfALiveJobStartsFromItsWindowWithoutReadingTh
   fresh.ReadUntil("id: 7\n");
   EXPECT_EQ(resumed.Ids(), std::vector<int64_t>({6, 7}));
   EXPECT_EQ(fresh.Ids(), std::vector<int64_t>({7}));
-  EXPECT_EQ(store_.job_reads(), reads);
+  EXPECT_EQ(JobReads(), reads);
   EXPECT_EQ(metrics_.window_loads.load(), 1);
   EXPECT_EQ(metrics_.starts_from_window.load(), 3);
   EXPECT_EQ(metrics_.starts_from_store.load(), 0);
@@ -205,7 +211,7 @@ TEST_F(ProgressStreamsTest, AStreamOfALiveJobStartsFromItsWindowWithoutReadingTh
   EXPECT_EQ(first.Ids(), std::vector<int64_t>({7, 8}));
   EXPECT_EQ(resumed.Ids(), std::vector<int64_t>({6, 7, 8}));
   EXPECT_EQ(fresh.Ids(), std::vector<int64_t>({7, 8}));
-  EXPECT_EQ(store_.job_reads(), reads);
+  EXPECT_EQ(JobReads(), reads);
 }
 
 TEST_F(ProgressStreamsTest, AResumeOlderThanTheWindowIsReplayedFromTheStoreWithoutGapOrDuplicate) {
@@ -213,12 +219,12 @@ TEST_F(ProgressStreamsTest, AResumeOlderThanTheWindowIsReplayedFromTheStoreWitho
   for (int p = 1; p <= 9; ++p) Commit(id, p);  // events 2..10
   Client& first = Open(id);
   first.ReadUntil("id: 10\n");
-  const int reads = store_.job_reads();
+  const int reads = JobReads();
 
   Client& resumed = Open(id, 2);  // the window holds 7..10
   resumed.ReadUntil("id: 10\n");
   EXPECT_EQ(resumed.Ids(), Range(3, 10));
-  EXPECT_GT(store_.job_reads(), reads);
+  EXPECT_GT(JobReads(), reads);
   EXPECT_EQ(metrics_.starts_from_store.load(), 1);
   Publish(id, Commit(id, 99));
   resumed.ReadUntil("id: 11\n");
@@ -278,7 +284,8 @@ TEST_F(ProgressStreamsTest, TheTerminalEventEndsEveryStreamOfTheJob) {
 
 TEST_F(ProgressStreamsTest, AStoreThatFailsEndsTheStreamWithAnErrorAndNothingLeaks) {
   const int64_t id = NewJob();
-  store_.FailReads(MakeError(Errc::kUnavailable, "database is locked"));
+  // As SQLite answers past busy_timeout: "database is locked" in the detail.
+  store_.Fail({Method::kGetJob, Method::kEventsAfter}, FakeJobStore::Failure::kBusy);
   Client& client = Open(id);
   const std::string& got = client.ReadUntil("never", 3s);
   EXPECT_TRUE(client.closed());
@@ -288,7 +295,7 @@ TEST_F(ProgressStreamsTest, AStoreThatFailsEndsTheStreamWithAnErrorAndNothingLea
   EXPECT_TRUE(Eventually([&] { return metrics_.streams_open.load() == 0; }));
 
   // The store is back: the next stream loads the window afresh.
-  store_.FailReads(std::nullopt);
+  store_.Heal();
   Client& next = Open(id);
   next.ReadUntil("id: 1\n");
   EXPECT_EQ(next.Ids(), std::vector<int64_t>({1}));
