@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -32,6 +33,15 @@ EventPtr Frame(int64_t seq, bool terminal = false) {
   e->seq = seq;
   e->terminal = terminal;
   e->wire = FormatEvent(seq, "progress", "{\"n\":" + std::to_string(seq) + "}");
+  return e;
+}
+
+// An event far larger than the socket buffers of a SlowReader fixture: the
+// stream is still writing it until the client reads.
+EventPtr BigFrame(int64_t seq) {
+  auto e = std::make_shared<Event>();
+  e->seq = seq;
+  e->wire = FormatEvent(seq, "progress", "{\"pad\":\"" + std::string(2 << 20, 'x') + "\"}");
   return e;
 }
 
@@ -94,6 +104,11 @@ class SseStreamUnitTest : public ::testing::Test {
 
     asio::ip::tcp::acceptor acceptor(ctx_, {asio::ip::make_address("127.0.0.1"), 0});
     client_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (small_buffers_) {
+      // Before connect, so that the window is small from the start.
+      int size = 4096;
+      ::setsockopt(client_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(acceptor.local_endpoint().port());
@@ -103,6 +118,10 @@ class SseStreamUnitTest : public ::testing::Test {
     ::setsockopt(client_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     server_socket_.emplace(ctx_);
     acceptor.accept(*server_socket_);
+    if (small_buffers_) {
+      int size = 4096;
+      ::setsockopt(server_socket_->native_handle(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
   }
   void TearDown() override {
     if (client_ >= 0) ::close(client_);
@@ -149,13 +168,19 @@ class SseStreamUnitTest : public ::testing::Test {
     asio::post(ctx_, [&task] { task(); });
     return result.get();
   }
+  // Waits until everything posted to the stream's thread so far (starts,
+  // deliveries: the shard's drain) has run.
+  void Settle() {
+    OnStreamThread([] { return 0; });
+  }
   std::size_t ShardStreams() {
     return OnStreamThread(
         [this] { return StreamShard::For(ctx_.get_executor()).StreamCountForTest(); });
   }
   template <class Pred>
-  bool Eventually(Pred pred) {
-    for (int i = 0; i < 300 && !pred(); ++i) std::this_thread::sleep_for(10ms);
+  bool Eventually(Pred pred, std::chrono::milliseconds timeout = 3s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (!pred() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(10ms);
     return pred();
   }
 
@@ -170,6 +195,14 @@ class SseStreamUnitTest : public ::testing::Test {
   asio::io_context ctx_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ctx_);
   std::optional<TcpSocket> server_socket_;
+  bool small_buffers_ = false;  // set before SetUp: a few KB of socket buffer each way
+};
+
+// A client that reads slowly (or not at all): the stream's writes wait on
+// socket buffers of a few kilobytes each way.
+class SseStreamSlowReaderTest : public SseStreamUnitTest {
+ protected:
+  SseStreamSlowReaderTest() { small_buffers_ = true; }
 };
 
 TEST_F(SseStreamUnitTest, TheHeadComesFirstAndQueuedEventsTheStartCoveredAreDropped) {
@@ -240,6 +273,92 @@ TEST_F(SseStreamUnitTest, AGapIsRefilledFromTheOwnerAndWhatCameMeanwhileWaits) {
   std::string want = "HEAD\n\n" + Frame(2)->wire + Frame(3)->wire + Frame(4)->wire + Frame(5)->wire;
   EXPECT_EQ(ReadUntil("id: 5\n"), want);
   EXPECT_EQ(owner_.refills(), (std::vector<int64_t>{1}));
+}
+
+// Heartbeats fill silences: the interval counts from the last write, so an
+// event pushes the next heartbeat back by a whole interval.
+TEST_F(SseStreamUnitTest, AHeartbeatComesOneIntervalAfterTheLastWrite) {
+  options_.heartbeat = 400ms;
+  auto stream = MakeStream();
+  stream->Start("HEAD\n\n", 0, false);
+  ReadUntil("HEAD\n\n");
+  std::this_thread::sleep_for(200ms);  // half an interval of silence
+  stream->Deliver(Frame(1));
+  ReadUntil("id: 1\n");
+  const auto event_read = std::chrono::steady_clock::now();
+  std::string got = ReadUntil(": heartbeat\n");
+  const auto beat_read = std::chrono::steady_clock::now();
+  EXPECT_EQ(got, "HEAD\n\n" + Frame(1)->wire + ": heartbeat\n");
+  // A whole interval after the event (less what reading the event may have
+  // lagged), not one after the head.
+  EXPECT_GE(beat_read - event_read, 300ms);
+  EXPECT_EQ(metrics_.heartbeats_sent.load(), 1);
+}
+
+// A client that reads slowly holds at most max_queued_events waiting events:
+// the oldest intermediate ones go (each event carries the full state), the
+// terminal one always arrives, and the stream closes once it is written.
+TEST_F(SseStreamSlowReaderTest, ABacklogDropsTheOldestIntermediateEventsButNeverTheTerminalOne) {
+  options_.max_queued_events = 3;
+  auto stream = MakeStream();
+  stream->Start("HEAD\n\n", 0, false);
+  stream->Deliver(BigFrame(1));
+  Settle();  // the stream is writing event 1 and waits for the client to read
+  for (int64_t seq = 2; seq <= 10; ++seq) stream->Deliver(Frame(seq));
+  stream->Deliver(Frame(11, /*terminal=*/true));
+  stream->Deliver(Frame(12));  // after the terminal event: never sent
+  Settle();
+  // Queued behind 1: 2..10 and 11 with room for 3, so 2..8 went.
+  EXPECT_EQ(metrics_.events_dropped_slow.load(), 7);
+  EXPECT_EQ(owner_.closed(), 0);
+
+  ASSERT_TRUE(PeerClosed(10s)) << "the stream did not end after its terminal event";
+  EXPECT_EQ(received_, "HEAD\n\n" + BigFrame(1)->wire + Frame(9)->wire + Frame(10)->wire +
+                           Frame(11, true)->wire);
+  EXPECT_TRUE(Eventually([&] { return owner_.closed() == 1; }));
+  EXPECT_EQ(ShardStreams(), 0u);
+}
+
+// A peer that never reads: the stream holds the event it is writing and
+// max_queued_events more, however many events come (the test counts the
+// references to the events it delivered), and once its time is up it queues
+// the timeout event, waits kTimeoutGrace (5 s) for the client to take it,
+// cuts it off; then nothing keeps the stream or its events alive.
+TEST_F(SseStreamSlowReaderTest, AStalledReaderHoldsABoundedQueueAndIsCutOffAfterItsTime) {
+  options_.max_queued_events = 4;
+  options_.max_duration = 200ms;
+  auto stream = MakeStream();
+  const auto started = std::chrono::steady_clock::now();
+  stream->Start("HEAD\n\n", 0, false);
+  std::vector<EventPtr> sent{BigFrame(1)};
+  stream->Deliver(sent.back());
+  Settle();
+  for (int64_t seq = 2; seq <= 1001; ++seq) {
+    sent.push_back(Frame(seq));
+    stream->Deliver(sent.back());
+  }
+  Settle();
+  auto held = [&] {
+    return OnStreamThread([&] {
+      return std::count_if(sent.begin(), sent.end(),
+                           [](const EventPtr& e) { return e.use_count() > 1; });
+    });
+  };
+  EXPECT_EQ(held(), 1 + 4) << "the event being written and max_queued_events";
+  EXPECT_EQ(metrics_.events_dropped_slow.load(), 1000 - 4);
+  EXPECT_EQ(ShardStreams(), 1u);
+
+  ASSERT_TRUE(Eventually([&] { return owner_.closed() == 1; }, 10s))
+      << "a client that never reads was never cut off";
+  const auto lasted = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(lasted, 5s) << "cut off before the timeout event's grace";
+  EXPECT_EQ(ShardStreams(), 0u);
+  EXPECT_EQ(metrics_.events_delivered.load(), 0) << "nothing was written whole";
+  // Nothing else keeps the stream (or its events) alive once it ended.
+  std::weak_ptr<Stream> gone = stream;
+  stream.reset();
+  EXPECT_TRUE(Eventually([&] { return gone.expired(); }));
+  EXPECT_EQ(held(), 0) << "events still held";
 }
 
 }  // namespace
