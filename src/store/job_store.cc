@@ -47,6 +47,33 @@ Applied AppliedFor(const jobs::Job& job, int64_t now_ms) {
   return applied;
 }
 
+namespace {
+
+// Which events of the batch's jobs to delete, (job id, highest seq deleted),
+// so that each job keeps its newest `retention` events, the appended ones
+// included.
+struct PruneCutoffs {
+  std::vector<std::pair<int64_t, int64_t>> before_append;
+  std::vector<std::pair<int64_t, int64_t>> after_append;
+
+  // `job` as the batch leaves it, `appended` of its events new.
+  void Add(const jobs::Job& job, int appended, int retention) {
+    const int64_t cutoff = job.last_seq - retention;
+    const int64_t newest_before = job.last_seq - appended;
+    // Before the append, never the job's current newest event: PostgreSQL
+    // numbers feed rows MAX(id) + 1, and deleting the row that holds MAX(id)
+    // would hand its id to the first appended event, which a reader already
+    // past that id would then skip.
+    const int64_t early = std::min(cutoff, newest_before - 1);
+    if (early >= 1) before_append.emplace_back(job.id, early);
+    // A batch of `retention` or more events for one job: the rest once its
+    // newest is no longer the newest row.
+    if (cutoff > early && cutoff >= 1) after_append.emplace_back(job.id, cutoff);
+  }
+};
+
+}  // namespace
+
 Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows, std::span<const JobUpdate> updates,
                                                 int64_t now_ms, int retention) {
   std::vector<int64_t> ids;
@@ -110,26 +137,22 @@ Result<std::vector<UpdateOutcome>> ApplyUpdates(BatchRows& rows, std::span<const
   std::unordered_map<int64_t, int> appended_per_job;
   for (const Applied* a : appended) ++appended_per_job[a->job.id];
   std::vector<const jobs::Job*> changed;
-  std::vector<std::pair<int64_t, int64_t>> cutoffs;
-  bool prune_again = false;
+  PruneCutoffs cutoffs;
   for (const auto& job : *locked) {
     auto count = appended_per_job.find(job.id);
     if (count == appended_per_job.end()) continue;
     changed.push_back(&job);
-    // Keep the newest `retention` events, the ones appended below included.
-    if (int64_t cutoff = job.last_seq - retention; cutoff >= 1)
-      cutoffs.emplace_back(job.id, cutoff);
-    prune_again = prune_again || count->second > retention;
+    cutoffs.Add(job, count->second, retention);
   }
   if (auto r = rows.WriteJobs(changed); !r) return r.error();
-  // Before the append, so a backend that serialises appends (PostgreSQL's
-  // feed lock) holds that lock as briefly as possible; again after it only
-  // when one batch brought a job more events than it retains.
-  if (!cutoffs.empty())
-    if (auto r = rows.PruneEvents(cutoffs); !r) return r.error();
+  // Most of the pruning before the append, so a backend that serialises
+  // appends (PostgreSQL's feed lock) holds that lock as briefly as possible;
+  // the rest after it.
+  if (!cutoffs.before_append.empty())
+    if (auto r = rows.PruneEvents(cutoffs.before_append); !r) return r.error();
   if (auto r = rows.AppendEvents(appended); !r) return r.error();
-  if (prune_again)
-    if (auto r = rows.PruneEvents(cutoffs); !r) return r.error();
+  if (!cutoffs.after_append.empty())
+    if (auto r = rows.PruneEvents(cutoffs.after_append); !r) return r.error();
   return outcomes;
 }
 

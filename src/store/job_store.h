@@ -124,7 +124,9 @@ class BatchRows {
   virtual Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) = 0;
   // Writes each job's new state.
   virtual Result<void> WriteJobs(std::span<const jobs::Job* const> jobs) = 0;
-  // Deletes each listed job's events with seq <= cutoff.
+  // Deletes each listed job's events with seq <= cutoff. Called before
+  // AppendEvents with cutoffs that spare each job's newest event, and after
+  // it for what is left.
   virtual Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) = 0;
   // Appends the events in order and sets each one's feed.id.
   virtual Result<void> AppendEvents(std::span<Applied* const> events) = 0;
@@ -140,7 +142,7 @@ class BatchRows {
 };
 
 // The one update sequence every backend runs (read -> apply -> write ->
-// prune -> append), over a whole batch: updates apply in order, several to
+// prune -> append -> prune the rest), over a whole batch: updates apply in order, several to
 // one job included, each refused one leaves no trace; the job rows are
 // written once each with their final state. An error from `rows` fails
 // the whole batch (the caller rolls back).

@@ -518,5 +518,32 @@ TEST_F(PostgresStoreTest, TextWithNulIsRefused) {
   EXPECT_EQ(store->GetJob(id).value().last_seq, 1);
 }
 
+// A batch that brings a job as many events as it retains: the prune before
+// the append spares the job's newest event (the row holding MAX(id)), so
+// MAX(id) + 1 never hands out an id a reader has already gone past.
+TEST_F(PostgresStoreTest, BatchOfRetentionEventsNeverReusesAFeedId) {
+  constexpr int kRetention = 3;
+  PostgresOptions o = Options();
+  o.event_retention = kRetention;
+  auto store = PostgresStore::Open(o).value();
+  const FeedEntry created =
+      store->CreateJob(NewJob{"translation", "alice", "", "", 0}).value().feed;
+
+  std::vector<JobUpdate> batch(kRetention);
+  for (JobUpdate& u : batch) {
+    u.job_id = created.job_id;
+    u.update = Message("batched");
+  }
+  auto outcomes = store->UpdateJobs(batch).value();
+  for (const UpdateOutcome& outcome : outcomes) {
+    ASSERT_TRUE(IsOk(outcome));
+    EXPECT_GT(outcome->feed.id, created.id) << "a feed id was issued twice";
+  }
+  // A reader that saw the creation gets every event of the batch.
+  auto feed = store->FeedAll(created.id, 100).value();
+  ASSERT_EQ(feed.size(), static_cast<size_t>(kRetention));
+  for (size_t i = 0; i < feed.size(); ++i) EXPECT_EQ(feed[i].seq, static_cast<int64_t>(i) + 2);
+}
+
 }  // namespace
 }  // namespace herald::store
