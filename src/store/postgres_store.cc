@@ -20,6 +20,8 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "store/sql_backend.h"
+#include "store/sql_schema.h"
 
 namespace herald::store {
 namespace {
@@ -27,92 +29,30 @@ namespace {
 namespace json = boost::json;
 
 // ---------------------------------------------------------------------------
-// Schema. The same tables, columns and indexes as SqliteStore's, in
-// PostgreSQL's types. Steps are applied in order, each once; the one row of
-// herald_schema_version records the last one applied. Never edit a released
-// step: append a new one.
+// The schema's types and the statements PostgreSQL spells its own way.
 
-struct Migration {
-  int version;
-  const char* sql;
+// Feed ids as AppendFeedRow's comment (below, at BeforeFeedAppend) explains:
+// MAX(id) + 1, read under the feed lock.
+constexpr SqlDialect kPostgresDialect{
+    .job_id_key = "BIGSERIAL PRIMARY KEY",
+    .feed_id_key = "BIGINT PRIMARY KEY",
+    .int64 = "BIGINT",
+    .real = "DOUBLE PRECISION",
+    .boolean = "BOOLEAN",
+    .health_table = "herald_health",
+    .like = "ILIKE",
+    // Claimers in other threads and processes each lock a different row
+    // instead of queueing on the oldest; a row whose lease another claimer
+    // renewed meanwhile is re-checked against the condition and passed over.
+    .claim_lock = " FOR UPDATE SKIP LOCKED",
+    .look_before_claiming = false,
+    // The health row's write is the check.
+    .ping_read = "",
+    .insert_feed_row =
+        "INSERT INTO events (id, job_id, seq, notice, audience, event, payload, created_at) "
+        "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM events), $1, $2, $3, $4, $5, $6, $7) "
+        "RETURNING id",
 };
-
-constexpr Migration kMigrations[] = {
-    {1, R"sql(
-CREATE TABLE herald_schema_version (version INTEGER NOT NULL);
-
-CREATE TABLE jobs (
-  id              BIGSERIAL PRIMARY KEY,
-  type            TEXT    NOT NULL,
-  owner           TEXT    NOT NULL,
-  title           TEXT    NOT NULL DEFAULT '',
-  url             TEXT    NOT NULL DEFAULT '',
-  max_pages       INTEGER NOT NULL DEFAULT 0,
-  status          TEXT    NOT NULL,
-  progress        INTEGER NOT NULL DEFAULT 0,
-  message         TEXT,
-  step            TEXT,
-  total_pages     BIGINT,
-  geo_score       DOUBLE PRECISION,
-  critical_issues BIGINT,
-  high_issues     BIGINT,
-  medium_issues   BIGINT,
-  low_issues      BIGINT,
-  error_message   TEXT,
-  data            TEXT,
-  report          TEXT,
-  created_at      BIGINT  NOT NULL,
-  updated_at      BIGINT  NOT NULL,
-  last_seq        BIGINT  NOT NULL
-);
-CREATE INDEX jobs_owner_id ON jobs (owner, id DESC);
-CREATE INDEX jobs_type_id ON jobs (type, id DESC);
-
--- One table for both logs: a job's event history (job_id, seq) and the
--- notification feed (id). The id is not a sequence: AppendFeedRow assigns it
--- under an advisory lock so ids are gapless and commit in order.
-CREATE TABLE events (
-  id         BIGINT  PRIMARY KEY,
-  job_id     BIGINT  REFERENCES jobs (id),
-  seq        BIGINT,
-  notice     BOOLEAN NOT NULL,
-  audience   TEXT    NOT NULL,
-  event      TEXT    NOT NULL,
-  payload    TEXT    NOT NULL,
-  created_at BIGINT  NOT NULL,
-  UNIQUE (job_id, seq)
-);
-CREATE INDEX events_audience_id ON events (audience, id);
-)sql"},
-    {2, R"sql(
--- Audit work queue: who holds a running audit, until when, and how often it
--- was claimed (a claim after the first means a worker died).
-ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
-ALTER TABLE jobs ADD COLUMN lease_expires_at BIGINT;
-ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX jobs_claim ON jobs (type, status, id);
-)sql"},
-    {3, R"sql(
--- One row /healthz rewrites: a server that cannot take a write (read-only,
--- out of disk) is down even while reads still work.
-CREATE TABLE herald_health (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  checked_at BIGINT NOT NULL
-);
--- Stream tickets: single use, short-lived; only their hash is kept.
-CREATE TABLE stream_tickets (
-  hash TEXT PRIMARY KEY,
-  user_id TEXT NOT NULL,
-  role TEXT NOT NULL,
-  stream TEXT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  credentials_expire_at BIGINT NOT NULL
-);
-CREATE INDEX stream_tickets_expiry ON stream_tickets (expires_at);
-)sql"},
-};
-
-constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
 
 // Advisory lock keys, per database: "HRLDMIGR" and "HRLDFEED" in ASCII, so
 // they are recognizable in pg_locks and unlikely to collide with another
@@ -120,21 +60,9 @@ constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
 constexpr int64_t kMigrationLockKey = 0x48524C444D494752;
 constexpr int64_t kFeedLockKey = 0x48524C4446454544;
 
-// ListJobs' limit is clamped so one request cannot load the whole table.
-constexpr int kMaxListLimit = 501;  // the API's 500, plus one: is there a next page?
-
 // libpq's default waits as long as the kernel keeps retrying a silent host
 // (minutes); a URL may still set its own connect_timeout.
 constexpr const char* kConnectTimeoutSeconds = "5";
-
-constexpr std::string_view kJobColumns =
-    "id, type, owner, title, url, max_pages, status, progress, message, step, "
-    "total_pages, geo_score, critical_issues, high_issues, medium_issues, "
-    "low_issues, error_message, data, report, created_at, updated_at, last_seq";
-constexpr int kJobColumnCount = 22;
-
-constexpr std::string_view kFeedColumns =
-    "id, notice, COALESCE(job_id, 0), COALESCE(seq, 0), audience, event, payload";
 
 // ---------------------------------------------------------------------------
 // Passwords never leave this file.
@@ -275,33 +203,19 @@ Result<Target> MakeTarget(const PostgresOptions& options) {
 // Statements: every value travels as a text parameter of PQexecParams, never
 // inside the SQL.
 
-class Params {
+// A statement's values as PQexecParams takes them: text, or null.
+class TextParams {
  public:
-  Params& Int(int64_t value) { return Add(std::to_string(value)); }
-  Params& Double(double value) {
-    char buf[64];
-    // Shortest text that reads back as the same double.
-    const auto end = std::to_chars(buf, buf + sizeof buf, value).ptr;
-    return Add(std::string(buf, end));
+  explicit TextParams(const SqlParams& params) {
+    values_.reserve(params.values().size());
+    for (const SqlParams::Value& value : params.values()) values_.push_back(AsText(value));
   }
-  Params& Bool(bool value) { return Add(value ? "true" : "false"); }
-  Params& Text(std::string_view value) {
-    // A text parameter ends at its first NUL, and PostgreSQL cannot store
-    // one in TEXT anyway: refuse rather than store a truncated string.
-    if (value.find('\0') != std::string_view::npos) has_nul_ = true;
-    return Add(std::string(value));
-  }
-  Params& Null() {
-    values_.emplace_back(std::nullopt);
-    return *this;
-  }
-  Params& OptText(const std::optional<std::string>& value) { return value ? Text(*value) : Null(); }
-  Params& OptInt(const std::optional<int64_t>& value) { return value ? Int(*value) : Null(); }
-  Params& OptDouble(const std::optional<double>& value) { return value ? Double(*value) : Null(); }
 
+  // A text parameter ends at its first NUL, and PostgreSQL cannot store one
+  // in TEXT anyway: refuse rather than store a truncated string.
   bool has_nul() const { return has_nul_; }
   int size() const { return static_cast<int>(values_.size()); }
-  // For PQexecParams; valid while this object is alive and unchanged.
+  // Valid while this object is alive.
   std::vector<const char*> Pointers() const {
     std::vector<const char*> out;
     out.reserve(values_.size());
@@ -310,9 +224,20 @@ class Params {
   }
 
  private:
-  Params& Add(std::string value) {
-    values_.emplace_back(std::move(value));
-    return *this;
+  std::optional<std::string> AsText(const SqlParams::Value& value) {
+    if (const auto* i = std::get_if<int64_t>(&value)) return std::to_string(*i);
+    if (const auto* d = std::get_if<double>(&value)) {
+      char buf[64];
+      // Shortest text that reads back as the same double.
+      const auto end = std::to_chars(buf, buf + sizeof buf, *d).ptr;
+      return std::string(buf, end);
+    }
+    if (const auto* b = std::get_if<bool>(&value)) return std::string(*b ? "true" : "false");
+    if (const auto* t = std::get_if<std::string>(&value)) {
+      if (t->find('\0') != std::string::npos) has_nul_ = true;
+      return *t;
+    }
+    return std::nullopt;
   }
 
   std::vector<std::optional<std::string>> values_;
@@ -328,48 +253,50 @@ struct ConnFinisher {
 using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
 using ConnHandle = std::unique_ptr<PGconn, ConnFinisher>;
 
-// The rows (or the row count) of one successful statement, in text format.
+// PostgreSQL prints integers in plain decimal, so our own BIGINT and
+// INTEGER columns always parse; an empty string (no count) reads as 0.
+int64_t ParseInt(const char* text) {
+  int64_t value = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), value);
+  return value;
+}
+
+// One row of a result, in text format.
+class PgRow final : public SqlRow {
+ public:
+  PgRow(const PGresult* result, int row) : result_(result), row_(row) {}
+
+  bool IsNull(int col) const override { return PQgetisnull(result_, row_, col) != 0; }
+  int64_t Int(int col) const override { return ParseInt(PQgetvalue(result_, row_, col)); }
+  double Double(int col) const override {
+    const char* text = PQgetvalue(result_, row_, col);
+    double value = 0;
+    std::from_chars(text, text + PQgetlength(result_, row_, col), value);
+    return value;
+  }
+  bool Bool(int col) const override { return PQgetvalue(result_, row_, col)[0] == 't'; }
+  std::string Text(int col) const override {
+    return std::string(PQgetvalue(result_, row_, col),
+                       static_cast<size_t>(PQgetlength(result_, row_, col)));
+  }
+
+ private:
+  const PGresult* result_;
+  int row_;
+};
+
+// The rows (or the row count) of one successful statement.
 class Rows {
  public:
   explicit Rows(ResultHandle result) : result_(std::move(result)) {}
 
   int size() const { return PQntuples(result_.get()); }
+  PgRow operator[](int row) const { return PgRow(result_.get(), row); }
   // Rows an INSERT, UPDATE or DELETE touched.
   int64_t affected() const { return ParseInt(PQcmdTuples(result_.get())); }
   std::string_view command() const { return PQcmdStatus(result_.get()); }
 
-  bool IsNull(int row, int col) const { return PQgetisnull(result_.get(), row, col) != 0; }
-  std::string Text(int row, int col) const {
-    return std::string(PQgetvalue(result_.get(), row, col),
-                       static_cast<size_t>(PQgetlength(result_.get(), row, col)));
-  }
-  int64_t Int(int row, int col) const { return ParseInt(PQgetvalue(result_.get(), row, col)); }
-  bool Bool(int row, int col) const { return PQgetvalue(result_.get(), row, col)[0] == 't'; }
-  std::optional<std::string> OptText(int row, int col) const {
-    if (IsNull(row, col)) return std::nullopt;
-    return Text(row, col);
-  }
-  std::optional<int64_t> OptInt(int row, int col) const {
-    if (IsNull(row, col)) return std::nullopt;
-    return Int(row, col);
-  }
-  std::optional<double> OptDouble(int row, int col) const {
-    if (IsNull(row, col)) return std::nullopt;
-    const char* text = PQgetvalue(result_.get(), row, col);
-    double value = 0;
-    std::from_chars(text, text + PQgetlength(result_.get(), row, col), value);
-    return value;
-  }
-
  private:
-  // PostgreSQL prints integers in plain decimal, so our own BIGINT and
-  // INTEGER columns always parse; an empty string (no count) reads as 0.
-  static int64_t ParseInt(const char* text) {
-    int64_t value = 0;
-    std::from_chars(text, text + std::char_traits<char>::length(text), value);
-    return value;
-  }
-
   ResultHandle result_;
 };
 
@@ -413,7 +340,7 @@ bool WaitSocket(int fd, short events, Deadline deadline) {
 // has a deadline (Connection::SetDeadline), so a server that stops
 // answering fails the call instead of holding a pool thread for ever. Not
 // thread-safe: the pool gives it to one thread at a time.
-class Connection {
+class Connection final : public SqlSession {
  public:
   // 503 with libpq's reason (in the detail) when the server cannot be
   // reached or does not answer within the call timeout.
@@ -439,26 +366,37 @@ class Connection {
   Result<void> Reset() { return Connect(); }
 
   // Runs one statement; `sql` holds no values, only $n placeholders.
-  Result<Rows> Exec(const char* sql, const Params& params, std::string_view doing) {
-    if (params.has_nul()) {
+  Result<Rows> Query(std::string_view sql, const SqlParams& params, std::string_view doing) {
+    const TextParams text(params);
+    if (text.has_nul()) {
       return MakeError(Errc::kBadRequest, "text with a NUL character cannot be stored (while " +
                                               std::string(doing) + ")");
     }
     if (!ok())
       return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
-    const std::vector<const char*> values = params.Pointers();
-    if (PQsendQueryParams(conn_.get(), sql, params.size(), /*paramTypes=*/nullptr, values.data(),
-                          /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
+    const std::string statement(sql);
+    const std::vector<const char*> values = text.Pointers();
+    if (PQsendQueryParams(conn_.get(), statement.c_str(), text.size(), /*paramTypes=*/nullptr,
+                          values.data(), /*paramLengths=*/nullptr, /*paramFormats=*/nullptr,
                           /*resultFormat=*/0) == 0) {
       return QueryError(nullptr, doing);
     }
     return Await(doing);
   }
-  Result<Rows> Exec(const char* sql, std::string_view doing) { return Exec(sql, Params(), doing); }
+
+  Result<int64_t> Exec(std::string_view sql, const SqlParams& params, std::string_view doing,
+                       const SqlRowReader& read) override {
+    auto rows = Query(sql, params, doing);
+    if (!rows) return rows.error();
+    for (int i = 0; read && i < rows->size(); ++i)
+      if (auto r = read((*rows)[i]); !r) return r.error();
+    return rows->affected();
+  }
+  using SqlSession::Exec;
 
   // Runs a script of several statements without values (the migrations'
   // DDL): the one place that uses the simple query protocol.
-  Result<void> ExecScript(const char* sql, std::string_view doing) {
+  Result<void> ExecScript(const char* sql, std::string_view doing) override {
     if (!ok())
       return DatabaseUnavailable("PostgreSQL connection lost before " + std::string(doing));
     if (PQsendQuery(conn_.get(), sql) == 0) return QueryError(nullptr, doing);
@@ -555,10 +493,10 @@ class Connection {
   // ever. statement_timeout lets a live server end a slow statement
   // cleanly before our own deadline gives up on the session.
   Result<void> Configure() {
-    Params p;
+    SqlParams p;
     p.Text(std::to_string(target_.lock_timeout.count()));
     p.Text(std::to_string(target_.call_timeout.count()));
-    auto r = Exec(
+    auto r = Query(
         "SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)",
         p, "configuring the session");
     if (!r) return r.error();
@@ -583,6 +521,28 @@ class Connection {
     return MakeError(Errc::kInternal, "postgres error while " + std::string(doing) + ": " + detail);
   }
 
+  // BEGIN ... COMMIT. READ COMMITTED (the default): every statement sees
+  // what others committed before it started, which the row and advisory
+  // locks rely on.
+  Result<void> Begin() override {
+    auto r = Query("BEGIN", SqlParams(), "starting a transaction");
+    if (!r) return r.error();
+    return {};
+  }
+  Result<void> Commit() override {
+    auto r = Query("COMMIT", SqlParams(), "committing");
+    if (!r) return r.error();
+    // COMMIT of a transaction an earlier statement aborted answers ROLLBACK.
+    if (r->command() != "COMMIT") {
+      return MakeError(Errc::kInternal, "postgres transaction rolled back instead of committing");
+    }
+    return {};
+  }
+  void Rollback() override {
+    // A lost connection has rolled back on the server already.
+    if (ok() && in_transaction()) (void)Query("ROLLBACK", SqlParams(), "rolling back");
+  }
+
   const Target& target_;
   ConnHandle conn_;
   Deadline deadline_ = kNoDeadline;
@@ -591,104 +551,10 @@ class Connection {
 // BEGIN ... COMMIT; rolls back unless committed. READ COMMITTED (the
 // default): every statement sees what others committed before it started,
 // which the row and advisory locks below rely on.
-class Transaction {
- public:
-  static Result<Transaction> Begin(Connection& conn) {
-    if (auto r = conn.Exec("BEGIN", "starting a transaction"); !r) return r.error();
-    return Transaction(conn);
-  }
-  Transaction(Transaction&& other) noexcept : conn_(std::exchange(other.conn_, nullptr)) {}
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction() {
-    // A lost connection has rolled back on the server already.
-    if (conn_ != nullptr && conn_->ok()) (void)conn_->Exec("ROLLBACK", "rolling back");
-  }
 
-  Result<void> Commit() {
-    auto r = conn_->Exec("COMMIT", "committing");
-    if (!r) return r.error();  // still rolls back
-    conn_ = nullptr;
-    // COMMIT of a transaction an earlier statement aborted answers ROLLBACK.
-    if (r->command() != "COMMIT") {
-      return MakeError(Errc::kInternal, "postgres transaction rolled back instead of committing");
-    }
-    return {};
-  }
-
- private:
-  explicit Transaction(Connection& conn) : conn_(&conn) {}
-  Connection* conn_;
-};
-
-// ---------------------------------------------------------------------------
-// Rows.
-
-Result<jobs::Job> JobFromRow(const Rows& rows, int row) {
-  jobs::Job job;
-  job.id = rows.Int(row, 0);
-  job.type = rows.Text(row, 1);
-  job.owner = rows.Text(row, 2);
-  job.title = rows.Text(row, 3);
-  job.url = rows.Text(row, 4);
-  job.max_pages = static_cast<int>(rows.Int(row, 5));
-  const std::string status = rows.Text(row, 6);
-  auto parsed = jobs::ParseJobStatus(status);
-  if (!parsed) {
-    return MakeError(Errc::kInternal, "job " + std::to_string(job.id) +
-                                          " has unknown status in the database: " + status);
-  }
-  job.status = *parsed;
-  job.progress = static_cast<int>(rows.Int(row, 7));
-  job.message = rows.OptText(row, 8);
-  job.step = rows.OptText(row, 9);
-  job.total_pages = rows.OptInt(row, 10);
-  job.geo_score = rows.OptDouble(row, 11);
-  job.critical_issues = rows.OptInt(row, 12);
-  job.high_issues = rows.OptInt(row, 13);
-  job.medium_issues = rows.OptInt(row, 14);
-  job.low_issues = rows.OptInt(row, 15);
-  job.error_message = rows.OptText(row, 16);
-  job.data_json = rows.OptText(row, 17);
-  job.report_json = rows.OptText(row, 18);
-  job.created_at_ms = rows.Int(row, 19);
-  job.updated_at_ms = rows.Int(row, 20);
-  job.last_seq = rows.Int(row, 21);
-  return job;
-}
-
-std::vector<FeedEntry> FeedFromRows(const Rows& rows) {
-  std::vector<FeedEntry> out;
-  out.reserve(static_cast<size_t>(rows.size()));
-  for (int i = 0; i < rows.size(); ++i) {
-    out.push_back(FeedEntry{rows.Int(i, 0), rows.Bool(i, 1), rows.Int(i, 2), rows.Int(i, 3),
-                            rows.Text(i, 4), rows.Text(i, 5), rows.Text(i, 6)});
-  }
-  return out;
-}
-
-Result<jobs::Job> LoadJob(Connection& conn, int64_t id) {
-  static const std::string kSql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE id = $1";
-  auto rows = conn.Exec(kSql.c_str(), Params().Int(id), "reading a job");
-  if (!rows) return rows.error();
-  if (rows->size() == 0)
-    return MakeError(Errc::kNotFound, "job " + std::to_string(id) + " not found");
-  return JobFromRow(*rows, 0);
-}
-
-// The feed writers' lock (see AppendFeedRow), held until the transaction
-// ends. A statement of its own: in READ COMMITTED the INSERT that follows takes
-// its snapshot when it starts, after the lock is ours, so it sees the
-// previous holder's row.
-Result<void> TakeFeedLock(Connection& conn) {
-  auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)", Params().Int(kFeedLockKey),
-                     "waiting for the feed lock");
-  if (!r) return r.error();
-  return {};
-}
-
-// Inserts a feed row (a job event or a notice) with the next feed id and
-// returns that id. Must run inside a transaction, as late as possible: the
-// lock it takes is held until COMMIT.
+// The feed writers' lock, held until the transaction ends; taken before
+// every insert of feed rows (kPostgresDialect.insert_feed_row, and
+// PgBatchRows::AppendEvents), as late as possible in the transaction.
 //
 // Why not a sequence: the polling bus and /notify/events resume with
 // "id > last seen". Sequence values are handed out at INSERT but become
@@ -701,42 +567,26 @@ Result<void> TakeFeedLock(Connection& conn) {
 // frees the id for the next writer), so id N+1 never becomes visible before
 // N. The cost is one feed writer at a time across all processes, for the
 // time of an INSERT and a COMMIT. MAX(id) is the highest id ever issued:
-// pruning keeps every job's newest event and notices are never pruned.
-Result<int64_t> AppendFeedRow(Connection& conn, const FeedEntry& entry, int64_t now_ms) {
-  if (auto r = TakeFeedLock(conn); !r) return r.error();
-  Params p;
-  if (entry.notice) {
-    p.Null().Null();
-  } else {
-    p.Int(entry.job_id).Int(entry.seq);
-  }
-  p.Bool(entry.notice).Text(entry.audience).Text(entry.event).Text(entry.data).Int(now_ms);
-  auto rows = conn.Exec(
-      "INSERT INTO events (id, job_id, seq, notice, audience, event, payload, created_at) "
-      "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM events), $1, $2, $3, $4, $5, $6, $7) "
-      "RETURNING id",
-      p, entry.notice ? "recording a notice" : "recording a job event");
-  if (!rows) return rows.error();
-  return rows->Int(0, 0);
-}
-
-// Appends a job's latest state as its event `job.last_seq`; the same row is
-// the job's entry in the notification feed.
-Result<Applied> AppendJobEvent(Connection& conn, const jobs::Job& job, int64_t now_ms) {
-  Applied applied = AppliedFor(job, now_ms);
-  auto id = AppendFeedRow(conn, applied.feed, now_ms);
-  if (!id) return id.error();
-  applied.feed.id = *id;
-  return applied;
+// pruning keeps every job's newest event (even mid-batch: ApplyUpdates)
+// and notices are never pruned.
+//
+// A statement of its own: in READ COMMITTED the INSERT that follows takes
+// its snapshot when it starts, after the lock is ours, so it sees the
+// previous holder's row.
+Result<void> TakeFeedLock(SqlSession& session) {
+  auto r = session.Exec("SELECT pg_advisory_xact_lock($1::bigint)", SqlParams().Int(kFeedLockKey),
+                        "waiting for the feed lock");
+  if (!r) return r.error();
+  return {};
 }
 
 // The batch steps of ApplyUpdates, each one statement whatever the batch
 // size: the rows travel as one JSON parameter that the server unpacks
 // (json_populate_recordset / json_to_recordset), so no value is ever part
 // of the SQL text and 500 updates cost the round trips of one.
-class PgBatchRows final : public BatchRows {
+class PgBatchRows final : public SqlBatchRows {
  public:
-  explicit PgBatchRows(Connection& conn) : conn_(conn) {}
+  using SqlBatchRows::SqlBatchRows;
 
   Result<std::vector<jobs::Job>> LockJobs(std::span<const int64_t> ids) override {
     // ORDER BY id: every batch locks in the same order, so two never deadlock.
@@ -749,15 +599,16 @@ class PgBatchRows final : public BatchRows {
       array += std::to_string(ids[i]);
     }
     array += '}';
-    auto rows = conn_.Exec(kSql.c_str(), Params().Text(array), "reading jobs");
-    if (!rows) return rows.error();
     std::vector<jobs::Job> out;
-    out.reserve(rows->size());
-    for (int i = 0; i < rows->size(); ++i) {
-      auto job = JobFromRow(*rows, i);
-      if (!job) return job.error();
-      out.push_back(std::move(*job));
-    }
+    out.reserve(ids.size());
+    auto read = session_.Exec(kSql, SqlParams().Text(array), "reading jobs",
+                              [&](const SqlRow& row) -> Result<void> {
+                                auto job = JobFromRow(row);
+                                if (!job) return job.error();
+                                out.push_back(std::move(*job));
+                                return {};
+                              });
+    if (!read) return read.error();
     return out;
   }
 
@@ -784,7 +635,7 @@ class PgBatchRows final : public BatchRows {
       o["last_seq"] = job->last_seq;
       rows.push_back(std::move(o));
     }
-    auto r = conn_.Exec(
+    auto r = session_.Exec(
         "UPDATE jobs AS j SET status = r.status, progress = r.progress, message = r.message, "
         "step = r.step, total_pages = r.total_pages, geo_score = r.geo_score, "
         "critical_issues = r.critical_issues, high_issues = r.high_issues, "
@@ -793,7 +644,7 @@ class PgBatchRows final : public BatchRows {
         "updated_at = r.updated_at, last_seq = r.last_seq "
         "FROM (SELECT * FROM json_populate_recordset(NULL::jobs, $1::json) LIMIT $2) AS r "
         "WHERE j.id = r.id",
-        Params().Text(json::serialize(rows)).Int(static_cast<int64_t>(rows.size())),
+        SqlParams().Text(json::serialize(rows)).Int(static_cast<int64_t>(rows.size())),
         "writing jobs");
     if (!r) return r.error();
     return {};
@@ -804,31 +655,22 @@ class PgBatchRows final : public BatchRows {
   // 100 rows, and against 10,000 jobs that makes a hash join over a
   // sequential scan of the whole table (4 ms a batch) look cheaper than an
   // index probe per row. PQexecParams plans with the actual values.
-  Result<std::optional<std::string>> AuditLeaseHolder(int64_t job_id, int64_t now_ms) override {
-    auto rows = conn_.Exec(
-        "SELECT lease_owner FROM jobs WHERE id = $1 AND status IN ('pending', 'running') AND "
-        "lease_owner IS NOT NULL AND COALESCE(lease_expires_at, 0) >= $2",
-        Params().Int(job_id).Int(now_ms), "reading an audit's lease");
-    if (!rows) return rows.error();
-    if (rows->size() == 0) return std::optional<std::string>{};
-    return std::optional<std::string>{rows->Text(0, 0)};
-  }
   Result<void> PruneEvents(std::span<const std::pair<int64_t, int64_t>> cutoffs) override {
     json::array rows;
     for (const auto& [job_id, cutoff] : cutoffs)
       rows.push_back(json::object{{"j", job_id}, {"c", cutoff}});
-    auto r = conn_.Exec(
+    auto r = session_.Exec(
         "DELETE FROM events AS e USING (SELECT * FROM json_to_recordset($1::json) "
         "AS c(j bigint, c bigint) LIMIT $2) AS c WHERE e.job_id = c.j AND e.seq <= c.c",
-        Params().Text(json::serialize(rows)).Int(static_cast<int64_t>(rows.size())),
+        SqlParams().Text(json::serialize(rows)).Int(static_cast<int64_t>(rows.size())),
         "pruning old events");
     if (!r) return r.error();
     return {};
   }
 
-  // Feed ids as AppendFeedRow explains: under the feed lock, MAX(id) + 1 on.
+  // Feed ids as TakeFeedLock explains: under the feed lock, MAX(id) + 1 on.
   Result<void> AppendEvents(std::span<Applied* const> events) override {
-    if (auto r = TakeFeedLock(conn_); !r) return r.error();
+    if (auto r = TakeFeedLock(session_); !r) return r.error();
     json::array rows;
     rows.reserve(events.size());
     int64_t n = 0;
@@ -842,20 +684,26 @@ class PgBatchRows final : public BatchRows {
                                   {"created_at", a->event.created_at_ms}});
     }
     // The uncorrelated MAX(id) is evaluated once (an InitPlan), after the
-    // lock above is ours: see AppendFeedRow for why that order matters.
-    auto inserted = conn_.Exec(
+    // lock above is ours: see TakeFeedLock for why that order matters.
+    std::optional<int64_t> first;
+    int inserted = 0;
+    auto r = session_.Exec(
         "INSERT INTO events (id, job_id, seq, notice, audience, event, payload, created_at) "
         "SELECT (SELECT COALESCE(MAX(id), 0) FROM events) + r.n, r.job_id, r.seq, false, "
         "r.audience, r.event, r.payload, r.created_at FROM json_to_recordset($1::json) AS "
         "r(n bigint, job_id bigint, seq bigint, audience text, event text, payload text, "
         "created_at bigint) RETURNING id",
-        Params().Text(json::serialize(rows)), "recording job events");
-    if (!inserted) return inserted.error();
-    if (inserted->size() != static_cast<int>(events.size()))
+        SqlParams().Text(json::serialize(rows)), "recording job events",
+        [&](const SqlRow& row) -> Result<void> {
+          first = std::min(first.value_or(row.Int(0)), row.Int(0));
+          ++inserted;
+          return {};
+        });
+    if (!r) return r.error();
+    if (inserted != static_cast<int>(events.size()) || !first)
       return MakeError(Errc::kInternal, "recording job events: row count mismatch");
-    int64_t first = inserted->Int(0, 0);
-    for (int i = 1; i < inserted->size(); ++i) first = std::min(first, inserted->Int(i, 0));
-    for (size_t i = 0; i < events.size(); ++i) events[i]->feed.id = first + static_cast<int64_t>(i);
+    for (size_t i = 0; i < events.size(); ++i)
+      events[i]->feed.id = *first + static_cast<int64_t>(i);
     return {};
   }
 
@@ -874,72 +722,63 @@ class PgBatchRows final : public BatchRows {
   static void Put(json::object& o, std::string_view key, const std::optional<T>& value) {
     if (value) o[key] = *value;
   }
-
-  Connection& conn_;
 };
 
 // ---------------------------------------------------------------------------
 // Opening.
 
-// The version recorded in the database; 0 for a database Herald never
-// migrated.
-Result<int> ReadSchemaVersion(Connection& conn) {
-  auto exists = conn.Exec("SELECT to_regclass('herald_schema_version') IS NOT NULL",
-                          "looking for the schema version");
-  if (!exists) return exists.error();
-  if (!exists->Bool(0, 0)) return 0;
-  auto rows = conn.Exec("SELECT COALESCE(MAX(version), 0) FROM herald_schema_version",
-                        "reading the schema version");
-  if (!rows) return rows.error();
-  return static_cast<int>(rows->Int(0, 0));
-}
-
-// Applies the steps newer than the database's version in one transaction,
-// so a crash mid-migration leaves the previous version intact. The
-// transaction-scoped advisory lock makes processes that start together take
-// turns: the first migrates, the others then find the schema current.
-// Checking for the version table (rather than CREATE TABLE IF NOT EXISTS)
-// lets a role without CREATE rights open a database already migrated.
-Result<void> Migrate(Connection& conn, const std::string& shown) {
-  auto fail = [&](const Error& e) {
-    return MakeError(e.code, "migrating database " + shown + ": " + e.message);
-  };
-  auto txn = Transaction::Begin(conn);
-  if (!txn) return fail(txn.error());
-  // DDL on a large table may take longer than a request may.
-  if (auto r = conn.Exec("SET LOCAL statement_timeout = 0", "lifting the statement timeout"); !r) {
-    return fail(r.error());
+// The table herald_schema_version holds the schema version, in one row.
+// Migrations take turns under a transaction-scoped advisory lock: the first
+// process migrates, the others then find the schema current.
+class VersionTable final : public SchemaVersionRecord {
+ public:
+  Result<void> Lock(SqlSession& session) override {
+    // DDL on a large table may take longer than a request may.
+    if (auto r = session.Exec("SET LOCAL statement_timeout = 0", SqlParams(),
+                              "lifting the statement timeout");
+        !r) {
+      return r.error();
+    }
+    auto r = session.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
+                          SqlParams().Int(kMigrationLockKey), "waiting for the migration lock");
+    if (!r) return r.error();
+    return {};
   }
-  if (auto r = conn.Exec("SELECT pg_advisory_xact_lock($1::bigint)",
-                         Params().Int(kMigrationLockKey), "waiting for the migration lock");
-      !r) {
-    return fail(r.error());
+  // Looks for the table (rather than CREATE TABLE IF NOT EXISTS) so that a
+  // role without CREATE rights can open a database already migrated.
+  Result<int> Read(SqlSession& session) override {
+    bool exists = false;
+    auto found =
+        session.Exec("SELECT to_regclass('herald_schema_version') IS NOT NULL", SqlParams(),
+                     "looking for the schema version", [&](const SqlRow& row) -> Result<void> {
+                       exists = row.Bool(0);
+                       return {};
+                     });
+    if (!found) return found.error();
+    if (!exists) return 0;
+    int version = 0;
+    auto read =
+        session.Exec("SELECT COALESCE(MAX(version), 0) FROM herald_schema_version", SqlParams(),
+                     "reading the schema version", [&](const SqlRow& row) -> Result<void> {
+                       version = static_cast<int>(row.Int(0));
+                       return {};
+                     });
+    if (!read) return read.error();
+    return version;
   }
-  auto version = ReadSchemaVersion(conn);
-  if (!version) return fail(version.error());
-  if (*version > kLatestVersion) {
-    return MakeError(Errc::kInternal, "database " + shown + " has schema version " +
-                                          std::to_string(*version) +
-                                          ", newer than this build knows (" +
-                                          std::to_string(kLatestVersion) + "); upgrade Herald");
+  Result<void> Write(SqlSession& session, int version) override {
+    for (const char* sql : {"CREATE TABLE IF NOT EXISTS herald_schema_version "
+                            "(version INTEGER NOT NULL)",
+                            "DELETE FROM herald_schema_version"}) {
+      if (auto r = session.Exec(sql, SqlParams(), "recording the schema version"); !r)
+        return r.error();
+    }
+    auto r = session.Exec("INSERT INTO herald_schema_version (version) VALUES ($1)",
+                          SqlParams().Int(version), "recording the schema version");
+    if (!r) return r.error();
+    return {};
   }
-  if (*version == kLatestVersion) return {};  // rolls back the empty transaction
-  for (const Migration& m : kMigrations) {
-    if (m.version <= *version) continue;
-    const std::string doing = "applying migration " + std::to_string(m.version);
-    if (auto r = conn.ExecScript(m.sql, doing); !r) return fail(r.error());
-  }
-  if (auto r = conn.Exec("DELETE FROM herald_schema_version", "recording the schema version"); !r) {
-    return fail(r.error());
-  }
-  if (auto r = conn.Exec("INSERT INTO herald_schema_version (version) VALUES ($1)",
-                         Params().Int(kLatestVersion), "recording the schema version");
-      !r) {
-    return fail(r.error());
-  }
-  if (auto r = txn->Commit(); !r) return fail(r.error());
-  return {};
-}
+};
 
 }  // namespace
 
@@ -956,19 +795,19 @@ std::string RedactDatabaseUrl(const std::string& url) {
 
 // ---------------------------------------------------------------------------
 
-class PostgresStore::Impl {
- public:
-  explicit Impl(const PostgresOptions& options)
-      : retention_(options.event_retention),
-        clock_(options.clock != nullptr ? options.clock : &system_clock_) {}
+namespace {
 
+// A small pool of connections, each lent to one call at a time.
+class PgBackend final : public SqlBackend {
+ public:
   Result<void> Open(const PostgresOptions& options) {
     auto target = MakeTarget(options);
     if (!target) return target.error();
     target_ = std::move(*target);
     auto first = Connection::Open(target_);
     if (!first) return first.error();
-    if (auto r = Migrate(**first, target_.shown); !r) return r.error();
+    VersionTable version;
+    if (auto r = Migrate(**first, kPostgresDialect, version, target_.shown); !r) return r.error();
     // The others open after the migration so they never see an older schema.
     connections_.push_back(std::move(*first));
     while (connections_.size() < static_cast<size_t>(options.connections)) {
@@ -980,33 +819,32 @@ class PostgresStore::Impl {
     return {};
   }
 
-  // Runs `fn(Connection&)` for a read. Reading twice is harmless, so a read
-  // whose connection broke under it (the server restarted, a proxy dropped
-  // the idle socket) reconnects and runs once more.
-  template <class Fn>
-  auto Read(Fn&& fn) {
-    return Run(fn, /*retry=*/true);
+  const SqlDialect& dialect() const override { return kPostgresDialect; }
+
+  // A read (or a repeatable write) whose connection broke under it (the
+  // server restarted, a proxy dropped the idle socket) reconnects and runs
+  // once more: doing it twice is harmless. A write is never retried: when
+  // the connection broke after COMMIT was sent, the write may have
+  // happened, and doing it again would record an update twice. The caller
+  // gets kUnavailable.
+  Result<void> Run(SqlAccess access, const std::function<Result<void>(SqlSession&)>& fn) override {
+    return RunWithin(fn, /*retry=*/access != SqlAccess::kWrite);
   }
 
-  // Runs `fn(Connection&)` for a write. Never retried: when the connection
-  // broke after COMMIT was sent, the write may have happened, and doing it
-  // again would record an update twice. The caller gets kUnavailable.
-  template <class Fn>
-  auto Write(Fn&& fn) {
-    return Run(fn, /*retry=*/false);
+  std::unique_ptr<BatchRows> BatchRowsFor(SqlSession& session) override {
+    return std::make_unique<PgBatchRows>(session);
   }
 
-  int64_t NowMs() const { return clock_->NowMs(); }
-  int retention() const { return retention_; }
+  Result<void> BeforeFeedAppend(SqlSession& session) override { return TakeFeedLock(session); }
 
  private:
   // A connection borrowed from the pool for one call (none if the pool had
   // none free before the deadline).
   class Lease {
    public:
-    Lease(Impl& impl, Deadline deadline) : impl_(impl), conn_(impl.Acquire(deadline)) {}
+    Lease(PgBackend& pool, Deadline deadline) : pool_(pool), conn_(pool.Acquire(deadline)) {}
     ~Lease() {
-      if (conn_ != nullptr) impl_.Release(conn_);
+      if (conn_ != nullptr) pool_.Release(conn_);
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -1015,14 +853,13 @@ class PostgresStore::Impl {
     Connection* operator->() const { return conn_; }
 
    private:
-    Impl& impl_;
+    PgBackend& pool_;
     Connection* conn_;
   };
 
   // One call: at most the call timeout from here, waiting for a free
   // connection, reconnecting and every statement included.
-  template <class Fn>
-  auto Run(Fn& fn, bool retry) -> std::invoke_result_t<Fn&, Connection&> {
+  Result<void> RunWithin(const std::function<Result<void>(SqlSession&)>& fn, bool retry) {
     const Deadline deadline = std::chrono::steady_clock::now() + target_.call_timeout;
     Lease conn(*this, deadline);
     if (!conn) {
@@ -1056,10 +893,11 @@ class PostgresStore::Impl {
   }
 
   void Release(Connection* conn) {
-    // Transaction rolls back on every path; this guards the pool against a
+    // Transactions roll back on every path; this guards the pool against a
     // slip, since a transaction left open could hold the feed lock and stop
     // every writer in every process.
-    if (conn->ok() && conn->in_transaction()) (void)conn->Exec("ROLLBACK", "rolling back");
+    if (conn->ok() && conn->in_transaction())
+      (void)conn->Exec("ROLLBACK", SqlParams(), "rolling back");
     conn->SetDeadline(kNoDeadline);
     {
       std::lock_guard lock(mu_);
@@ -1068,9 +906,6 @@ class PostgresStore::Impl {
     idle_cv_.notify_one();
   }
 
-  const int retention_;
-  SystemClock system_clock_;
-  const Clock* clock_;
   Target target_;  // before connections_: they refer to it
   std::vector<std::unique_ptr<Connection>> connections_;
   std::mutex mu_;
@@ -1078,10 +913,7 @@ class PostgresStore::Impl {
   std::vector<Connection*> idle_;  // guarded by mu_
 };
 
-PostgresStore::PostgresStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PostgresStore::~PostgresStore() = default;
-
-int PostgresStore::SchemaVersion() { return kLatestVersion; }
+}  // namespace
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
   if (options.url.empty()) return MakeError(Errc::kInternal, "postgres store: empty database URL");
@@ -1090,281 +922,9 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions
                                           ": event_retention and connections must be at least 1 "
                                           "and lock_timeout not negative");
   }
-  auto impl = std::make_unique<Impl>(options);
-  if (auto r = impl->Open(options); !r) return r.error();
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
-}
-
-Result<Applied> PostgresStore::CreateJob(const NewJob& in) {
-  if (in.type.empty()) return MakeError(Errc::kBadRequest, "job type must not be empty");
-  return impl_->Write([&](Connection& conn) -> Result<Applied> {
-    auto txn = Transaction::Begin(conn);
-    if (!txn) return txn.error();
-    jobs::Job job = NewPendingJob(in, impl_->NowMs());
-    Params p;
-    p.Text(job.type)
-        .Text(job.owner)
-        .Text(job.title)
-        .Text(job.url)
-        .Int(job.max_pages)
-        .Text(jobs::ToString(job.status))
-        .Int(job.created_at_ms);
-    auto rows = conn.Exec(
-        "INSERT INTO jobs (type, owner, title, url, max_pages, status, progress, "
-        "created_at, updated_at, last_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, 1) "
-        "RETURNING id",
-        p, "creating a job");
-    if (!rows) return rows.error();
-    job.id = rows->Int(0, 0);
-    auto applied = AppendJobEvent(conn, job, job.created_at_ms);
-    if (!applied) return applied.error();
-    if (auto r = txn->Commit(); !r) return r.error();
-    return applied;
-  });
-}
-
-Result<jobs::Job> PostgresStore::GetJob(int64_t id) {
-  return impl_->Read([&](Connection& conn) { return LoadJob(conn, id); });
-}
-
-Result<std::vector<jobs::Job>> PostgresStore::ListJobs(const JobQuery& query) {
-  // A literal WHERE per shape lets the planner pick the (owner, id) or
-  // (type, id) index; values still travel as parameters.
-  std::string sql = "SELECT " + std::string(kJobColumns) + " FROM jobs WHERE TRUE";
-  Params p;
-  if (query.owner) {
-    p.Text(*query.owner);
-    sql += " AND owner = $" + std::to_string(p.size());
-  }
-  // Both flags together ask for nothing, which the two conditions express.
-  if (query.audits_only) sql += " AND type = 'audit'";
-  if (query.exclude_audits) sql += " AND type <> 'audit'";
-  if (query.status) {
-    p.Text(std::string(jobs::ToString(*query.status)));
-    sql += " AND status = $" + std::to_string(p.size());
-  }
-  // A search scans the caller's rows (a dashboard's list, not a hot path).
-  if (!query.search.empty()) {
-    p.Text(SearchPattern(query.search));
-    const std::string s = "$" + std::to_string(p.size());
-    p.Text(query.search);
-    sql += " AND (url ILIKE " + s + " ESCAPE '\\' OR title ILIKE " + s +
-           " ESCAPE '\\' OR type ILIKE " + s + " ESCAPE '\\' OR id::text = $" +
-           std::to_string(p.size()) + ")";
-  }
-  p.Int(std::clamp(query.limit, 1, kMaxListLimit));
-  sql += " ORDER BY id DESC LIMIT $" + std::to_string(p.size());
-  p.Int(std::max(query.offset, 0));
-  sql += " OFFSET $" + std::to_string(p.size());
-
-  return impl_->Read([&](Connection& conn) -> Result<std::vector<jobs::Job>> {
-    auto rows = conn.Exec(sql.c_str(), p, "listing jobs");
-    if (!rows) return rows.error();
-    std::vector<jobs::Job> out;
-    out.reserve(static_cast<size_t>(rows->size()));
-    for (int i = 0; i < rows->size(); ++i) {
-      auto job = JobFromRow(*rows, i);
-      if (!job) return job.error();
-      out.push_back(std::move(*job));
-    }
-    return out;
-  });
-}
-
-Result<std::vector<UpdateOutcome>> PostgresStore::UpdateJobs(std::span<const JobUpdate> updates) {
-  if (updates.empty()) return std::vector<UpdateOutcome>{};
-  return impl_->Write([&](Connection& conn) -> Result<std::vector<UpdateOutcome>> {
-    // One transaction holding the jobs' row locks: a concurrent writer
-    // (another Herald process) can neither slip an update between our read
-    // and write nor take our seq. Each step is one statement for the whole
-    // batch, so a batch costs the same few round trips as one update.
-    auto txn = Transaction::Begin(conn);
-    if (!txn) return txn.error();
-    PgBatchRows rows(conn);
-    auto outcomes = ApplyUpdates(rows, updates, impl_->NowMs(), impl_->retention());
-    if (!outcomes) return outcomes.error();
-    if (auto r = txn->Commit(); !r) return r.error();
-    return outcomes;
-  });
-}
-
-Result<std::optional<AuditClaim>> PostgresStore::ClaimAudit(const std::string& worker,
-                                                            int64_t lease_ms) {
-  const int64_t now = impl_->NowMs();
-  return impl_->Write([&](Connection& conn) -> Result<std::optional<AuditClaim>> {
-    // One statement, so no transaction to manage. Oldest first: unleased
-    // pending audits, and any whose lease ran out (its worker died while
-    // running, or before it said "running"). SKIP LOCKED: claimers in other
-    // threads and processes each lock a different row instead of queueing
-    // on the oldest; a row whose lease another claimer renewed meanwhile is
-    // re-checked against the condition and passed over. The timestamps are
-    // the store's clock, not now() in SQL, so a test clock applies.
-    static const std::string kSql =
-        "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 "
-        "WHERE id = (SELECT id FROM jobs WHERE type = 'audit' AND status IN ('pending', "
-        "'running') AND COALESCE(lease_expires_at, 0) < $3 ORDER BY id LIMIT 1 "
-        "FOR UPDATE SKIP LOCKED) RETURNING " +
-        std::string(kJobColumns) + ", attempts";
-    auto rows = conn.Exec(kSql.c_str(), Params().Text(worker).Int(now + lease_ms).Int(now),
-                          "claiming an audit");
-    if (!rows) return rows.error();
-    if (rows->size() == 0) return std::optional<AuditClaim>{};
-    auto job = JobFromRow(*rows, 0);
-    if (!job) return job.error();
-    const int attempt = static_cast<int>(rows->Int(0, kJobColumnCount));
-    return std::optional<AuditClaim>{AuditClaim{std::move(*job), attempt}};
-  });
-}
-
-Result<bool> PostgresStore::RenewLease(int64_t job_id, const std::string& worker,
-                                       int64_t lease_ms) {
-  const int64_t expires = impl_->NowMs() + lease_ms;
-  return impl_->Write([&](Connection& conn) -> Result<bool> {
-    auto rows = conn.Exec(
-        "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3 AND "
-        "status NOT IN ('completed', 'failed')",
-        Params().Int(expires).Int(job_id).Text(worker), "renewing an audit lease");
-    if (!rows) return rows.error();
-    return rows->affected() == 1;
-  });
-}
-
-Result<std::vector<StoredEvent>> PostgresStore::EventsAfter(int64_t job_id, int64_t after_seq,
-                                                            int limit) {
-  if (limit <= 0) return std::vector<StoredEvent>{};
-  return impl_->Read([&](Connection& conn) -> Result<std::vector<StoredEvent>> {
-    auto rows = conn.Exec(
-        "SELECT seq, payload, created_at FROM events WHERE job_id = $1 AND seq > $2 "
-        "ORDER BY seq LIMIT $3",
-        Params().Int(job_id).Int(after_seq).Int(limit), "reading job events");
-    if (!rows) return rows.error();
-    std::vector<StoredEvent> out;
-    out.reserve(static_cast<size_t>(rows->size()));
-    for (int i = 0; i < rows->size(); ++i) {
-      out.push_back(StoredEvent{job_id, rows->Int(i, 0), rows->Text(i, 1), rows->Int(i, 2)});
-    }
-    return out;
-  });
-}
-
-Result<FeedEntry> PostgresStore::AddNotice(const NewNotice& notice) {
-  if (notice.user.empty()) return MakeError(Errc::kBadRequest, "notice user must not be empty");
-  if (notice.type.empty()) return MakeError(Errc::kBadRequest, "notice type must not be empty");
-  const int64_t now = impl_->NowMs();
-  auto payload = NoticePayload(notice, now);
-  if (!payload) return payload.error();
-  return impl_->Write([&](Connection& conn) -> Result<FeedEntry> {
-    // A transaction even for one row: the feed lock is transaction-scoped,
-    // and in autocommit it would be released before the INSERT.
-    auto txn = Transaction::Begin(conn);
-    if (!txn) return txn.error();
-    FeedEntry entry{0, true, 0, 0, notice.user, notice.type, *payload};
-    auto id = AppendFeedRow(conn, entry, now);
-    if (!id) return id.error();
-    if (auto r = txn->Commit(); !r) return r.error();
-    entry.id = *id;
-    return entry;
-  });
-}
-
-Result<std::vector<FeedEntry>> PostgresStore::FeedFor(const std::string& user, bool admin,
-                                                      int64_t after_id, int limit) {
-  if (limit <= 0) return std::vector<FeedEntry>{};
-  return impl_->Read([&](Connection& conn) -> Result<std::vector<FeedEntry>> {
-    // Admins see every job event but only their own and broadcast notices:
-    // a notice is addressed to a person, not to a role.
-    static const std::string kSql =
-        "SELECT " + std::string(kFeedColumns) +
-        " FROM events WHERE id > $1 AND ((NOT notice AND ($3 OR audience = $2)) OR "
-        "(notice AND audience IN ($2, '*'))) ORDER BY id LIMIT $4";
-    auto rows = conn.Exec(kSql.c_str(), Params().Int(after_id).Text(user).Bool(admin).Int(limit),
-                          "reading the feed");
-    if (!rows) return rows.error();
-    return FeedFromRows(*rows);
-  });
-}
-
-Result<std::vector<FeedEntry>> PostgresStore::FeedAll(int64_t after_id, int limit) {
-  if (limit <= 0) return std::vector<FeedEntry>{};
-  return impl_->Read([&](Connection& conn) -> Result<std::vector<FeedEntry>> {
-    static const std::string kSql =
-        "SELECT " + std::string(kFeedColumns) + " FROM events WHERE id > $1 ORDER BY id LIMIT $2";
-    auto rows = conn.Exec(kSql.c_str(), Params().Int(after_id).Int(limit), "reading the feed");
-    if (!rows) return rows.error();
-    return FeedFromRows(*rows);
-  });
-}
-
-Result<int64_t> PostgresStore::LatestFeedId() {
-  return impl_->Read([&](Connection& conn) -> Result<int64_t> {
-    // Pruning never removes a job's newest event and notices are kept, so
-    // the highest id still present is the highest ever issued.
-    auto rows = conn.Exec("SELECT COALESCE(MAX(id), 0) FROM events", "reading the latest feed id");
-    if (!rows) return rows.error();
-    return rows->Int(0, 0);
-  });
-}
-
-Result<void> PostgresStore::Ping() {
-  auto unavailable = [](const Error& e) {
-    return e.code == Errc::kUnavailable ? e : DatabaseUnavailable(Describe(e));
-  };
-  // A write, committed: a read-only server (or one out of disk) is down
-  // for Herald even while it still answers reads. Retried like a read on a
-  // connection found broken: writing the same row twice changes nothing.
-  return impl_->Read([&](Connection& conn) -> Result<void> {
-    auto txn = Transaction::Begin(conn);
-    if (!txn) return unavailable(txn.error());
-    if (auto r = conn.Exec("INSERT INTO herald_health (id, checked_at) VALUES (1, $1) "
-                           "ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at",
-                           Params().Int(impl_->NowMs()), "writing the health row");
-        !r) {
-      return unavailable(r.error());
-    }
-    if (auto r = txn->Commit(); !r) return unavailable(r.error());
-    return {};
-  });
-}
-
-Result<void> PostgresStore::AddTicket(const NewTicket& ticket) {
-  const int64_t now = impl_->NowMs();
-  return impl_->Write([&](Connection& conn) -> Result<void> {
-    auto txn = Transaction::Begin(conn);
-    if (!txn) return txn.error();
-    if (auto r = conn.Exec("DELETE FROM stream_tickets WHERE expires_at <= $1", Params().Int(now),
-                           "forgetting expired tickets");
-        !r) {
-      return r.error();
-    }
-    if (auto r = conn.Exec("INSERT INTO stream_tickets (hash, user_id, role, stream, expires_at, "
-                           "credentials_expire_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                           Params()
-                               .Text(ticket.hash)
-                               .Text(ticket.user)
-                               .Text(ticket.role)
-                               .Text(ticket.stream)
-                               .Int(now + ticket.ttl_ms)
-                               .Int(ticket.credentials_expire_at_ms),
-                           "storing a ticket");
-        !r) {
-      return r.error();
-    }
-    return txn->Commit();
-  });
-}
-
-Result<RedeemedTicket> PostgresStore::RedeemTicket(const std::string& hash) {
-  const int64_t now = impl_->NowMs();
-  // Not retried on a lost connection: the DELETE may have taken the ticket.
-  return impl_->Write([&](Connection& conn) -> Result<RedeemedTicket> {
-    auto rows = conn.Exec(
-        "DELETE FROM stream_tickets WHERE hash = $1 AND expires_at > $2 "
-        "RETURNING user_id, role, stream, credentials_expire_at",
-        Params().Text(hash).Int(now), "redeeming a ticket");
-    if (!rows) return rows.error();
-    if (rows->size() != 1) return MakeError(Errc::kUnauthorized, "invalid or expired ticket");
-    return RedeemedTicket{rows->Text(0, 0), rows->Text(0, 1), rows->Text(0, 2), rows->Int(0, 3)};
-  });
+  auto backend = std::make_unique<PgBackend>();
+  if (auto r = backend->Open(options); !r) return r.error();
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(backend), options));
 }
 
 }  // namespace herald::store

@@ -11,38 +11,26 @@
 //    AppendFeedRow in the .cc for how and why);
 //  - audit claims are exclusive (FOR UPDATE SKIP LOCKED).
 //
-// Thread-safe: every JobStore method may be called from several threads at
-// once; each call borrows one connection of a small pool for its duration.
-// A connection the server dropped is reset on next use; a read that fails
+// Its statements and behaviour are SqlStore's (store/sql_store.h). Each
+// call borrows one connection of a small pool for its duration. A
+// connection the server dropped is reset on next use; a read that fails
 // because its connection broke is retried once, a write is not (it may have
-// committed) and fails with kUnavailable. All methods block on the network:
-// call them from a blocking pool, never from an I/O thread. The destructor
-// must not run while a call is in flight.
+// committed) and fails with kUnavailable.
 
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "common/errors.h"
-#include "store/job_store.h"
-
-namespace herald {
-class Clock;
-}  // namespace herald
+#include "store/sql_store.h"
 
 namespace herald::store {
 
-struct PostgresOptions {
+struct PostgresOptions : SqlStoreOptions {
   // postgresql://user:pass@host:port/db or postgres://..., or a libpq
   // keyword/value string; handed to libpq as is. Messages never show the
   // password.
   std::string url;
-  // Events kept per job for Last-Event-ID replay; older ones are deleted as
-  // new ones arrive. The newest event is always kept. Must be >= 1.
-  int event_retention = 1000;
-  // Source of every timestamp the store writes (and of lease expiry). nullptr:
-  // the system clock. When set, must outlive the store.
-  const Clock* clock = nullptr;
   // Connections in the pool, each used by one thread at a time. Must be >= 1.
   int connections = 4;
   // How long a statement waits for a lock another connection (or process)
@@ -56,44 +44,17 @@ struct PostgresOptions {
   std::chrono::milliseconds call_timeout{5000};
 };
 
-class PostgresStore final : public JobStore {
+class PostgresStore final : public SqlStore {
  public:
-  // Connects, brings the schema up to date (one transaction under an
-  // advisory lock, so processes starting together do not race) and fills
-  // the pool. kUnavailable when the server cannot be reached; kInternal when
-  // the URL does not parse or the schema is newer than this build knows.
+  // Connects, brings the schema (table herald_schema_version) up to date
+  // (one transaction under an advisory lock, so processes starting
+  // together do not race) and fills the pool. kUnavailable when the server
+  // cannot be reached; kInternal when the URL does not parse or the schema
+  // is newer than this build knows.
   static Result<std::unique_ptr<PostgresStore>> Open(const PostgresOptions& options);
 
-  ~PostgresStore() override;
-  PostgresStore(const PostgresStore&) = delete;
-  PostgresStore& operator=(const PostgresStore&) = delete;
-
-  // The schema version (table herald_schema_version) this build migrates to.
-  static int SchemaVersion();
-
-  Result<Applied> CreateJob(const NewJob& job) override;
-  Result<jobs::Job> GetJob(int64_t id) override;
-  Result<std::vector<jobs::Job>> ListJobs(const JobQuery& query) override;
-  Result<std::vector<UpdateOutcome>> UpdateJobs(std::span<const JobUpdate> updates) override;
-  Result<std::vector<StoredEvent>> EventsAfter(int64_t job_id, int64_t after_seq,
-                                               int limit) override;
-  Result<FeedEntry> AddNotice(const NewNotice& notice) override;
-  Result<std::vector<FeedEntry>> FeedFor(const std::string& user, bool admin, int64_t after_id,
-                                         int limit) override;
-  Result<std::vector<FeedEntry>> FeedAll(int64_t after_id, int limit) override;
-  Result<int64_t> LatestFeedId() override;
-  Result<void> Ping() override;
-  Result<void> AddTicket(const NewTicket& ticket) override;
-  Result<RedeemedTicket> RedeemTicket(const std::string& hash) override;
-  Result<std::optional<AuditClaim>> ClaimAudit(const std::string& worker,
-                                               int64_t lease_ms) override;
-  Result<bool> RenewLease(int64_t job_id, const std::string& worker, int64_t lease_ms) override;
-
  private:
-  class Impl;
-  explicit PostgresStore(std::unique_ptr<Impl> impl);
-
-  std::unique_ptr<Impl> impl_;
+  using SqlStore::SqlStore;
 };
 
 // `url` with any password (in the user info, a password= parameter, or a
