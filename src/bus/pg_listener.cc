@@ -40,6 +40,7 @@
 
 #include "common/errors.h"
 #include "common/log.h"
+#include "config/service_url.h"
 
 namespace herald::bus {
 
@@ -85,28 +86,12 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-// Secrets that must never reach a log line or an exception: the password as
-// written in the URL (percent-encoded, between the first ':' of the user info
-// and an '@') and as libpq decoded it. libpq echoes pieces of a URL it cannot
-// parse, so both forms are scrubbed.
+// Secrets that must never reach a log line: the password as written in the
+// URL (percent-encoded) and as decoded (config::PostgresUrl::secrets).
+// libpq's messages should not hold them; this makes sure.
 class Scrubber {
  public:
-  void AddRawUrlPassword(std::string_view url) {
-    size_t scheme = url.find("://");
-    if (scheme == std::string_view::npos) return;
-    std::string_view rest = url.substr(scheme + 3);
-    rest = rest.substr(0, rest.find('/'));
-    size_t colon = rest.find(':');
-    size_t first_at = rest.find('@');
-    size_t last_at = rest.rfind('@');
-    if (colon == std::string_view::npos || first_at == std::string_view::npos) return;
-    if (colon < first_at) Add(rest.substr(colon + 1, first_at - colon - 1));
-    if (colon < last_at) Add(rest.substr(colon + 1, last_at - colon - 1));
-  }
-
-  void Add(std::string_view secret) {
-    if (!secret.empty()) secrets_.emplace_back(secret);
-  }
+  explicit Scrubber(std::vector<std::string> secrets) : secrets_(std::move(secrets)) {}
 
   std::string operator()(std::string text) const {
     for (const auto& secret : secrets_) {
@@ -121,35 +106,31 @@ class Scrubber {
   std::vector<std::string> secrets_;
 };
 
-// What PQconninfoParse tells us about the URL before any connection.
+// What the listener takes from the URL before any connection. The URL is
+// parsed by config::ParsePostgresUrl; libpq then checks the option names,
+// which only it knows.
 struct ParsedUrl {
   std::chrono::seconds connect_timeout = kDefaultConnectTimeout;
 };
 
-Result<ParsedUrl> ParseUrl(const std::string& url, Scrubber* scrub) {
-  scrub->AddRawUrlPassword(url);
-  if (url.empty()) return OptionsError("the PostgreSQL URL is empty");
+Result<ParsedUrl> ParseUrl(const std::string& url, const config::PostgresUrl& parsed,
+                           const Scrubber& scrub) {
   char* err = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &err);
   if (options == nullptr) {
     std::string why = err ? OneLine(err) : "out of memory";
     PQfreemem(err);
-    return OptionsError("bad PostgreSQL URL: " + (*scrub)(why));
-  }
-  ParsedUrl parsed;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    if (o->val == nullptr) continue;
-    std::string_view key = o->keyword;
-    if (key == "password") scrub->Add(o->val);
-    // libpq honours connect_timeout only in its blocking calls; we enforce
-    // it with a timer, with libpq's floor of 2 s. 0 or junk: our default.
-    if (key == "connect_timeout") {
-      int seconds = std::atoi(o->val);
-      if (seconds > 0) parsed.connect_timeout = std::chrono::seconds(std::max(seconds, 2));
-    }
+    return MakeError(Errc::kBadRequest, "DATABASE_URL: " + scrub(why));
   }
   PQconninfoFree(options);
-  return parsed;
+  ParsedUrl out;
+  // libpq honours connect_timeout only in its blocking calls; we enforce it
+  // with a timer, with libpq's floor of 2 s. 0 or junk: our default.
+  if (auto timeout = parsed.Option("connect_timeout")) {
+    int seconds = std::atoi(std::string(*timeout).c_str());
+    if (seconds > 0) out.connect_timeout = std::chrono::seconds(std::max(seconds, 2));
+  }
+  return out;
 }
 
 }  // namespace
@@ -664,8 +645,10 @@ PgListener::PgListener(asio::io_context& ioc, Options options) {
         OptionsError("the channel must be a plain lower-case identifier "
                      "([a-z_][a-z0-9_]*, at most 63 bytes)"));
   }
-  Scrubber scrub;
-  auto parsed = ParseUrl(options.url, &scrub);
+  auto url = config::ParsePostgresUrl(options.url);
+  if (!url) throw ErrorException(url.error());
+  Scrubber scrub(url->secrets);
+  auto parsed = ParseUrl(options.url, *url, scrub);
   if (!parsed) throw ErrorException(parsed.error());
   impl_ = std::make_shared<Impl>(ioc, std::move(options), std::move(scrub), *parsed);
 }

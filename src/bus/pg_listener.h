@@ -45,7 +45,7 @@ namespace herald::bus {
 class PgListener {
  public:
   struct Options {
-    // A postgresql:// URL or a key=value conninfo string. connect_timeout in
+    // A postgresql:// URL (config::ParsePostgresUrl). connect_timeout in
     // it bounds connect + LISTEN (default 10 s); keepalives default to
     // 15 s idle / 5 s interval / 3 probes unless the URL says otherwise.
     std::string url;

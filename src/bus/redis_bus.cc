@@ -15,8 +15,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
-#include <charconv>
 #include <chrono>
 #include <deque>
 #include <future>
@@ -35,6 +33,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/log.h"
+#include "config/service_url.h"
 
 namespace herald::bus {
 
@@ -50,126 +49,7 @@ constexpr auto kMaxProbeInterval = 1s;    // within these bounds
 constexpr auto kStopWait = 2s;            // Stop() waits this long for the strand
 constexpr int kKeepAliveSeconds = 15;     // notices a peer that vanished silently
 
-Error UrlError(std::string what) {
-  return MakeError(Errc::kBadRequest, "REDIS_URL: " + std::move(what));
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes the user-info part (a password may hold '@' or ':').
-std::optional<std::string> PercentDecode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return out;
-}
-
-template <class Int>
-bool ParseDecimal(std::string_view text, Int* out) {
-  if (text.empty()) return false;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-  return ec == std::errc() && end == text.data() + text.size();
-}
-
 }  // namespace
-
-Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.size() < kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), url.begin(), [](char a, char b) {
-        return a == std::tolower(static_cast<unsigned char>(b));
-      })) {
-    return UrlError("expected redis://[[user]:password@]host[:port][/db]");
-  }
-  std::string_view rest = url.substr(kScheme.size());
-  RedisEndpoint ep;
-
-  // Path: "/db", possibly empty.
-  std::string_view path;
-  if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
-    path = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos ||
-      path.find_first_of("?#") != std::string_view::npos) {
-    return UrlError("query strings and fragments are not supported");
-  }
-  if (!path.empty()) {
-    if (!ParseDecimal(path, &ep.db) || ep.db < 0) {
-      return UrlError("the database must be a number, e.g. redis://host:6379/0");
-    }
-  }
-
-  // User info: "[user]:password@" or "password@" (taken as the password).
-  if (size_t at = rest.rfind('@'); at != std::string_view::npos) {
-    std::string_view userinfo = rest.substr(0, at);
-    rest = rest.substr(at + 1);
-    std::string_view user, password;
-    if (size_t colon = userinfo.find(':'); colon != std::string_view::npos) {
-      user = userinfo.substr(0, colon);
-      password = userinfo.substr(colon + 1);
-    } else {
-      password = userinfo;
-    }
-    auto u = PercentDecode(user);
-    auto p = PercentDecode(password);
-    if (!u || !p) return UrlError("bad percent-encoding in the user info");
-    ep.username = std::move(*u);
-    ep.password = std::move(*p);
-    if (!ep.username.empty() && ep.password.empty()) {
-      return UrlError("a user name needs a password");
-    }
-  }
-
-  // Host and port; an IPv6 literal is bracketed.
-  std::string_view host, port;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return UrlError("unclosed '[' in the host");
-    host = rest.substr(1, close - 1);
-    std::string_view after = rest.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') return UrlError("unexpected text after the host");
-      port = after.substr(1);
-      if (port.empty()) return UrlError("empty port");
-    }
-  } else {
-    size_t colon = rest.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = rest.substr(0, colon);
-      port = rest.substr(colon + 1);
-      if (port.empty()) return UrlError("empty port");
-    } else {
-      host = rest;
-    }
-  }
-  if (host.empty()) return UrlError("missing host");
-  if (host.find_first_of(" \t/@") != std::string_view::npos) return UrlError("bad host");
-  ep.host = std::string(host);
-  if (!port.empty()) {
-    unsigned value = 0;
-    if (!ParseDecimal(port, &value) || value == 0 || value > 65535) {
-      return UrlError("the port must be a number from 1 to 65535");
-    }
-    ep.port = static_cast<uint16_t>(value);
-  }
-  return ep;
-}
 
 // ---------------------------------------------------------------------------
 
@@ -201,7 +81,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     const char* Name() const { return role == Role::kSubscriber ? "subscriber" : "publisher"; }
   };
 
-  Impl(asio::io_context& ioc, RedisEndpoint ep, RedisBusOptions options)
+  Impl(asio::io_context& ioc, config::RedisUrl ep, RedisBusOptions options)
       : ioc_(ioc),
         strand_(asio::make_strand(ioc)),
         ep_(std::move(ep)),
@@ -702,7 +582,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   asio::io_context& ioc_;
   Strand strand_;
-  const RedisEndpoint ep_;
+  const config::RedisUrl ep_;
   const std::chrono::milliseconds timeout_;
   const std::chrono::milliseconds probe_interval_;
   const std::string health_channel_;
@@ -731,7 +611,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 // ---------------------------------------------------------------------------
 
 RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url, RedisBusOptions options) {
-  auto ep = ParseRedisUrl(redis_url);
+  auto ep = config::ParseRedisUrl(redis_url);
   if (!ep) throw ErrorException(ep.error());
   impl_ = std::make_shared<Impl>(ioc, std::move(*ep), options);
 }

@@ -34,18 +34,6 @@ class io_context;
 
 namespace herald::bus {
 
-// redis://[[user]:password@]host[:port][/db]
-struct RedisEndpoint {
-  std::string host;
-  uint16_t port = 6379;
-  std::string username;  // empty: "AUTH password" (or no AUTH at all)
-  std::string password;  // empty: no AUTH
-  int db = 0;
-};
-
-// Errors are kBadRequest and their message starts with "REDIS_URL: ".
-Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
-
 struct RedisBusOptions {
   // A connection that does not answer (setup, or a probe) within this is
   // dropped as down. Env: SSE_REDIS_TIMEOUT_MS.

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "config/service_url.h"
+
 namespace herald::config {
 namespace {
 
@@ -191,9 +193,12 @@ Result<Config> LoadConfig(const EnvLookup& env) {
                                    "' is not a supported scheme (sqlite:// or postgresql://)");
   }
   if (c.database_url == "sqlite://") return Bad("DATABASE_URL", "sqlite:// needs a path");
+  if (!c.database_url.starts_with("sqlite://")) {
+    if (auto url = ParsePostgresUrl(c.database_url); !url) return url.error();
+  }
 
   if (auto v = get("REDIS_URL"); v && !v->empty()) {
-    if (!v->starts_with("redis://")) return Bad("REDIS_URL", "must start with redis://");
+    if (auto url = ParseRedisUrl(*v); !url) return url.error();
     c.redis_url = *v;
   }
   c.sse_source = c.redis_url ? SseSource::kRedis : SseSource::kMemory;

@@ -2,7 +2,8 @@
 // operator's typo must get a clear error, never a crash, and a password
 // must never be shown. Input: a URL \0 a password \0 KEY=VALUE lines.
 // Properties: ParseRedisUrl accepts only what it can connect to (a host, a
-// port, a database >= 0); RedactDatabaseUrl never shows a URL's password;
+// port, a database >= 0); ParsePostgresUrl's errors never quote the URL's
+// password; RedactUrl and RedactDatabaseUrl never show a URL's password;
 // LoadConfig over arbitrary variables answers a Config or an error.
 #include <cstddef>
 #include <cstdint>
@@ -13,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "bus/redis_bus.h"
 #include "config/config.h"
+#include "config/service_url.h"
 #include "fuzz/fuzz_input.h"
 #include "store/postgres_store.h"
 
@@ -23,13 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto f = fuzz::Fields(data, size, 3);
   const std::string& url = f[0];
 
-  if (auto redis = bus::ParseRedisUrl(url)) {
+  if (auto redis = config::ParseRedisUrl(url)) {
     FUZZ_CHECK(!redis->host.empty());
     FUZZ_CHECK(redis->port != 0);
     FUZZ_CHECK(redis->db >= 0);
   } else {
     FUZZ_CHECK(redis.error().message.rfind("REDIS_URL: ", 0) == 0);
   }
+  if (auto postgres = config::ParsePostgresUrl(url); !postgres)
+    FUZZ_CHECK(postgres.error().message.rfind("DATABASE_URL: ", 0) == 0);
+  (void)config::RedactUrl(url);
   (void)store::RedactDatabaseUrl(url);
 
   // A password of URL-safe characters in a URL: redaction hides it.
@@ -53,7 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& form : forms) {
       // Only a password that is not also another part of the URL ("internal").
       if (form("").find(password) != std::string::npos) continue;
+      FUZZ_CHECK(config::RedactUrl(form(password)).find(password) == std::string::npos);
       FUZZ_CHECK(store::RedactDatabaseUrl(form(password)).find(password) == std::string::npos);
+      if (auto parsed = config::ParsePostgresUrl(form(password)); !parsed)
+        FUZZ_CHECK(parsed.error().message.find(password) == std::string::npos);
     }
   }
 

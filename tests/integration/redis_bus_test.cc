@@ -36,57 +36,7 @@ using Message = std::pair<std::string, std::string>;
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------------------
-// ParseRedisUrl
-
-TEST(ParseRedisUrlTest, HostOnlyDefaultsPortAndDb) {
-  auto ep = ParseRedisUrl("redis://localhost");
-  ASSERT_TRUE(ep) << ep.error().message;
-  EXPECT_EQ(ep->host, "localhost");
-  EXPECT_EQ(ep->port, 6379);
-  EXPECT_EQ(ep->db, 0);
-  EXPECT_TRUE(ep->password.empty());
-  EXPECT_TRUE(ep->username.empty());
-}
-
-TEST(ParseRedisUrlTest, PasswordPortAndDb) {
-  auto ep = ParseRedisUrl("redis://:s3cr%40t@redis.internal:6380/2");
-  ASSERT_TRUE(ep) << ep.error().message;
-  EXPECT_EQ(ep->host, "redis.internal");
-  EXPECT_EQ(ep->port, 6380);
-  EXPECT_EQ(ep->password, "s3cr@t");
-  EXPECT_TRUE(ep->username.empty());
-  EXPECT_EQ(ep->db, 2);
-}
-
-TEST(ParseRedisUrlTest, UserAndPassword) {
-  auto ep = ParseRedisUrl("redis://herald:pw@127.0.0.1:7000/");
-  ASSERT_TRUE(ep) << ep.error().message;
-  EXPECT_EQ(ep->username, "herald");
-  EXPECT_EQ(ep->password, "pw");
-  EXPECT_EQ(ep->host, "127.0.0.1");
-  EXPECT_EQ(ep->port, 7000);
-  EXPECT_EQ(ep->db, 0);
-}
-
-TEST(ParseRedisUrlTest, BracketedIpv6) {
-  auto ep = ParseRedisUrl("redis://[::1]:6390/1");
-  ASSERT_TRUE(ep) << ep.error().message;
-  EXPECT_EQ(ep->host, "::1");
-  EXPECT_EQ(ep->port, 6390);
-  EXPECT_EQ(ep->db, 1);
-}
-
-TEST(ParseRedisUrlTest, RejectsBadInput) {
-  for (const char* bad :
-       {"http://localhost:6379", "localhost:6379", "redis://", "redis://:pw@", "redis://host:0",
-        "redis://host:65536", "redis://host:abc", "redis://host:", "redis://host:6379/x",
-        "redis://host:6379/-1", "redis://[::1", "redis://host?db=1", "rediss://host"}) {
-    auto ep = ParseRedisUrl(bad);
-    ASSERT_FALSE(ep) << bad;
-    EXPECT_EQ(ep.error().code, Errc::kBadRequest) << bad;
-    EXPECT_EQ(ep.error().message.rfind("REDIS_URL: ", 0), 0u) << ep.error().message;
-  }
-}
+// URLs are parsed by config::ParseRedisUrl (src/config/service_url_test.cc).
 
 TEST(RedisBusTest, ConstructorThrowsOnABadUrl) {
   boost::asio::io_context ioc;
