@@ -24,6 +24,7 @@
 
 #include "audit/robots.h"
 #include "audit/url_guard.h"
+#include "common/curl_handles.h"
 
 namespace herald::audit {
 namespace {
@@ -44,21 +45,9 @@ void GlobalInit() {
   });
 }
 
-struct CurlMultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-struct CurlEasyDeleter {
-  void operator()(CURL* e) const { curl_easy_cleanup(e); }
-};
-struct CurlSlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 struct XmlDocDeleter {
   void operator()(xmlDoc* d) const { xmlFreeDoc(d); }
 };
-using CurlMulti = std::unique_ptr<CURLM, CurlMultiDeleter>;
-using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
-using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -378,7 +367,7 @@ class Fetcher {
   Fetcher(const CrawlOptions& options, const CrawlCallbacks& callbacks)
       : options_(options), callbacks_(callbacks), multi_(curl_multi_init()) {
     for (const std::string& entry : options_.resolve) {
-      resolve_.reset(curl_slist_append(resolve_.release(), entry.c_str()));
+      curl::Append(resolve_, entry);
     }
   }
 
@@ -413,7 +402,7 @@ class Fetcher {
       page.error = "could not start an HTTP client";
       return page;
     }
-    CurlEasy easy(curl_easy_init());
+    curl::Easy easy(curl_easy_init());
     if (!easy) {
       page.error_kind = "other";
       page.error = "could not start an HTTP client";
@@ -524,8 +513,8 @@ class Fetcher {
 
   const CrawlOptions& options_;
   const CrawlCallbacks& callbacks_;
-  CurlMulti multi_;
-  CurlSlist resolve_;
+  curl::Multi multi_;
+  curl::Slist resolve_;
   std::string user_agent_;
   std::optional<std::chrono::steady_clock::time_point> last_request_end_;
 };

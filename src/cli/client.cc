@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/curl_handles.h"
+
 namespace herald::cli {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
@@ -133,27 +135,6 @@ void GlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-struct EasyDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
-};
-using EasyPtr = std::unique_ptr<CURL, EasyDeleter>;
-using SlistPtr = std::unique_ptr<curl_slist, SlistDeleter>;
-using MultiPtr = std::unique_ptr<CURLM, MultiDeleter>;
-
-void Append(SlistPtr& list, const std::string& line) {
-  curl_slist* next = curl_slist_append(list.get(), line.c_str());
-  if (next) {
-    (void)list.release();
-    list.reset(next);
-  }
-}
-
 // Herald usually runs on loopback; an http_proxy in the environment must not
 // capture that, while the user's own no_proxy entries still apply.
 std::string NoProxyList() {
@@ -236,18 +217,18 @@ HeaderList HttpClient::AuthHeaders() const {
 namespace {
 Result<HttpResponse> Perform(const std::string& url, const HeaderList& headers,
                              const std::string* post_body, std::chrono::milliseconds timeout) {
-  EasyPtr easy(curl_easy_init());
+  curl::Easy easy(curl_easy_init());
   if (!easy) return MakeError(Errc::kInternal, "curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {};
   CommonOptions(easy.get(), url, errbuf);
   std::string noproxy = NoProxyList();
   curl_easy_setopt(easy.get(), CURLOPT_NOPROXY, noproxy.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  SlistPtr list;
-  for (const auto& [name, value] : headers) Append(list, name + ": " + value);
-  Append(list, "Accept: application/json");
+  curl::Slist list;
+  for (const auto& [name, value] : headers) curl::Append(list, name + ": " + value);
+  curl::Append(list, "Accept: application/json");
   if (post_body) {
-    Append(list, "Content-Type: application/json");
+    curl::Append(list, "Content-Type: application/json");
     curl_easy_setopt(easy.get(), CURLOPT_POST, 1L);
     curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDS, post_body->data());
     curl_easy_setopt(easy.get(), CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
@@ -351,18 +332,19 @@ Result<StreamEnd> Stream(const std::string& url, const HeaderList& headers,
   std::string last_error;
   for (;;) {
     if (should_stop && should_stop()) return StreamEnd::kInterrupted;
-    EasyPtr easy(curl_easy_init());
-    MultiPtr multi(curl_multi_init());
+    curl::Easy easy(curl_easy_init());
+    curl::Multi multi(curl_multi_init());
     if (!easy || !multi) return MakeError(Errc::kInternal, "curl init failed");
     char errbuf[CURL_ERROR_SIZE] = {};
     CommonOptions(easy.get(), url, errbuf);
     curl_easy_setopt(easy.get(), CURLOPT_NOPROXY, noproxy.c_str());
     curl_easy_setopt(easy.get(), CURLOPT_TCP_KEEPALIVE, 1L);
-    SlistPtr list;
-    for (const auto& [name, value] : headers) Append(list, name + ": " + value);
-    Append(list, "Accept: text/event-stream");
-    Append(list, "Cache-Control: no-cache");
-    if (!parser.last_event_id().empty()) Append(list, "Last-Event-ID: " + parser.last_event_id());
+    curl::Slist list;
+    for (const auto& [name, value] : headers) curl::Append(list, name + ": " + value);
+    curl::Append(list, "Accept: text/event-stream");
+    curl::Append(list, "Cache-Control: no-cache");
+    if (!parser.last_event_id().empty())
+      curl::Append(list, "Last-Event-ID: " + parser.last_event_id());
     curl_easy_setopt(easy.get(), CURLOPT_HTTPHEADER, list.get());
 
     Attempt attempt;
