@@ -244,14 +244,8 @@ class TextParams {
   bool has_nul_ = false;
 };
 
-struct ResultClearer {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-struct ConnFinisher {
-  void operator()(PGconn* conn) const { PQfinish(conn); }
-};
-using ResultHandle = std::unique_ptr<PGresult, ResultClearer>;
-using ConnHandle = std::unique_ptr<PGconn, ConnFinisher>;
+using ResultHandle = std::unique_ptr<PGresult, FreeWith<PQclear>>;
+using ConnHandle = std::unique_ptr<PGconn, FreeWith<PQfinish>>;
 
 // PostgreSQL prints integers in plain decimal, so our own BIGINT and
 // INTEGER columns always parse; an empty string (no count) reads as 0.
@@ -515,20 +509,13 @@ class Connection final : public SqlSession {
         result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
     std::string detail = target_.Scrub(primary != nullptr ? primary : PQerrorMessage(conn_.get()));
     if (detail.empty()) detail = "no reason given";
-    if (!ok() || IsServerGone(state) || IsContention(state)) {
-      return DatabaseUnavailable("postgres, while " + std::string(doing) + ": " + detail);
-    }
-    return MakeError(Errc::kInternal, "postgres error while " + std::string(doing) + ": " + detail);
+    return SqlError("postgres", !ok() || IsServerGone(state) || IsContention(state), doing, detail);
   }
 
   // BEGIN ... COMMIT. READ COMMITTED (the default): every statement sees
   // what others committed before it started, which the row and advisory
   // locks rely on.
-  Result<void> Begin() override {
-    auto r = Query("BEGIN", SqlParams(), "starting a transaction");
-    if (!r) return r.error();
-    return {};
-  }
+  Result<void> Begin() override { return Run("BEGIN", SqlParams(), "starting a transaction"); }
   Result<void> Commit() override {
     auto r = Query("COMMIT", SqlParams(), "committing");
     if (!r) return r.error();

@@ -94,6 +94,12 @@ class SqlSession {
   Result<int64_t> Exec(std::string_view sql, const SqlParams& params, std::string_view doing) {
     return Exec(sql, params, doing, nullptr);
   }
+  // Runs a statement for its effect alone (BEGIN, a lock, a DELETE).
+  Result<void> Run(std::string_view sql, const SqlParams& params, std::string_view doing) {
+    auto r = Exec(sql, params, doing, nullptr);
+    if (!r) return r.error();
+    return {};
+  }
   // Several statements without values (the migrations' DDL).
   virtual Result<void> ExecScript(const char* sql, std::string_view doing) = 0;
 
@@ -173,6 +179,22 @@ class SqlBackend {
   virtual Result<void> BeforeFeedAppend(SqlSession& session) {
     (void)session;
     return {};
+  }
+};
+
+// What a database said went wrong while `doing`, as the caller sees it:
+// kUnavailable (503 "database unavailable", worth a retry once it is fixed)
+// when it cannot answer now, else kInternal (a bug: 500). `database` is
+// "sqlite" or "postgres".
+Error SqlError(std::string_view database, bool unavailable, std::string_view doing,
+               std::string_view detail);
+
+// A unique_ptr deleter that hands the pointer to a C library's `Free`.
+template <auto Free>
+struct FreeWith {
+  template <class T>
+  void operator()(T* p) const {
+    (void)Free(p);
   }
 };
 

@@ -112,6 +112,13 @@ Error AsUnavailable(const Error& e) {
 
 }  // namespace
 
+Error SqlError(std::string_view database, bool unavailable, std::string_view doing,
+               std::string_view detail) {
+  const std::string what = std::string(database) + (unavailable ? ", while " : " error while ") +
+                           std::string(doing) + ": " + std::string(detail);
+  return unavailable ? DatabaseUnavailable(what) : MakeError(Errc::kInternal, what);
+}
+
 Result<jobs::Job> JobFromRow(const SqlRow& row) {
   jobs::Job job;
   job.id = row.Int(0);

@@ -62,25 +62,16 @@ bool IsUnavailable(int rc) {
   }
 }
 
-Error SqlError(sqlite3* db, int rc, std::string_view doing) {
-  std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  if (IsUnavailable(rc)) {
-    return DatabaseUnavailable("sqlite, while " + std::string(doing) + ": " + detail);
-  }
-  return MakeError(Errc::kInternal, "sqlite error while " + std::string(doing) + ": " + detail);
+Error SqliteError(sqlite3* db, int rc, std::string_view doing) {
+  const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  return SqlError("sqlite", IsUnavailable(rc), doing, detail);
 }
 
 // ---------------------------------------------------------------------------
 // RAII wrappers.
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
-using StmtHandle = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+using DbHandle = std::unique_ptr<sqlite3, FreeWith<sqlite3_close_v2>>;
+using StmtHandle = std::unique_ptr<sqlite3_stmt, FreeWith<sqlite3_finalize>>;
 
 // A cached prepared statement borrowed for one use, and its current row. It
 // resets on destruction so the next borrower starts clean and no read
@@ -107,11 +98,11 @@ class Stmt final : public SqlRow {
 
   // True with a row to read, false when the statement is done.
   Result<bool> Step(std::string_view doing) {
-    if (bind_rc_ != SQLITE_OK) return SqlError(db_, bind_rc_, doing);
+    if (bind_rc_ != SQLITE_OK) return SqliteError(db_, bind_rc_, doing);
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    return SqlError(db_, rc, doing);
+    return SqliteError(db_, rc, doing);
   }
 
   bool IsNull(int col) const override { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
@@ -201,7 +192,7 @@ class Connection final : public SqlSession {
   // Runs one or more statements without results (pragmas, DDL).
   Result<void> ExecScript(const char* sql, std::string_view doing) override {
     const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqlError(db_.get(), rc, doing);
+    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, doing);
     return {};
   }
 
@@ -229,7 +220,7 @@ class Connection final : public SqlSession {
           sqlite3_prepare_v3(db_.get(), positional.data(), static_cast<int>(positional.size()),
                              SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
       StmtHandle stmt(raw);
-      if (rc != SQLITE_OK) return SqlError(db_.get(), rc, "preparing a statement");
+      if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, "preparing a statement");
       it = cache_.emplace(std::string(sql), std::move(stmt)).first;
     }
     return Stmt(db_.get(), it->second.get());
@@ -238,15 +229,9 @@ class Connection final : public SqlSession {
   // BEGIN IMMEDIATE takes the write lock up front, so two writers never
   // deadlock upgrading a read lock.
   Result<void> Begin() override {
-    auto r = Exec("BEGIN IMMEDIATE", SqlParams(), "starting a write transaction");
-    if (!r) return r.error();
-    return {};
+    return Run("BEGIN IMMEDIATE", SqlParams(), "starting a write transaction");
   }
-  Result<void> Commit() override {
-    auto r = Exec("COMMIT", SqlParams(), "committing");
-    if (!r) return r.error();
-    return {};
-  }
+  Result<void> Commit() override { return Run("COMMIT", SqlParams(), "committing"); }
   void Rollback() override {
     // Failing to roll back leaves nothing better to do; autocommit resumes
     // once SQLite itself gives up the transaction.
