@@ -39,6 +39,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "common/errors.h"
+#include "common/backoff.h"
 #include "common/log.h"
 #include "config/service_url.h"
 
@@ -49,8 +50,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kInitialBackoff = 100ms;
-constexpr auto kMaxBackoff = 5000ms;
 constexpr auto kDefaultConnectTimeout = 10s;  // connect + LISTEN answered
 constexpr auto kStopWait = 2s;                // Stop() waits this long for the strand
 constexpr size_t kMaxChannelLength = 63;      // NAMEDATALEN - 1
@@ -356,8 +355,7 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
     } else {
       log::Debug("PostgreSQL LISTEN still down: {}", scrub_(reason));
     }
-    retry_.expires_after(backoff_);
-    backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, kMaxBackoff);
+    retry_.expires_after(backoff_.Next());
     retry_.async_wait([self = shared_from_this()](auto ec) {
       if (!ec) self->Connect();
     });
@@ -384,7 +382,7 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
   void BecameUp() {
     phase_ = Phase::kUp;
     up_ = true;
-    backoff_ = kInitialBackoff;
+    backoff_.Reset();
     deadline_.cancel();
     if (outage_logged_) {
       outage_logged_ = false;
@@ -623,7 +621,7 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
   std::string in_flight_error_;  // first error result of the command in flight
   std::deque<std::string> pending_;
   std::string last_notice_;
-  std::chrono::milliseconds backoff_ = kInitialBackoff;
+  Backoff backoff_;  // reconnects: 100 ms doubling to 5 s
   asio::steady_timer retry_;
   asio::steady_timer deadline_;
   Reported reported_ = Reported::kNothing;

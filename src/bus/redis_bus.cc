@@ -32,6 +32,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "common/backoff.h"
 #include "common/log.h"
 #include "config/service_url.h"
 
@@ -42,8 +43,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kInitialBackoff = 100ms;
-constexpr auto kMaxBackoff = 5000ms;
 constexpr auto kMinProbeInterval = 50ms;  // probes go out every timeout / 2,
 constexpr auto kMaxProbeInterval = 1s;    // within these bounds
 constexpr auto kStopWait = 2s;            // Stop() waits this long for the strand
@@ -73,7 +72,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     bool ready = false;  // AUTH/SELECT/PING answered
     // When the oldest probe still unanswered went out (nullopt: none is).
     std::optional<std::chrono::steady_clock::time_point> probe_since;
-    std::chrono::milliseconds backoff = kInitialBackoff;
+    Backoff backoff;          // reconnects: 100 ms doubling to 5 s
     std::string drop_reason;  // why we freed it ourselves, if we did
     asio::steady_timer retry;
     asio::steady_timer deadline;
@@ -258,8 +257,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
     } else {
       log::Debug("SSE Redis {} still down: {}", c.Name(), reason);
     }
-    c.retry.expires_after(c.backoff);
-    c.backoff = std::min<std::chrono::milliseconds>(c.backoff * 2, kMaxBackoff);
+    c.retry.expires_after(c.backoff.Next());
     c.retry.async_wait([self = shared_from_this(), &c](auto ec) {
       if (!ec) self->Connect(c);
     });
@@ -267,7 +265,7 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
   void Ready(Conn& c) {
     c.ready = true;
-    c.backoff = kInitialBackoff;
+    c.backoff.Reset();
     c.deadline.cancel();
     UpdateHealth();
     if (c.role == Role::kPublisher) FlushPending();
