@@ -38,8 +38,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "common/errors.h"
 #include "common/backoff.h"
+#include "common/errors.h"
 #include "common/log.h"
 #include "config/service_url.h"
 
@@ -637,19 +637,22 @@ class PgListener::Impl : public std::enable_shared_from_this<Impl> {
 
 // ---------------------------------------------------------------------------
 
-PgListener::PgListener(asio::io_context& ioc, Options options) {
+Result<std::unique_ptr<PgListener>> PgListener::Create(asio::io_context& ioc, Options options) {
   if (!IsPlainIdentifier(options.channel)) {
-    throw ErrorException(
-        OptionsError("the channel must be a plain lower-case identifier "
-                     "([a-z_][a-z0-9_]*, at most 63 bytes)"));
+    return OptionsError(
+        "the channel must be a plain lower-case identifier "
+        "([a-z_][a-z0-9_]*, at most 63 bytes)");
   }
   auto url = config::ParsePostgresUrl(options.url);
-  if (!url) throw ErrorException(url.error());
+  if (!url) return url.error();
   Scrubber scrub(url->secrets);
   auto parsed = ParseUrl(options.url, *url, scrub);
-  if (!parsed) throw ErrorException(parsed.error());
-  impl_ = std::make_shared<Impl>(ioc, std::move(options), std::move(scrub), *parsed);
+  if (!parsed) return parsed.error();
+  return std::unique_ptr<PgListener>(
+      new PgListener(std::make_shared<Impl>(ioc, std::move(options), std::move(scrub), *parsed)));
 }
+
+PgListener::PgListener(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PgListener::~PgListener() { impl_->Stop(); }
 

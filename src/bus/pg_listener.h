@@ -36,6 +36,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/errors.h"
+
 namespace boost::asio {
 class io_context;
 }
@@ -60,10 +62,10 @@ class PgListener {
   static constexpr size_t kMaxPending = 10000;
   static constexpr size_t kMaxPayload = 8000;  // payloads must be shorter
 
-  // `ioc` must outlive the listener. Throws ErrorException (kBadRequest) when
-  // the URL does not parse (the message never holds the password) or the
+  // `ioc` must outlive the listener. An error (kBadRequest) when the URL
+  // does not parse ("DATABASE_URL: ...", never showing the password) or the
   // channel is not a plain identifier. Nothing connects before Start().
-  PgListener(boost::asio::io_context& ioc, Options options);
+  static Result<std::unique_ptr<PgListener>> Create(boost::asio::io_context& ioc, Options options);
   ~PgListener();  // Stop()
 
   PgListener(const PgListener&) = delete;
@@ -89,6 +91,8 @@ class PgListener {
   class Impl;
 
  private:
+  explicit PgListener(std::shared_ptr<Impl> impl);
+
   std::shared_ptr<Impl> impl_;
 };
 

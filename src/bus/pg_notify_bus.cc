@@ -7,11 +7,20 @@
 
 namespace herald::bus {
 
-PgNotifyBus::PgNotifyBus(boost::asio::io_context& ioc, std::string database_url,
-                         jobs::FeedReader& store, std::chrono::milliseconds fallback_interval,
-                         Metrics& metrics, bool publish_only)
-    : listener_(std::make_unique<PgListener>(
-          ioc, PgListener::Options{std::move(database_url), "herald_feed"})),
+Result<std::unique_ptr<PgNotifyBus>> PgNotifyBus::Create(
+    boost::asio::io_context& ioc, std::string database_url, jobs::FeedReader& store,
+    std::chrono::milliseconds fallback_interval, Metrics& metrics, bool publish_only) {
+  auto listener =
+      PgListener::Create(ioc, PgListener::Options{std::move(database_url), "herald_feed"});
+  if (!listener) return listener.error();
+  return std::unique_ptr<PgNotifyBus>(
+      new PgNotifyBus(std::move(*listener), store, fallback_interval, metrics, publish_only));
+}
+
+PgNotifyBus::PgNotifyBus(std::unique_ptr<PgListener> listener, jobs::FeedReader& store,
+                         std::chrono::milliseconds fallback_interval, Metrics& metrics,
+                         bool publish_only)
+    : listener_(std::move(listener)),
       poll_(std::make_unique<DbPollBus>(store, fallback_interval)),
       metrics_(metrics),
       interval_(fallback_interval),

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "bus/bus.h"
+#include "common/errors.h"
 
 namespace boost::asio {
 class io_context;
@@ -35,11 +36,13 @@ class PgListener;
 class PgNotifyBus final : public Bus {
  public:
   // `ioc`, `store` and `metrics` must outlive the bus. With `publish_only`
-  // (herald worker) nothing is polled: the bus only sends NOTIFYs. Throws
-  // ErrorException when the URL does not parse.
-  PgNotifyBus(boost::asio::io_context& ioc, std::string database_url, jobs::FeedReader& store,
-              std::chrono::milliseconds fallback_interval, Metrics& metrics,
-              bool publish_only = false);
+  // (herald worker) nothing is polled: the bus only sends NOTIFYs. A URL
+  // that does not parse is an error (PgListener::Create).
+  static Result<std::unique_ptr<PgNotifyBus>> Create(boost::asio::io_context& ioc,
+                                                     std::string database_url,
+                                                     jobs::FeedReader& store,
+                                                     std::chrono::milliseconds fallback_interval,
+                                                     Metrics& metrics, bool publish_only = false);
   ~PgNotifyBus() override;
 
   void SetHandler(Handler handler) override;
@@ -50,6 +53,8 @@ class PgNotifyBus final : public Bus {
   void Unsubscribe(const std::string& channel) override;
 
  private:
+  PgNotifyBus(std::unique_ptr<PgListener> listener, jobs::FeedReader& store,
+              std::chrono::milliseconds fallback_interval, Metrics& metrics, bool publish_only);
   void OnHealth(bool up);
 
   std::unique_ptr<PgListener> listener_;

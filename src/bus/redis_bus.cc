@@ -608,11 +608,16 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
 
 // ---------------------------------------------------------------------------
 
-RedisBus::RedisBus(asio::io_context& ioc, std::string redis_url, RedisBusOptions options) {
-  auto ep = config::ParseRedisUrl(redis_url);
-  if (!ep) throw ErrorException(ep.error());
-  impl_ = std::make_shared<Impl>(ioc, std::move(*ep), options);
+Result<std::unique_ptr<RedisBus>> RedisBus::Create(asio::io_context& ioc,
+                                                   std::string_view redis_url,
+                                                   RedisBusOptions options) {
+  auto endpoint = config::ParseRedisUrl(redis_url);
+  if (!endpoint) return endpoint.error();
+  return std::unique_ptr<RedisBus>(new RedisBus(ioc, *endpoint, options));
 }
+
+RedisBus::RedisBus(asio::io_context& ioc, const config::RedisUrl& endpoint, RedisBusOptions options)
+    : impl_(std::make_shared<Impl>(ioc, endpoint, options)) {}
 
 RedisBus::~RedisBus() { impl_->Stop(); }
 

@@ -31,6 +31,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace herald::config {
+struct RedisUrl;
+}
 
 namespace herald::bus {
 
@@ -42,9 +45,12 @@ struct RedisBusOptions {
 
 class RedisBus final : public Bus {
  public:
-  // `ioc` must outlive the bus. Throws ErrorException if the URL does not
-  // parse. Nothing connects before Start().
-  RedisBus(boost::asio::io_context& ioc, std::string redis_url, RedisBusOptions options = {});
+  // `ioc` must outlive the bus. A URL that does not parse is an error
+  // (kBadRequest, "REDIS_URL: ...", config::ParseRedisUrl). Nothing
+  // connects before Start().
+  static Result<std::unique_ptr<RedisBus>> Create(boost::asio::io_context& ioc,
+                                                  std::string_view redis_url,
+                                                  RedisBusOptions options = {});
   ~RedisBus() override;
 
   RedisBus(const RedisBus&) = delete;
@@ -80,6 +86,8 @@ class RedisBus final : public Bus {
   class Impl;
 
  private:
+  RedisBus(boost::asio::io_context& ioc, const config::RedisUrl& endpoint, RedisBusOptions options);
+
   std::shared_ptr<Impl> impl_;
 };
 

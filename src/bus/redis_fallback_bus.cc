@@ -10,11 +10,19 @@ namespace {
 constexpr size_t kJobsLogged = 10;
 }
 
-RedisFallbackBus::RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url,
-                                   jobs::FeedReader& store,
-                                   std::chrono::milliseconds fallback_interval, Metrics& metrics,
-                                   std::chrono::milliseconds redis_timeout)
-    : redis_(std::make_unique<RedisBus>(ioc, std::move(redis_url), RedisBusOptions{redis_timeout})),
+Result<std::unique_ptr<RedisFallbackBus>> RedisFallbackBus::Create(
+    boost::asio::io_context& ioc, std::string_view redis_url, jobs::FeedReader& store,
+    std::chrono::milliseconds fallback_interval, Metrics& metrics,
+    std::chrono::milliseconds redis_timeout) {
+  auto redis = RedisBus::Create(ioc, redis_url, RedisBusOptions{redis_timeout});
+  if (!redis) return redis.error();
+  return std::unique_ptr<RedisFallbackBus>(
+      new RedisFallbackBus(std::move(*redis), store, fallback_interval, metrics));
+}
+
+RedisFallbackBus::RedisFallbackBus(std::unique_ptr<RedisBus> redis, jobs::FeedReader& store,
+                                   std::chrono::milliseconds fallback_interval, Metrics& metrics)
+    : redis_(std::move(redis)),
       poll_(std::make_unique<DbPollBus>(store, fallback_interval)),
       metrics_(metrics),
       interval_(fallback_interval) {

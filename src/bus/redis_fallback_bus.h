@@ -18,8 +18,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "bus/bus.h"
+#include "common/errors.h"
 
 namespace boost::asio {
 class io_context;
@@ -38,12 +40,13 @@ class RedisBus;
 
 class RedisFallbackBus final : public Bus {
  public:
-  // `ioc`, `store` and `metrics` must outlive the bus. Throws ErrorException
-  // when the URL does not parse.
+  // `ioc`, `store` and `metrics` must outlive the bus. A URL that does not
+  // parse is an error (RedisBus::Create).
   // `redis_timeout`: a Redis silent this long is down (RedisBusOptions).
-  RedisFallbackBus(boost::asio::io_context& ioc, std::string redis_url, jobs::FeedReader& store,
-                   std::chrono::milliseconds fallback_interval, Metrics& metrics,
-                   std::chrono::milliseconds redis_timeout = std::chrono::milliseconds(2000));
+  static Result<std::unique_ptr<RedisFallbackBus>> Create(
+      boost::asio::io_context& ioc, std::string_view redis_url, jobs::FeedReader& store,
+      std::chrono::milliseconds fallback_interval, Metrics& metrics,
+      std::chrono::milliseconds redis_timeout = std::chrono::milliseconds(2000));
   ~RedisFallbackBus() override;
 
   void SetHandler(Handler handler) override;
@@ -56,6 +59,8 @@ class RedisFallbackBus final : public Bus {
   std::string_view RedisHealth() const override;
 
  private:
+  RedisFallbackBus(std::unique_ptr<RedisBus> redis, jobs::FeedReader& store,
+                   std::chrono::milliseconds fallback_interval, Metrics& metrics);
   void OnHealth(bool up, std::string_view reason);
 
   std::unique_ptr<RedisBus> redis_;

@@ -108,21 +108,19 @@ Result<std::unique_ptr<bus::Bus>> MakeBus(const config::Config& config, asio::io
     case config::SseSource::kDb:
       return std::unique_ptr<bus::Bus>(
           std::make_unique<bus::DbPollBus>(store, config.sse.fallback_db_interval));
-    case config::SseSource::kRedis:
-      try {
-        return std::unique_ptr<bus::Bus>(std::make_unique<bus::RedisFallbackBus>(
-            ioc, config.redis_url.value_or(""), store, config.sse.fallback_db_interval, metrics,
-            config.sse.redis_timeout));
-      } catch (const ErrorException& e) {
-        return e.error();
-      }
-    case config::SseSource::kPostgres:
-      try {
-        return std::unique_ptr<bus::Bus>(std::make_unique<bus::PgNotifyBus>(
-            ioc, config.database_url, store, config.sse.fallback_db_interval, metrics));
-      } catch (const ErrorException& e) {
-        return e.error();
-      }
+    case config::SseSource::kRedis: {
+      auto redis = bus::RedisFallbackBus::Create(ioc, config.redis_url.value_or(""), store,
+                                                 config.sse.fallback_db_interval, metrics,
+                                                 config.sse.redis_timeout);
+      if (!redis) return redis.error();
+      return std::unique_ptr<bus::Bus>(std::move(*redis));
+    }
+    case config::SseSource::kPostgres: {
+      auto postgres = bus::PgNotifyBus::Create(ioc, config.database_url, store,
+                                               config.sse.fallback_db_interval, metrics);
+      if (!postgres) return postgres.error();
+      return std::unique_ptr<bus::Bus>(std::move(*postgres));
+    }
     case config::SseSource::kMemory:
       break;
   }
@@ -369,16 +367,17 @@ Result<void> RunWorker(const config::Config& config) {
   asio::io_context ioc(1);
   auto work = asio::make_work_guard(ioc);
   std::unique_ptr<bus::Bus> bus;
-  try {
-    if (config.sse_source == config::SseSource::kRedis)
-      bus = std::make_unique<bus::RedisBus>(ioc, config.redis_url.value_or(""),
-                                            bus::RedisBusOptions{config.sse.redis_timeout});
-    else if (config.sse_source == config::SseSource::kPostgres)
-      bus = std::make_unique<bus::PgNotifyBus>(ioc, config.database_url, **store,
-                                               config.sse.fallback_db_interval, metrics,
-                                               /*publish_only=*/true);
-  } catch (const ErrorException& e) {
-    return e.error();
+  if (config.sse_source == config::SseSource::kRedis) {
+    auto redis = bus::RedisBus::Create(ioc, config.redis_url.value_or(""),
+                                       bus::RedisBusOptions{config.sse.redis_timeout});
+    if (!redis) return redis.error();
+    bus = std::move(*redis);
+  } else if (config.sse_source == config::SseSource::kPostgres) {
+    auto postgres = bus::PgNotifyBus::Create(ioc, config.database_url, **store,
+                                             config.sse.fallback_db_interval, metrics,
+                                             /*publish_only=*/true);
+    if (!postgres) return postgres.error();
+    bus = std::move(*postgres);
   }
   if (!bus) {
     bus = std::make_unique<bus::MemoryBus>();  // progress reaches serve through the store

@@ -38,9 +38,12 @@ using Clock = std::chrono::steady_clock;
 // ---------------------------------------------------------------------------
 // URLs are parsed by config::ParseRedisUrl (src/config/service_url_test.cc).
 
-TEST(RedisBusTest, ConstructorThrowsOnABadUrl) {
+TEST(RedisBusTest, CreateRefusesABadUrl) {
   boost::asio::io_context ioc;
-  EXPECT_THROW(RedisBus(ioc, "http://nope"), ErrorException);
+  auto bus = RedisBus::Create(ioc, "http://nope");
+  ASSERT_FALSE(bus);
+  EXPECT_EQ(bus.error().code, Errc::kBadRequest);
+  EXPECT_EQ(bus.error().message.rfind("REDIS_URL: ", 0), 0u) << bus.error().message;
 }
 
 // ---------------------------------------------------------------------------
@@ -100,7 +103,7 @@ class RedisBusLiveTest : public ::testing::Test {
   std::string Url() const { return "redis://127.0.0.1:" + std::to_string(server_.port()); }
 
   RedisBus& NewBus(Inbox* inbox, std::string url = {}) {
-    buses_.push_back(std::make_unique<RedisBus>(ioc_, url.empty() ? Url() : url));
+    buses_.push_back(RedisBus::Create(ioc_, url.empty() ? Url() : url).value());
     if (inbox) buses_.back()->SetHandler(inbox->Handler());
     return *buses_.back();
   }
@@ -269,8 +272,10 @@ TEST(RedisBusAuth, AuthenticatesAndSelectsFromTheUrl) {
   {
     Inbox inbox;
     std::string base = "127.0.0.1:" + std::to_string(server.port());
-    RedisBus good(ioc, "redis://:s3cret@" + base + "/3");
-    RedisBus bad(ioc, "redis://:wrong@" + base);
+    auto good_bus = RedisBus::Create(ioc, "redis://:s3cret@" + base + "/3").value();
+    auto bad_bus = RedisBus::Create(ioc, "redis://:wrong@" + base).value();
+    RedisBus& good = *good_bus;
+    RedisBus& bad = *bad_bus;
     good.SetHandler(inbox.Handler());
     good.Start();
     bad.Start();
