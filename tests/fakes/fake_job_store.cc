@@ -133,7 +133,7 @@ int FakeJobStore::TotalCalls() const {
 bool FakeJobStore::WaitForCalls(Method method, int n, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   return changed_.wait_for(lock, timeout,
-                           [&] { return methods_[static_cast<int>(method)].calls >= n; });
+                           [&] { return methods_[static_cast<int>(method)].returned >= n; });
 }
 
 void FakeJobStore::Hold(Method method) {
@@ -174,78 +174,83 @@ std::optional<Error> FakeJobStore::Enter(Method method) {
   return m.always;
 }
 
+void FakeJobStore::Leave(Method method) {
+  {
+    std::lock_guard lock(mu_);
+    ++methods_[static_cast<int>(method)].returned;
+  }
+  changed_.notify_all();
+}
+
+template <class Call>
+auto FakeJobStore::Run(Method method, Call call) -> decltype(call()) {
+  if (auto e = Enter(method)) {
+    Leave(method);
+    return *e;
+  }
+  auto result = call();
+  Leave(method);
+  return result;
+}
+
 Result<store::Applied> FakeJobStore::CreateJob(const store::NewJob& job) {
-  if (auto e = Enter(Method::kCreateJob)) return *e;
-  return real_->CreateJob(job);
+  return Run(Method::kCreateJob, [&] { return real_->CreateJob(job); });
 }
 
 Result<jobs::Job> FakeJobStore::GetJob(int64_t id) {
-  if (auto e = Enter(Method::kGetJob)) return *e;
-  return real_->GetJob(id);
+  return Run(Method::kGetJob, [&] { return real_->GetJob(id); });
 }
 
 Result<std::vector<jobs::Job>> FakeJobStore::ListJobs(const store::JobQuery& q) {
-  if (auto e = Enter(Method::kListJobs)) return *e;
-  return real_->ListJobs(q);
+  return Run(Method::kListJobs, [&] { return real_->ListJobs(q); });
 }
 
 Result<std::vector<store::UpdateOutcome>> FakeJobStore::UpdateJobs(
     std::span<const store::JobUpdate> updates) {
-  if (auto e = Enter(Method::kUpdateJobs)) return *e;
-  return real_->UpdateJobs(updates);
+  return Run(Method::kUpdateJobs, [&] { return real_->UpdateJobs(updates); });
 }
 
 Result<std::vector<store::StoredEvent>> FakeJobStore::EventsAfter(int64_t job_id, int64_t after_seq,
                                                                   int limit) {
-  if (auto e = Enter(Method::kEventsAfter)) return *e;
-  return real_->EventsAfter(job_id, after_seq, limit);
+  return Run(Method::kEventsAfter, [&] { return real_->EventsAfter(job_id, after_seq, limit); });
 }
 
 Result<store::FeedEntry> FakeJobStore::AddNotice(const store::NewNotice& n) {
-  if (auto e = Enter(Method::kAddNotice)) return *e;
-  return real_->AddNotice(n);
+  return Run(Method::kAddNotice, [&] { return real_->AddNotice(n); });
 }
 
 Result<std::vector<store::FeedEntry>> FakeJobStore::FeedFor(const std::string& user, bool admin,
                                                             int64_t after, int limit) {
-  if (auto e = Enter(Method::kFeedFor)) return *e;
-  return real_->FeedFor(user, admin, after, limit);
+  return Run(Method::kFeedFor, [&] { return real_->FeedFor(user, admin, after, limit); });
 }
 
 Result<std::vector<store::FeedEntry>> FakeJobStore::FeedAll(int64_t after, int limit) {
-  if (auto e = Enter(Method::kFeedAll)) return *e;
-  return real_->FeedAll(after, limit);
+  return Run(Method::kFeedAll, [&] { return real_->FeedAll(after, limit); });
 }
 
 Result<int64_t> FakeJobStore::LatestFeedId() {
-  if (auto e = Enter(Method::kLatestFeedId)) return *e;
-  return real_->LatestFeedId();
+  return Run(Method::kLatestFeedId, [&] { return real_->LatestFeedId(); });
 }
 
 Result<void> FakeJobStore::Ping() {
-  if (auto e = Enter(Method::kPing)) return *e;
-  return real_->Ping();
+  return Run(Method::kPing, [&] { return real_->Ping(); });
 }
 
 Result<void> FakeJobStore::AddTicket(const store::NewTicket& t) {
-  if (auto e = Enter(Method::kAddTicket)) return *e;
-  return real_->AddTicket(t);
+  return Run(Method::kAddTicket, [&] { return real_->AddTicket(t); });
 }
 
 Result<store::RedeemedTicket> FakeJobStore::RedeemTicket(const std::string& hash) {
-  if (auto e = Enter(Method::kRedeemTicket)) return *e;
-  return real_->RedeemTicket(hash);
+  return Run(Method::kRedeemTicket, [&] { return real_->RedeemTicket(hash); });
 }
 
 Result<std::optional<store::AuditClaim>> FakeJobStore::ClaimAudit(const std::string& worker,
                                                                   int64_t lease_ms) {
-  if (auto e = Enter(Method::kClaimAudit)) return *e;
-  return real_->ClaimAudit(worker, lease_ms);
+  return Run(Method::kClaimAudit, [&] { return real_->ClaimAudit(worker, lease_ms); });
 }
 
 Result<bool> FakeJobStore::RenewLease(int64_t id, const std::string& worker, int64_t lease_ms) {
-  if (auto e = Enter(Method::kRenewLease)) return *e;
-  return real_->RenewLease(id, worker, lease_ms);
+  return Run(Method::kRenewLease, [&] { return real_->RenewLease(id, worker, lease_ms); });
 }
 
 }  // namespace herald::test

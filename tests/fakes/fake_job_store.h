@@ -83,10 +83,13 @@ class FakeJobStore final : public store::JobStore {
   // Ends every failure.
   void Heal();
 
-  // Calls of `method` so far, failed and held ones included.
+  // Calls of `method` so far, failed and held ones included (counted as
+  // they begin).
   int Calls(Method method) const;
   int TotalCalls() const;
-  // Waits until Calls(method) >= n; false after `timeout`.
+  // Waits until `n` calls of `method` have returned (answered or failed):
+  // with n = Calls(method) + 1, a call that began after now has finished.
+  // False after `timeout`.
   bool WaitForCalls(Method method, int n,
                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
 
@@ -123,6 +126,7 @@ class FakeJobStore final : public store::JobStore {
  private:
   struct MethodState {
     int calls = 0;
+    int returned = 0;
     std::optional<Error> always;  // Fail: every call
     std::vector<Error> next;      // FailNext: the next calls, in order
     bool held = false;            // Hold
@@ -131,6 +135,11 @@ class FakeJobStore final : public store::JobStore {
   // Counts the call, waits while the method is held, and returns the error
   // it must fail with, if any.
   std::optional<Error> Enter(Method method);
+  // Counts the call as returned.
+  void Leave(Method method);
+  // One call of `method`: fails as told, or runs `call` on the real store.
+  template <class Call>
+  auto Run(Method method, Call call) -> decltype(call());
 
   std::filesystem::path dir_;
   std::unique_ptr<store::JobStore> real_;
