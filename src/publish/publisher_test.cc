@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "bus/bus.h"
+#include "bus/feed_message.h"
 #include "common/metrics.h"
 #include "fakes/fake_job_store.h"
 #include "fakes/fake_bus.h"
@@ -182,6 +184,120 @@ TEST_F(PublisherTest, TheObserverHearsOfEachCommitBeforeItsCallerIsAnswered) {
     EXPECT_EQ(observed.back().rfind("job:progress:" + std::to_string(id) + " ", 0), 0u)
         << observed.back();
   }
+}
+
+// A transaction the store fails answers every caller whose updates were in
+// it with the store's error, and nothing of it is published. The committer
+// is held inside a CreateJob while three callers queue, so their updates
+// share the next transaction.
+class PublisherFailedBatchTest : public PublisherTest,
+                                 public ::testing::WithParamInterface<Failure> {};
+
+TEST_P(PublisherFailedBatchTest, EveryCallerOfTheBatchGetsTheErrorAndNothingIsPublished) {
+  const int64_t id = NewJob();
+  Publisher publisher(store_, bus_, metrics_);
+  store_.Hold(Method::kCreateJob);
+  std::promise<Result<store::Applied>> created;
+  publisher.SubmitCreate(store::NewJob{"t", "bob", "", "", 0},
+                         [&](Result<store::Applied> r) { created.set_value(std::move(r)); });
+  ASSERT_TRUE(store_.WaitUntilHeld(Method::kCreateJob));
+  store_.Fail(Method::kUpdateJobs, GetParam());
+  std::vector<std::promise<Result<std::vector<store::UpdateOutcome>>>> answers(3);
+  for (int caller = 0; caller < 3; ++caller) {
+    publisher.SubmitUpdates({{id, Progress(10 * (caller + 1)), false}}, [&answers, caller](auto r) {
+      answers[caller].set_value(std::move(r));
+    });
+  }
+  store_.Release(Method::kCreateJob);
+
+  ASSERT_TRUE(created.get_future().get());
+  const Error want = FakeJobStore::ErrorFor(GetParam(), Method::kUpdateJobs);
+  for (int caller = 0; caller < 3; ++caller) {
+    auto r = answers[caller].get_future().get();
+    ASSERT_FALSE(r) << "caller " << caller;
+    EXPECT_EQ(r.error().code, want.code) << "caller " << caller;
+    EXPECT_EQ(r.error().message, want.message) << "caller " << caller;
+  }
+  EXPECT_EQ(store_.Calls(Method::kUpdateJobs), 1) << "the three updates shared one transaction";
+  EXPECT_EQ(store_.real().GetJob(id)->last_seq, 1);
+  publisher.Stop();
+  for (const auto& m : bus_.PublishedMessages()) {
+    EXPECT_NE(m.channel, jobs::ChannelFor("job", id)) << m.payload;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Failures, PublisherFailedBatchTest,
+                         ::testing::Values(Failure::kDown, Failure::kBusy, Failure::kConflict),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case Failure::kDown:
+                               return "Down";
+                             case Failure::kBusy:
+                               return "Busy";
+                             case Failure::kConflict:
+                               return "Conflict";
+                           }
+                           return "Unknown";
+                         });
+
+// SQLite busy past its timeout is a passing state: the caller gets 503's
+// words (SQLite's own stay in the detail, for the log) and the next update
+// commits as if nothing happened.
+TEST_F(PublisherTest, ABusyStoreIsUnavailableForThatCallOnly) {
+  const int64_t id = NewJob();
+  Publisher publisher(store_, bus_, metrics_);
+  store_.FailNext(Method::kUpdateJobs, Failure::kBusy);
+  auto busy = publisher.Update(id, Progress(10));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code, Errc::kUnavailable);
+  EXPECT_EQ(busy.error().message, "database unavailable");
+  EXPECT_NE(busy.error().detail.find("database is locked"), std::string::npos);
+  auto next = publisher.Update(id, Progress(10));
+  ASSERT_TRUE(next) << next.error().message;
+  EXPECT_EQ(next->event.seq, 2);
+  EXPECT_EQ(store_.Calls(Method::kUpdateJobs), 2);
+}
+
+// Fan-out follows commit order across jobs, not only within one: what the
+// bus carries on the job channels is exactly what the committer observed,
+// in the same order, and the feed ids it carries only go up.
+TEST_F(PublisherTest, FanOutIsInCommitOrderAcrossJobs) {
+  const int jobs = 3, per_job = 40;
+  std::vector<int64_t> ids;
+  for (int j = 0; j < jobs; ++j) ids.push_back(NewJob());
+  std::mutex mu;
+  std::vector<std::string> committed;
+  PublisherOptions options;
+  options.max_batch = 7;  // several transactions, several fan-out batches
+  options.on_commit = [&](std::string_view channel, std::string_view payload) {
+    std::lock_guard lock(mu);
+    committed.push_back(std::string(channel) + " " + std::string(payload));
+  };
+  Publisher publisher(store_, bus_, metrics_, options);
+  std::vector<std::thread> callers;
+  for (int j = 0; j < jobs; ++j) {
+    callers.emplace_back([&, j] {
+      for (int p = 1; p <= per_job; ++p) ASSERT_TRUE(publisher.Update(ids[j], Progress(p)));
+    });
+  }
+  for (auto& t : callers) t.join();
+  publisher.Stop();
+
+  std::vector<std::string> published;
+  std::vector<int64_t> feed_ids;
+  for (const auto& m : bus_.PublishedMessages()) {
+    if (m.channel == bus::kFeedChannel) {
+      auto entry = bus::DecodeFeedMessage(m.payload);
+      ASSERT_TRUE(entry) << m.payload;
+      feed_ids.push_back(entry->id);
+    } else {
+      published.push_back(m.channel + " " + m.payload);
+    }
+  }
+  EXPECT_EQ(published.size(), static_cast<size_t>(jobs * per_job));
+  EXPECT_EQ(published, committed);
+  ASSERT_EQ(feed_ids.size(), static_cast<size_t>(jobs * per_job));
+  for (size_t i = 1; i < feed_ids.size(); ++i) EXPECT_LT(feed_ids[i - 1], feed_ids[i]) << i;
 }
 
 }  // namespace
