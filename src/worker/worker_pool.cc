@@ -18,32 +18,50 @@ void WorkerPool::Start() {
 }
 
 void WorkerPool::Stop() {
-  stopping_ = true;
+  {
+    // Under the lock: a thread between checking stopping_ and waiting would
+    // otherwise miss the wake-up and sleep its whole idle_poll.
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
   wake_.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   threads_.clear();
 }
 
-void WorkerPool::Poke() { wake_.notify_all(); }
+void WorkerPool::Poke() {
+  {
+    // Counted, so a poke while a thread is still asking the store is not lost.
+    std::lock_guard lock(mu_);
+    ++pokes_;
+  }
+  wake_.notify_all();
+}
 
-bool WorkerPool::Sleep(std::chrono::milliseconds d) {
+uint64_t WorkerPool::Pokes() {
+  std::lock_guard lock(mu_);
+  return pokes_;
+}
+
+bool WorkerPool::Sleep(std::chrono::milliseconds d, uint64_t seen) {
   std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [this] { return stopping_.load(); });
+  wake_.wait_for(lock, d, [&] { return stopping_.load() || pokes_ != seen; });
   return !stopping_;
 }
 
 void WorkerPool::Loop(int index) {
   const std::string worker = options_.worker_id + "/" + std::to_string(index);
   while (!stopping_) {
+    const uint64_t pokes = Pokes();
     auto claim = store_.ClaimAudit(worker, options_.lease.count());
     if (!claim) {
       log::Warn("audit worker {}: cannot read the queue: {}", worker, Describe(claim.error()));
-      if (!Sleep(std::chrono::seconds(1))) return;
+      if (!Sleep(options_.store_retry, pokes)) return;
       continue;
     }
     if (!*claim) {
-      if (!Sleep(options_.idle_poll)) return;
+      if (!Sleep(options_.idle_poll, pokes)) return;
       continue;
     }
     store::AuditClaim c = std::move(**claim);
@@ -94,9 +112,14 @@ void WorkerPool::RunClaimed(const store::AuditClaim& claim, const std::string& w
     }
   });
 
-  AuditRunner runner(publisher_, options_.runner);
   log::Info("audit {}: started by {}", id, worker);
-  runner.Run(claim.job, [&] { return cancelled.load(); });
+  auto is_cancelled = [&] { return cancelled.load(); };
+  if (options_.run) {
+    options_.run(claim.job, is_cancelled);
+  } else {
+    AuditRunner runner(publisher_, options_.runner);
+    runner.Run(claim.job, is_cancelled);
+  }
   {
     std::lock_guard lock(watch_mu);
     finished = true;

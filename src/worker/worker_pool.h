@@ -13,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -27,6 +29,10 @@ struct AuditClaim;
 
 namespace herald::worker {
 
+// Runs one claimed audit to its end. `cancelled` turns true when the run
+// must stop (cancelled, lease lost, pool stopping); Run returns soon after.
+using AuditRun = std::function<void(const jobs::Job& job, const std::function<bool()>& cancelled)>;
+
 struct PoolOptions {
   int threads = 2;                                // HERALD_WORKERS
   std::string worker_id;                          // unique per process
@@ -34,7 +40,10 @@ struct PoolOptions {
   std::chrono::milliseconds idle_poll{250};       // queue polling when idle
   std::chrono::milliseconds watch_interval{300};  // cancel detection and renewal
   int max_attempts = 3;                           // claims before giving up on an audit
+  std::chrono::milliseconds store_retry{1000};    // after the queue could not be read
   RunnerOptions runner;
+  // Empty: an AuditRunner with `runner` (crawls the site). Tests run their own.
+  AuditRun run{};
 };
 
 class WorkerPool {
@@ -53,15 +62,18 @@ class WorkerPool {
  private:
   void Loop(int index);
   void RunClaimed(const store::AuditClaim& claim, const std::string& worker);
-  // Sleeps up to `d`; false when stopping.
-  bool Sleep(std::chrono::milliseconds d);
+  uint64_t Pokes();
+  // Sleeps up to `d`, less if poked since Pokes() said `seen`; false when
+  // stopping.
+  bool Sleep(std::chrono::milliseconds d, uint64_t seen);
 
   store::JobStore& store_;
   publish::Publisher& publisher_;
   PoolOptions options_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  // written under mu_
   std::mutex mu_;
   std::condition_variable wake_;
+  uint64_t pokes_ = 0;  // guarded by mu_
   std::vector<std::thread> threads_;
 };
 
