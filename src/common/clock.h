@@ -1,6 +1,6 @@
 #pragma once
 // Time is injected: decisions based on wall time (token expiry, timestamps)
-// read a Clock, so tests can use test::ManualClock.
+// read a Clock, so tests can use test::ManualClock (tests/fakes/manual_clock.h).
 
 #include <chrono>
 #include <cstdint>
