@@ -12,6 +12,7 @@
 #include "api/dashboard_page.h"
 #include "api/openapi_document.h"
 #include "api/page_policy.h"
+#include "api/routes.h"
 #include "auth/jwt.h"
 #include "bus/bus.h"
 #include "common/clock.h"
@@ -30,29 +31,11 @@ using http::Request;
 
 namespace {
 
+// The notification stream's queue (StreamOptions::lossless): 4,096 shared
+// event pointers, 64 KB at most per stream.
+constexpr std::size_t kNotifyQueuedEvents = 4096;
+
 Outcome ReplyOutcome(Reply reply) { return Outcome{std::move(reply), {}}; }
-
-// "/api/v1/jobs/12/status" -> {"api","v1","jobs","12","status"}
-std::vector<std::string_view> Segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    size_t start = path.find_first_not_of('/');
-    if (start == std::string_view::npos) break;
-    path.remove_prefix(start);
-    size_t end = path.find('/');
-    out.push_back(path.substr(0, end));
-    if (end == std::string_view::npos) break;
-    path.remove_prefix(end);
-  }
-  return out;
-}
-
-std::optional<int64_t> ParseId(std::string_view text) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size() || v <= 0) return std::nullopt;
-  return v;
-}
 
 Reply MethodNotAllowed(std::string_view allow) {
   Reply r = Reply::Error(405, "method not allowed");
@@ -88,6 +71,11 @@ App::App(AppDeps deps)
   keepalive->comment = true;
   keepalive->wire = ":keepalive\n";
   notify_options_.heartbeat_frame = std::move(keepalive);
+  // One poll of the store can bring a burst of feed entries at once: room
+  // for such a burst, and beyond it a cut-off rather than a loss.
+  notify_options_.lossless = true;
+  notify_options_.max_queued_events =
+      std::max<std::size_t>(d_.config.sse.max_queued_events, kNotifyQueuedEvents);
 }
 
 void App::AddCors(const Request& request,
@@ -162,9 +150,7 @@ bool App::SameOrAllowedOrigin(const Request& request) const {
 }
 
 asio::awaitable<Outcome> App::Route(Request& r) {
-  auto seg = Segments(r.path);
   const std::string& m = r.method;
-
   if (m == "OPTIONS") {
     Reply reply;
     reply.status = 204;
@@ -174,56 +160,31 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     reply.headers.emplace_back("Access-Control-Max-Age", "600");
     co_return ReplyOutcome(std::move(reply));
   }
-  if (seg.empty() || (seg.size() == 1 && seg[0] == "index.html")) {
-    if (m != "GET" && m != "HEAD") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    co_return ReplyOutcome(Dashboard());
+
+  // The route table (api/routes.cc) says what the path is and who may call it.
+  const RouteMatch match = MatchRoute(m, r.path);
+  if (match.route && match.route->access == Access::kPublic) {
+    Outcome outcome = co_await Dispatch(*match.route, match.id, r, nullptr);
+    co_return outcome;
   }
-  if (seg.size() == 1 && seg[0] == "healthz") {
-    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    {
-      Reply reply = co_await Health();
-      co_return ReplyOutcome(std::move(reply));
-    }
-  }
-  if (seg.size() == 1 && seg[0] == "metrics") {
-    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    Reply reply;
-    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    reply.body = d_.metrics.Render(config::ToString(d_.config.sse_source), d_.bus.RedisHealth());
-    co_return ReplyOutcome(std::move(reply));
+  if (match.only_public) co_return ReplyOutcome(MethodNotAllowed(match.allow));
+  // Outside /api/v1/ an unknown path is 404 at once; inside, only once the
+  // caller has shown credentials, as an unknown method of a known path is.
+  if (match.allow.empty()) {
+    auto seg = PathSegments(r.path);
+    if (seg.size() < 3 || seg[0] != "api" || seg[1] != "v1")
+      co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
   }
 
-  bool notify = seg.size() == 2 && seg[0] == "notify" && seg[1] == "events";
-  bool api = seg.size() >= 3 && seg[0] == "api" && seg[1] == "v1";
-  if (!notify && !api) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
-  // The API's description is public, like /healthz: it holds no data.
-  if (api && seg.size() == 3 && seg[2] == "openapi.json") {
-    if (m != "GET" && m != "HEAD") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    Reply reply = Reply::Json(200, std::string(kOpenApiDocument));
-    reply.headers.emplace_back("Cache-Control", "no-cache");
-    co_return ReplyOutcome(std::move(reply));
-  }
-  const bool session = api && seg.size() == 3 && seg[2] == "session";
-  // Signing out needs no valid credentials: an expired cookie is cleared too.
-  if (session && m == "DELETE") co_return ReplyOutcome(EndSession(r));
-
-  // A stream ticket stands for a token on the stream it was issued for, and
-  // for nothing else.
-  std::string stream_target;
-  if (notify) {
-    stream_target = "notify";
-  } else if (seg.size() == 6 && seg[2] == "sse" && (seg[3] == "audits" || seg[3] == "jobs") &&
-             seg[5] == "progress") {
-    if (auto id = ParseId(seg[4])) {
-      stream_target = TicketTarget(seg[3] == "audits" ? Kind::kAudits : Kind::kJobs, *id);
-    }
-  }
   Result<auth::Principal> principal = MakeError(Errc::kUnauthorized, "missing token");
   if (auto ticket = r.Query("ticket")) {
-    if (stream_target.empty() || m != "GET") {
+    // A stream ticket stands for a token on the stream it was issued for,
+    // and for nothing else.
+    std::string target = match.route ? TicketTargetOf(*match.route, match.id) : std::string();
+    if (target.empty()) {
       co_return ReplyOutcome(Reply::Error(401, "a ticket opens only the stream it was issued for"));
     }
-    principal = co_await RedeemTicket(*ticket, stream_target);
+    principal = co_await RedeemTicket(*ticket, target);
   } else {
     bool from_cookie = false;
     principal = Authenticate(r, &from_cookie);
@@ -238,103 +199,115 @@ asio::awaitable<Outcome> App::Route(Request& r) {
     reply.headers.emplace_back("Retry-After", std::to_string(static_cast<int>(std::ceil(wait))));
     co_return ReplyOutcome(std::move(reply));
   }
-  const auth::Principal& p = *principal;
+  if (!match.route) {
+    if (match.allow.empty()) co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+    co_return ReplyOutcome(MethodNotAllowed(match.allow));
+  }
+  Outcome outcome = co_await Dispatch(*match.route, match.id, r, &*principal);
+  co_return outcome;
+}
 
-  if (notify) {
-    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    Outcome stream = co_await OpenNotifyStream(r, p);
-    co_return stream;
-  }
+std::string App::TicketTargetOf(const api::Route& route, std::string_view id_text) {
+  if (route.endpoint == Endpoint::kNotifyStream) return "notify";
+  if (route.endpoint != Endpoint::kAuditStream && route.endpoint != Endpoint::kJobStream) return "";
+  auto id = ParseId(id_text);
+  if (!id) return "";
+  return TicketTarget(route.endpoint == Endpoint::kAuditStream ? Kind::kAudits : Kind::kJobs, *id);
+}
 
-  if (session) {
-    if (m == "POST") co_return ReplyOutcome(CreateSession(r, p));
-    if (m == "GET") co_return ReplyOutcome(DescribeSession(p));
-    co_return ReplyOutcome(MethodNotAllowed("GET, POST, DELETE"));
+asio::awaitable<Outcome> App::Dispatch(const api::Route& route, std::string_view id_text,
+                                       Request& r, const auth::Principal* principal) {
+  int64_t id = 0;
+  if (route.pattern.find("{id}") != std::string_view::npos) {
+    auto parsed = ParseId(id_text);
+    if (!parsed) co_return ReplyOutcome(Reply::Error(404, "no such job"));
+    id = *parsed;
   }
-
-  if (seg[2] == "sse" && seg.size() == 4 && seg[3] == "tickets") {
-    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
-    Reply reply = co_await CreateTicket(r, p);
-    co_return ReplyOutcome(std::move(reply));
+  // Public rows have no principal; every other row has one (App::Route).
+  static const auth::Principal kNobody{};
+  const auth::Principal& p = principal ? *principal : kNobody;
+  Reply reply;
+  switch (route.endpoint) {
+    case Endpoint::kDashboard:
+      co_return ReplyOutcome(Dashboard());
+    case Endpoint::kHealth:
+      reply = co_await Health();
+      break;
+    case Endpoint::kMetrics:
+      reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      reply.body = d_.metrics.Render(config::ToString(d_.config.sse_source), d_.bus.RedisHealth());
+      break;
+    case Endpoint::kOpenApi:
+      // The API's description is public, like /healthz: it holds no data.
+      reply = Reply::Json(200, std::string(kOpenApiDocument));
+      reply.headers.emplace_back("Cache-Control", "no-cache");
+      break;
+    case Endpoint::kSessionCreate:
+      co_return ReplyOutcome(CreateSession(r, p));
+    case Endpoint::kSessionDescribe:
+      co_return ReplyOutcome(DescribeSession(p));
+    case Endpoint::kSessionEnd:
+      co_return ReplyOutcome(EndSession(r));
+    case Endpoint::kTicketCreate:
+      reply = co_await CreateTicket(r, p);
+      break;
+    case Endpoint::kNotifyStream: {
+      Outcome stream = co_await OpenNotifyStream(r, p);
+      co_return stream;
+    }
+    case Endpoint::kAuditStream:
+    case Endpoint::kJobStream: {
+      Kind kind = route.endpoint == Endpoint::kAuditStream ? Kind::kAudits : Kind::kJobs;
+      Outcome stream = co_await OpenProgressStream(r, id, p, kind);
+      co_return stream;
+    }
+    case Endpoint::kProgressBatch:
+      reply = co_await PostProgressBatch(r, p);
+      break;
+    case Endpoint::kNotificationPost:
+      reply = co_await PostNotification(r, p);
+      break;
+    case Endpoint::kAuditCreate:
+      reply = co_await CreateAudit(r, p);
+      break;
+    case Endpoint::kJobCreate:
+      reply = co_await CreateJob(r, p);
+      break;
+    case Endpoint::kAuditList:
+      reply = co_await ListJobs(r, p, Kind::kAudits);
+      break;
+    case Endpoint::kJobList:
+      reply = co_await ListJobs(r, p, Kind::kJobs);
+      break;
+    case Endpoint::kAuditGet:
+      reply = co_await GetJob(id, p, Kind::kAudits, false);
+      break;
+    case Endpoint::kJobGet:
+      reply = co_await GetJob(id, p, Kind::kJobs, false);
+      break;
+    case Endpoint::kAuditStatus:
+      reply = co_await GetJob(id, p, Kind::kAudits, true);
+      break;
+    case Endpoint::kJobStatus:
+      reply = co_await GetJob(id, p, Kind::kJobs, true);
+      break;
+    case Endpoint::kAuditReport:
+      reply = co_await GetReport(r, id, p, Kind::kAudits);
+      break;
+    case Endpoint::kAuditCancel:
+      reply = co_await Cancel(id, p, Kind::kAudits);
+      break;
+    case Endpoint::kJobCancel:
+      reply = co_await Cancel(id, p, Kind::kJobs);
+      break;
+    case Endpoint::kAuditProgress:
+      reply = co_await PostProgress(r, id, p, Kind::kAudits);
+      break;
+    case Endpoint::kJobProgress:
+      reply = co_await PostProgress(r, id, p, Kind::kJobs);
+      break;
   }
-
-  // /api/v1/sse/{audits|jobs}/{id}/progress
-  if (seg[2] == "sse") {
-    if (seg.size() != 6 || (seg[3] != "audits" && seg[3] != "jobs") || seg[5] != "progress")
-      co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
-    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    Kind kind = seg[3] == "audits" ? Kind::kAudits : Kind::kJobs;
-    auto id = ParseId(seg[4]);
-    if (!id) co_return ReplyOutcome(Reply::Error(404, "no such job"));
-    Outcome stream = co_await OpenProgressStream(r, *id, p, kind);
-    co_return stream;
-  }
-
-  if (seg[2] == "progress" && seg.size() == 3) {
-    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
-    Reply reply = co_await PostProgressBatch(r, p);
-    co_return ReplyOutcome(std::move(reply));
-  }
-
-  if (seg[2] == "notifications" && seg.size() == 3) {
-    if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
-    Reply reply = co_await PostNotification(r, p);
-    co_return ReplyOutcome(std::move(reply));
-  }
-
-  if (seg[2] != "audits" && seg[2] != "jobs")
-    co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
-  Kind kind = seg[2] == "audits" ? Kind::kAudits : Kind::kJobs;
-
-  if (seg.size() == 3) {
-    if (m == "POST" && kind == Kind::kAudits) {
-      Reply reply = co_await CreateAudit(r, p);
-      co_return ReplyOutcome(std::move(reply));
-    }
-    if (m == "POST") {
-      Reply reply = co_await CreateJob(r, p);
-      co_return ReplyOutcome(std::move(reply));
-    }
-    if (m == "GET") {
-      Reply reply = co_await ListJobs(r, p, kind);
-      co_return ReplyOutcome(std::move(reply));
-    }
-    co_return ReplyOutcome(MethodNotAllowed("GET, POST"));
-  }
-  auto id = ParseId(seg[3]);
-  if (!id) co_return ReplyOutcome(Reply::Error(404, "no such job"));
-  if (seg.size() == 4) {
-    if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-    {
-      Reply reply = co_await GetJob(*id, p, kind, false);
-      co_return ReplyOutcome(std::move(reply));
-    }
-  }
-  if (seg.size() == 5) {
-    if (seg[4] == "status") {
-      if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-      {
-        Reply reply = co_await GetJob(*id, p, kind, true);
-        co_return ReplyOutcome(std::move(reply));
-      }
-    }
-    if (seg[4] == "report" && kind == Kind::kAudits) {
-      if (m != "GET") co_return ReplyOutcome(MethodNotAllowed("GET"));
-      Reply reply = co_await GetReport(r, *id, p, kind);
-      co_return ReplyOutcome(std::move(reply));
-    }
-    if (seg[4] == "cancel") {
-      if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
-      Reply reply = co_await Cancel(*id, p, kind);
-      co_return ReplyOutcome(std::move(reply));
-    }
-    if (seg[4] == "progress") {
-      if (m != "POST") co_return ReplyOutcome(MethodNotAllowed("POST"));
-      Reply reply = co_await PostProgress(r, *id, p, kind);
-      co_return ReplyOutcome(std::move(reply));
-    }
-  }
-  co_return ReplyOutcome(Reply::Error(404, "no such endpoint"));
+  co_return ReplyOutcome(std::move(reply));
 }
 
 asio::awaitable<Reply> App::Health() {

@@ -109,7 +109,13 @@ void DbPollBus::Dispatch(bool jobs, bool feed) {
             jobs::ChannelFor(e.event == "audit" ? jobs::kAuditType : e.event, e.job_id);
         if (IsSubscribed(channel)) handler_(channel, e.data);
       }
-      if (feed) handler_(kFeedChannel, EncodeFeedMessage(e));
+      // Asked again per entry, not taken from the start of the poll: a
+      // notification stream subscribes, then reads the newest feed id as its
+      // start. An entry past that start was committed after the subscription,
+      // so it is read (below, or in a later batch) after it too, and must be
+      // handed on even when the poll began before the stream came.
+      if (feed || IsSubscribed(std::string(kFeedChannel)))
+        handler_(kFeedChannel, EncodeFeedMessage(e));
     }
     if (entries->size() < static_cast<size_t>(kPollBatch)) break;
   }

@@ -41,6 +41,9 @@ std::string Metrics::Render(std::string_view sse_source, std::string_view redis_
         events_delivered.load());
   gauge("herald_events_dropped_slow_total", "Intermediate events conflated away for slow clients.",
         "counter", events_dropped_slow.load());
+  gauge("herald_streams_cut_slow_total",
+        "Notification streams cut off for falling too far behind (they resume from the store).",
+        "counter", streams_cut_slow.load());
   gauge("herald_heartbeats_total", "Heartbeat comments sent.", "counter", heartbeats_sent.load());
   out += fmt::format(
       "# HELP herald_sse_stream_starts_total Progress streams started, by where their first "

@@ -20,6 +20,7 @@ struct Metrics {
   std::atomic<int64_t> events_published{0};
   std::atomic<int64_t> events_delivered{0};
   std::atomic<int64_t> events_dropped_slow{0};  // conflated for slow clients
+  std::atomic<int64_t> streams_cut_slow{0};     // lossless streams cut off instead
   std::atomic<int64_t> heartbeats_sent{0};
   // Where progress streams started: from a job's in-memory window (no
   // database read of their own) or from their own store read; and how

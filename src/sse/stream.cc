@@ -157,6 +157,15 @@ void Stream::EndRefill(std::vector<EventPtr> events) {
 }
 
 void Stream::Accept(EventPtr event) {
+  if (queue_.size() - inflight_ >= options_.max_queued_events && options_.lossless) {
+    // Everything before this event goes out (or went out); nothing after it
+    // does, so the client's Last-Event-ID resumes exactly here.
+    metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
+    Close("the client fell " + std::to_string(queue_.size() - inflight_) +
+              " events behind; it resumes from the store",
+          false);
+    return;
+  }
   if (queue_.size() - inflight_ >= options_.max_queued_events) {
     // Conflate: the oldest intermediate event goes (never one being
     // written, never a terminal one).

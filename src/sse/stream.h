@@ -37,6 +37,11 @@ struct StreamOptions {
   // each event carries the full state, so a slow client only loses
   // intermediate steps and holds bounded memory.
   std::size_t max_queued_events = 64;
+  // Notification streams: every event is owed (each notice, and each job's
+  // change, is its own), so none is dropped. A reader that falls more than
+  // max_queued_events behind is cut off instead; its Last-Event-ID resume
+  // replays the rest from the store.
+  bool lossless = false;
   EventPtr heartbeat_frame;  // ": heartbeat" or ":keepalive"
   // HERALD_MAX_STREAMS_PER_USER: a stream given a slot (HoldQuota) gives it
   // back here when it ends. Null: streams are not counted.
