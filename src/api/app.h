@@ -43,6 +43,8 @@ struct Job;
 
 namespace herald::api {
 
+struct Route;
+
 // Everything the API uses; all of it must outlive the App.
 struct AppDeps {
   const config::Config& config;
@@ -70,7 +72,15 @@ class App final : public http::Handler {
   enum class Kind { kAudits, kJobs };
 
  private:
+  // Matches the request against the route table (api/routes.h),
+  // authenticates it unless the route is public, and dispatches.
   boost::asio::awaitable<Outcome> Route(Request& request);
+  // Runs the endpoint of a matched row; `principal` is null for public rows.
+  boost::asio::awaitable<Outcome> Dispatch(const api::Route& route, std::string_view id,
+                                           Request& request, const auth::Principal* principal);
+  // The ticket target of a stream row ("notify", "audit:12"); empty for
+  // any other row or an id that does not parse.
+  static std::string TicketTargetOf(const api::Route& route, std::string_view id);
   // `from_cookie`: set when the token came from the auth_token cookie.
   Result<auth::Principal> Authenticate(const Request& request, bool* from_cookie) const;
   // A cookie-authenticated POST must come from this origin or an allowed
