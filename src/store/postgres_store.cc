@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "config/service_url.h"
 #include "store/sql_backend.h"
 #include "store/sql_schema.h"
 
@@ -67,36 +68,6 @@ constexpr const char* kConnectTimeoutSeconds = "5";
 // ---------------------------------------------------------------------------
 // Passwords never leave this file.
 
-// The value of a keyword/value connection string's `password`, quoted or
-// not, replaced by "***".
-std::string RedactKeywordPassword(std::string text) {
-  size_t pos = 0;
-  while ((pos = text.find("password", pos)) != std::string::npos) {
-    const bool starts_word = pos == 0 || text[pos - 1] == ' ' || text[pos - 1] == '\t' ||
-                             text[pos - 1] == '?' || text[pos - 1] == '&';
-    size_t i = pos + 8;
-    while (i < text.size() && text[i] == ' ') ++i;
-    if (!starts_word || i >= text.size() || text[i] != '=') {
-      pos += 8;
-      continue;
-    }
-    ++i;
-    while (i < text.size() && text[i] == ' ') ++i;
-    size_t end = i;
-    if (end < text.size() && text[end] == '\'') {
-      for (++end; end < text.size() && text[end] != '\''; ++end) {
-        if (text[end] == '\\') ++end;
-      }
-      end = std::min(end + 1, text.size());
-    } else {
-      while (end < text.size() && text[end] != ' ' && text[end] != '&') ++end;
-    }
-    text.replace(i, end - i, "***");
-    pos = i + 3;
-  }
-  return text;
-}
-
 // Newlines and tabs of libpq's multi-line messages folded into single
 // spaces, so an error reads as one log line.
 std::string OneLine(std::string_view text) {
@@ -112,9 +83,9 @@ std::string OneLine(std::string_view text) {
 
 // Where the store connects, and how to speak of it.
 struct Target {
-  std::string url;    // as configured; never shown
-  std::string shown;  // RedactDatabaseUrl(url)
-  std::string password;
+  std::string url;                   // as configured; never shown
+  std::string shown;                 // config::RedactUrl(url)
+  std::vector<std::string> secrets;  // the password in every form the URL writes it
   std::chrono::milliseconds lock_timeout;
   std::chrono::milliseconds call_timeout;
 
@@ -123,79 +94,41 @@ struct Target {
   // message while hiding nothing.
   std::string Scrub(std::string_view text) const {
     std::string out = OneLine(text);
-    if (password.size() < 4) return out;
-    for (size_t pos = 0; (pos = out.find(password, pos)) != std::string::npos; pos += 3) {
-      out.replace(pos, password.size(), "***");
+    for (const std::string& secret : secrets) {
+      if (secret.size() < 4) continue;
+      for (size_t pos = 0; (pos = out.find(secret, pos)) != std::string::npos; pos += 3) {
+        out.replace(pos, secret.size(), "***");
+      }
     }
     return out;
   }
 };
 
-// Where a URI's password sits: after the first ':' of the user info, up to
-// the last '@'. libpq ends the user info at the first '@' (and the host at
-// the first '/'), but a password with an unencoded '@' or '/' must not show
-// either way.
-struct Span {
-  size_t pos;
-  size_t len;
-};
-std::optional<Span> UserinfoPassword(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return std::nullopt;
-  const size_t start = scheme_end + 3;
-  const size_t at = url.rfind('@');
-  if (at == std::string::npos || at <= start) return std::nullopt;
-  const size_t colon = url.find(':', start);
-  if (colon == std::string::npos || colon >= at) return std::nullopt;
-  return Span{colon + 1, at - colon - 1};
-}
-
-std::string PercentDecode(std::string_view text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    int value = 0;
-    if (text[i] == '%' && i + 2 < text.size() &&
-        std::from_chars(text.data() + i + 1, text.data() + i + 3, value, 16).ptr ==
-            text.data() + i + 3) {
-      out.push_back(static_cast<char>(value));
-      i += 2;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
-// Parses the URL once, to learn its password (for Scrub) and to refuse a
-// malformed one before trying to connect.
+// The URL is parsed where every service URL is (config/service_url), to
+// learn its password (for Scrub) and to refuse a malformed one before
+// trying to connect; libpq then checks the option names it knows.
 Result<Target> MakeTarget(const PostgresOptions& options) {
-  Target target{options.url, RedactDatabaseUrl(options.url), "", options.lock_timeout,
+  auto url = config::ParsePostgresUrl(options.url);
+  if (!url) {
+    // The caller (runtime's OpenStore) names the variable itself.
+    std::string message = url.error().message;
+    if (message.starts_with("DATABASE_URL: ")) message.erase(0, 14);
+    return MakeError(Errc::kInternal, message);
+  }
+  Target target{options.url, config::RedactUrl(options.url), url->secrets, options.lock_timeout,
                 options.call_timeout};
-  // Said instead of libpq's words whenever a password is involved: libpq may
-  // quote pieces of a malformed URL, and those may be pieces of a password.
-  const std::string bad_url = "invalid database URL " + target.shown +
-                              ": check its syntax; special characters in the password must be "
-                              "percent-encoded";
+  if (!url->password.empty()) target.secrets.push_back(url->password);
   char* error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &error);
   if (parsed == nullptr) {
+    // libpq may quote pieces of the URL: its words only when no password
+    // is in it.
     std::string detail = error != nullptr ? OneLine(error) : "out of memory";
     PQfreemem(error);
-    if (target.shown != options.url) return MakeError(Errc::kInternal, bad_url);
+    if (target.shown != options.url) detail = "check its options";
     return MakeError(Errc::kInternal, "invalid database URL " + target.shown + ": " + detail);
   }
-  for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-    if (std::string_view(o->keyword) == "password" && o->val != nullptr) target.password = o->val;
-  }
   PQconninfoFree(parsed);
-  // libpq read the user info differently (an unencoded '@' or '/' in the
-  // password): it would try a host or port made of the password's pieces,
-  // and name them in its error.
-  if (auto span = UserinfoPassword(options.url);
-      span && PercentDecode(std::string_view(options.url).substr(span->pos, span->len)) !=
-                  target.password) {
-    return MakeError(Errc::kInternal, bad_url);
-  }
   return target;
 }
 
@@ -769,17 +702,6 @@ class VersionTable final : public SchemaVersionRecord {
 
 }  // namespace
 
-std::string RedactDatabaseUrl(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return RedactKeywordPassword(url);
-  std::string out = url;
-  if (auto span = UserinfoPassword(url)) out.replace(span->pos, span->len, "***");
-  // ...?password=secret&...
-  const size_t query = out.find('?', scheme_end);
-  if (query == std::string::npos) return out;
-  return out.substr(0, query) + RedactKeywordPassword(out.substr(query));
-}
-
 // ---------------------------------------------------------------------------
 
 namespace {
@@ -905,7 +827,7 @@ class PgBackend final : public SqlBackend {
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
   if (options.url.empty()) return MakeError(Errc::kInternal, "postgres store: empty database URL");
   if (options.event_retention < 1 || options.connections < 1 || options.lock_timeout.count() < 0) {
-    return MakeError(Errc::kInternal, "postgres store " + RedactDatabaseUrl(options.url) +
+    return MakeError(Errc::kInternal, "postgres store " + config::RedactUrl(options.url) +
                                           ": event_retention and connections must be at least 1 "
                                           "and lock_timeout not negative");
   }

@@ -57,8 +57,4 @@ class PostgresStore final : public SqlStore {
   using SqlStore::SqlStore;
 };
 
-// `url` with any password (in the user info, a password= parameter, or a
-// keyword/value string) replaced by "***": safe to log and to put in errors.
-std::string RedactDatabaseUrl(const std::string& url);
-
 }  // namespace herald::store

@@ -3,7 +3,7 @@
 // must never be shown. Input: a URL \0 a password \0 KEY=VALUE lines.
 // Properties: ParseRedisUrl accepts only what it can connect to (a host, a
 // port, a database >= 0); ParsePostgresUrl's errors never quote the URL's
-// password; RedactUrl and RedactDatabaseUrl never show a URL's password;
+// password; RedactUrl never shows a URL's password;
 // LoadConfig over arbitrary variables answers a Config or an error.
 #include <cstddef>
 #include <cstdint>
@@ -17,7 +17,6 @@
 #include "config/config.h"
 #include "config/service_url.h"
 #include "fuzz/fuzz_input.h"
-#include "store/postgres_store.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace herald;
@@ -34,7 +33,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto postgres = config::ParsePostgresUrl(url); !postgres)
     FUZZ_CHECK(postgres.error().message.rfind("DATABASE_URL: ", 0) == 0);
   (void)config::RedactUrl(url);
-  (void)store::RedactDatabaseUrl(url);
 
   // A password of URL-safe characters in a URL: redaction hides it.
   std::string password;
@@ -58,7 +56,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Only a password that is not also another part of the URL ("internal").
       if (form("").find(password) != std::string::npos) continue;
       FUZZ_CHECK(config::RedactUrl(form(password)).find(password) == std::string::npos);
-      FUZZ_CHECK(store::RedactDatabaseUrl(form(password)).find(password) == std::string::npos);
       if (auto parsed = config::ParsePostgresUrl(form(password)); !parsed)
         FUZZ_CHECK(parsed.error().message.find(password) == std::string::npos);
     }
