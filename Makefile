@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all deps build run test test-fast test-asan test-tsan bench fuzz clean
+.PHONY: all deps build run test test-fast test-asan test-tsan bench fuzz lint clean
 
 all: build
 
@@ -34,6 +34,11 @@ run: deps
 # Chromium, then the C++ tests under ASan+UBSan and under TSan.
 test: deps
 	@scripts/run-tests
+
+# clang-format check and clang-tidy (bugprone-*, performance-*, concurrency-*;
+# .clang-tidy) over the sources; make test runs it too.
+lint: deps $(BUILD)/Makefile
+	@scripts/lint $(BUILD)
 
 test-fast: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

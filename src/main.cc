@@ -70,8 +70,9 @@ int Token(const config::Config& config, const std::string& sub, const std::strin
 }  // namespace
 }  // namespace herald
 
-int main(int argc, char** argv) {
-  using namespace herald;
+namespace herald {
+namespace {
+int Main(int argc, char** argv) {
   CLI::App cli{"Herald: real-time progress for long-running jobs over Server-Sent Events",
                "herald"};
   cli.set_version_flag("--version", std::string("herald ") + HERALD_VERSION);
@@ -179,4 +180,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   return Token(config, sub, role, ttl);
+}
+
+}  // namespace
+}  // namespace herald
+
+// Whatever escapes (a bug: every expected failure is a Result) ends the
+// process with one line rather than std::terminate's abort.
+int main(int argc, char** argv) {
+  try {
+    return herald::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "herald: " << e.what() << "\n";
+    return 1;
+  }
 }

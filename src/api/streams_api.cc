@@ -85,7 +85,12 @@ std::string App::StreamHead(const Request& r) const {
   if (r.version != 10) head += "Connection: keep-alive\r\n";
   std::vector<std::pair<std::string, std::string>> cors;
   AddCors(r, cors);
-  for (const auto& [k, v] : cors) head += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : cors) {
+    head += k;
+    head += ": ";
+    head += v;
+    head += "\r\n";
+  }
   head += "\r\n";
   return head;
 }

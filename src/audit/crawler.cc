@@ -64,7 +64,7 @@ struct CrawlUrl {
   std::string path_query;
 };
 
-std::optional<CrawlUrl> Normalise(boost::urls::url_view u) {
+std::optional<CrawlUrl> Normalise(const boost::urls::url_view& u) {
   std::string scheme = Lower(u.scheme());
   if (scheme != "http" && scheme != "https") return std::nullopt;
   if (!u.has_authority() || u.encoded_host().empty()) return std::nullopt;
@@ -110,7 +110,7 @@ std::string EscapeHref(std::string_view href) {
   return out;
 }
 
-std::optional<CrawlUrl> ResolveLink(boost::urls::url_view base, std::string_view href) {
+std::optional<CrawlUrl> ResolveLink(const boost::urls::url_view& base, std::string_view href) {
   while (!href.empty() && std::isspace(static_cast<unsigned char>(href.front()))) {
     href.remove_prefix(1);
   }

@@ -1,6 +1,7 @@
 #include "audit/geo_checks.h"
 
 #include <boost/url.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -473,9 +474,10 @@ void CheckAiDirectives(const PageFacts& facts, const FetchedPage& page, bool htm
         b ? std::string(b->name) + " (" + std::string(b->who) + ")" : std::string("AI systems");
     out.push_back(Make(
         "ai_directives.noai", Severity::kHigh, facts.url,
-        "The page's " + s.label + " says " + said + ": it asks " + whom + " not to use " + what +
-            ", so AI crawlers that honour it leave the page out of training and of AI answers, "
-            "and will not quote or cite it.",
+        fmt::format("The page's {} says {}: it asks {} not to use {}, so AI crawlers that honour "
+                    "it leave the page out of training and of AI answers, and will not quote or "
+                    "cite it.",
+                    s.label, said, whom, what),
         "Remove \"noai\"/\"noimageai\" from the " + s.label +
             " if AI answer engines should use and cite the page. To keep the page out of model "
             "training only, disallow the training crawlers (GPTBot, Google-Extended, CCBot) in "

@@ -148,8 +148,8 @@ std::optional<std::string> RawEcdsaSignatureToDer(std::string_view raw) {
     return std::nullopt;
   }
   // ECDSA_SIG_set0 took ownership of r and s.
-  r.release();
-  s.release();
+  (void)r.release();
+  (void)s.release();
   int der_len = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (der_len <= 0) {
     ClearOpenSslErrors();

@@ -45,7 +45,8 @@ class Bus {
   // Call after Subscribe.
   virtual void WhenSubscribed(const std::string& channel, std::function<void()> ready) {
     (void)channel;
-    ready();
+    auto run = std::move(ready);
+    run();
   }
 
   // For /healthz "redis": "up", "down", or "n/a" for buses without Redis.

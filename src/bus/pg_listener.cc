@@ -654,7 +654,14 @@ Result<std::unique_ptr<PgListener>> PgListener::Create(asio::io_context& ioc, Op
 
 PgListener::PgListener(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-PgListener::~PgListener() { impl_->Stop(); }
+PgListener::~PgListener() {
+  // A destructor must not throw; Stop() can only if the system cannot lock
+  // or post, and then the process is going down anyway.
+  try {
+    impl_->Stop();
+  } catch (...) {
+  }
+}
 
 void PgListener::SetHandlers(NotifyHandler on_notify, HealthHandler on_health) {
   impl_->SetHandlers(std::move(on_notify), std::move(on_health));

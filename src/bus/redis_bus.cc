@@ -152,10 +152,10 @@ class RedisBus::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void Publish(const std::string& channel, std::string payload) {
-    asio::post(strand_,
-               [self = shared_from_this(), channel, payload = std::move(payload)]() mutable {
-                 self->DoPublish(std::move(channel), std::move(payload));
-               });
+    asio::post(strand_, [self = shared_from_this(), channel = std::string(channel),
+                         payload = std::move(payload)]() mutable {
+      self->DoPublish(std::move(channel), std::move(payload));
+    });
   }
 
   void Subscribe(const std::string& channel) {
@@ -619,7 +619,14 @@ Result<std::unique_ptr<RedisBus>> RedisBus::Create(asio::io_context& ioc,
 RedisBus::RedisBus(asio::io_context& ioc, const config::RedisUrl& endpoint, RedisBusOptions options)
     : impl_(std::make_shared<Impl>(ioc, endpoint, options)) {}
 
-RedisBus::~RedisBus() { impl_->Stop(); }
+RedisBus::~RedisBus() {
+  // A destructor must not throw; Stop() can only if the system cannot lock
+  // or post, and then the process is going down anyway.
+  try {
+    impl_->Stop();
+  } catch (...) {
+  }
+}
 
 void RedisBus::SetHandler(Handler handler) { impl_->SetHandler(std::move(handler)); }
 void RedisBus::SetHealthHandler(HealthHandler handler) {

@@ -225,7 +225,8 @@ Result<HttpResponse> Perform(const std::string& url, const HeaderList& headers,
   curl_easy_setopt(easy.get(), CURLOPT_NOPROXY, noproxy.c_str());
   curl_easy_setopt(easy.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl::Slist list;
-  for (const auto& [name, value] : headers) curl::Append(list, name + ": " + value);
+  for (const auto& [name, value] : headers)
+    curl::Append(list, std::string(name).append(": ").append(value));
   curl::Append(list, "Accept: application/json");
   if (post_body) {
     curl::Append(list, "Content-Type: application/json");
@@ -340,7 +341,8 @@ Result<StreamEnd> Stream(const std::string& url, const HeaderList& headers,
     curl_easy_setopt(easy.get(), CURLOPT_NOPROXY, noproxy.c_str());
     curl_easy_setopt(easy.get(), CURLOPT_TCP_KEEPALIVE, 1L);
     curl::Slist list;
-    for (const auto& [name, value] : headers) curl::Append(list, name + ": " + value);
+    for (const auto& [name, value] : headers)
+      curl::Append(list, std::string(name).append(": ").append(value));
     curl::Append(list, "Accept: text/event-stream");
     curl::Append(list, "Cache-Control: no-cache");
     if (!parser.last_event_id().empty())

@@ -9,7 +9,7 @@
 namespace herald::config {
 namespace {
 
-Error Bad(std::string_view var, std::string what) {
+Error Bad(std::string_view var, const std::string& what) {
   return MakeError(Errc::kBadRequest, std::string(var) + ": " + what);
 }
 

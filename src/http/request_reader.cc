@@ -36,7 +36,7 @@ Request ToRequest(const BeastRequest& req, const std::string& remote) {
   if (q != std::string_view::npos) r.query = ParseQuery(target.substr(q + 1));
   for (const auto& field : req) r.headers.emplace_back(Lower(field.name_string()), field.value());
   r.body = req.body();
-  r.version = req.version();
+  r.version = static_cast<int>(req.version());
   r.keep_alive = req.keep_alive();
   r.remote_address = remote;
   return r;

@@ -189,7 +189,7 @@ asio::awaitable<void> Session(Socket socket, const config::HttpConfig& config, H
 
 // co_spawn's completion handler: a coroutine that threw is logged, by name.
 auto LogFailure(std::string_view what) {
-  return [what](std::exception_ptr e) {
+  return [what](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

@@ -50,12 +50,12 @@ void ProgressStreams::Open(TcpSocket socket, ProgressOpen request) {
   const std::string channel = ChannelOf(request.job_id, request.audit);
   const int64_t job_id = request.job_id;
   const std::optional<int64_t> resume = request.resume;
-  const bool load =
-      hub_.JoinProgress(job_id, channel, resume, stream,
-                        // Called once: the request moves on with the stream.
-                        [this, stream, request = std::move(request)](StartPoint start) mutable {
-                          Begin(stream, std::move(request), std::move(start));
-                        });
+  const bool load = hub_.JoinProgress(
+      job_id, channel, resume, stream,
+      // Called once: the request moves on with the stream.
+      [this, stream, request = std::move(request)](const StartPoint& start) mutable {
+        Begin(stream, std::move(request), start);
+      });
   if (load) Load(job_id, channel);
 }
 
@@ -105,7 +105,7 @@ void ProgressStreams::Load(int64_t job_id, const std::string& channel) {
 }
 
 void ProgressStreams::Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request,
-                            StartPoint start) {
+                            const StartPoint& start) {
   if (start.from == StartPoint::From::kStore) {
     metrics_.starts_from_store.fetch_add(1, std::memory_order_relaxed);
     asio::post(blocking_, [this, stream, request = std::move(request)]() mutable {

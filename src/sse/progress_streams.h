@@ -69,7 +69,7 @@ class ProgressStreams final : public StreamOwner {
 
  private:
   void Load(int64_t job_id, const std::string& channel);
-  void Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request, StartPoint start);
+  void Begin(const std::shared_ptr<Stream>& stream, ProgressOpen request, const StartPoint& start);
   void ReadFromStore(const std::shared_ptr<Stream>& stream, ProgressOpen request);
 
   Hub& hub_;
