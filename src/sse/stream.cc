@@ -30,10 +30,6 @@ std::chrono::milliseconds Jittered(std::chrono::milliseconds interval) {
   return interval - std::chrono::milliseconds(rng() % spread);
 }
 
-// After the deadline the timeout event is queued; a client that does not
-// even take that is cut off this much later.
-constexpr auto kTimeoutGrace = std::chrono::seconds(5);
-
 // How late the shard may wake a stream: a tenth of its shortest interval,
 // between 5 ms and 1 s (30 s heartbeats are sent within a second).
 std::chrono::milliseconds Resolution(const StreamOptions& options) {
@@ -158,8 +154,11 @@ void Stream::EndRefill(std::vector<EventPtr> events) {
 
 void Stream::Accept(EventPtr event) {
   if (queue_.size() - inflight_ >= options_.max_queued_events && options_.lossless) {
-    // Everything before this event goes out (or went out); nothing after it
-    // does, so the client's Last-Event-ID resumes exactly here.
+    // Nothing more goes out: Close shuts the socket at once, so the queued
+    // events are not sent and the one being written may arrive cut short
+    // (an SSE client discards an unfinished event). The client's
+    // Last-Event-ID is the last event it got whole, and its resume replays
+    // everything after that from the store: nothing is skipped.
     metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
     Close("the client fell " + std::to_string(queue_.size() - inflight_) +
               " events behind; it resumes from the store",
@@ -311,7 +310,7 @@ void Stream::OnTimer(Clock::time_point now) {
       queue_.push_back(std::move(event));
       Flush();
     }
-    ArmTimer(now + kTimeoutGrace);
+    ArmTimer(now + options_.timeout_grace);  // then the client is cut off
     return;
   }
   // Heartbeats count from the last write: a stream that is busy sends none.

@@ -33,6 +33,12 @@ struct StreamQuotaSlot;
 struct StreamOptions {
   std::chrono::milliseconds heartbeat{30000};
   std::chrono::milliseconds max_duration{3600000};
+  // Once its time is up (max_duration, or the credentials' expiry) the
+  // stream queues its `event: error` and gives the client this long to take
+  // it; a client that does not (it reads nothing, its window stays shut) is
+  // cut off then, so a stalled reader cannot hold its socket and queue
+  // forever. An option so that tests need not wait the production 5 s.
+  std::chrono::milliseconds timeout_grace{5000};
   // Beyond this many queued events the oldest non-terminal one is dropped:
   // each event carries the full state, so a slow client only loses
   // intermediate steps and holds bounded memory.

@@ -45,6 +45,50 @@ EventPtr BigFrame(int64_t seq) {
   return e;
 }
 
+// What a client made of the bytes it read after `head`: the ids of the
+// complete events (each frame ends with a blank line) in the order they
+// came, and the start of an event cut short (an SSE client discards it, and
+// its Last-Event-ID stays at the last complete event).
+struct ReadEvents {
+  std::vector<int64_t> ids;
+  std::vector<std::string> frames;
+  std::string cut_short;
+};
+ReadEvents ParseEvents(const std::string& got, const std::string& head) {
+  ReadEvents out;
+  EXPECT_EQ(got.substr(0, head.size()), head);
+  std::size_t at = std::min(head.size(), got.size());
+  for (std::size_t end; (end = got.find("\n\n", at)) != std::string::npos; at = end + 2) {
+    std::string frame = got.substr(at, end + 2 - at);
+    int64_t id = -1;
+    if (frame.rfind("id: ", 0) == 0) id = std::stoll(frame.substr(4));
+    out.ids.push_back(id);
+    out.frames.push_back(std::move(frame));
+  }
+  out.cut_short = got.substr(at);
+  return out;
+}
+
+// 1, 2, ..., n.
+std::vector<int64_t> Ids(int64_t n) {
+  std::vector<int64_t> ids(static_cast<std::size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ids[static_cast<std::size_t>(i)] = i + 1;
+  return ids;
+}
+
+// "1 2 3 ... 498 499 500 (500 ids)": long lists shortened for a failure message.
+std::string Show(const std::vector<int64_t>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i == 10 && ids.size() > 20) {
+      out += "... ";
+      i = ids.size() - 10;
+    }
+    out += std::to_string(ids[i]) + " ";
+  }
+  return out + "(" + std::to_string(ids.size()) + " ids)";
+}
+
 // Records what the stream tells it; answers a refill with `refill_with`.
 class FakeOwner final : public StreamOwner {
  public:
@@ -322,11 +366,12 @@ TEST_F(SseStreamSlowReaderTest, ABacklogDropsTheOldestIntermediateEventsButNever
 // A peer that never reads: the stream holds the event it is writing and
 // max_queued_events more, however many events come (the test counts the
 // references to the events it delivered), and once its time is up it queues
-// the timeout event, waits kTimeoutGrace (5 s) for the client to take it,
-// cuts it off; then nothing keeps the stream or its events alive.
+// the timeout event, waits timeout_grace for the client to take it, cuts it
+// off; then nothing keeps the stream or its events alive.
 TEST_F(SseStreamSlowReaderTest, AStalledReaderHoldsABoundedQueueAndIsCutOffAfterItsTime) {
   options_.max_queued_events = 4;
   options_.max_duration = 200ms;
+  options_.timeout_grace = 300ms;
   auto stream = MakeStream();
   const auto started = std::chrono::steady_clock::now();
   stream->Start("HEAD\n\n", 0, false);
@@ -351,7 +396,8 @@ TEST_F(SseStreamSlowReaderTest, AStalledReaderHoldsABoundedQueueAndIsCutOffAfter
   ASSERT_TRUE(Eventually([&] { return owner_.closed() == 1; }, 10s))
       << "a client that never reads was never cut off";
   const auto lasted = std::chrono::steady_clock::now() - started;
-  EXPECT_GE(lasted, 5s) << "cut off before the timeout event's grace";
+  EXPECT_GE(lasted, options_.max_duration + options_.timeout_grace)
+      << "cut off before the timeout event's grace";
   EXPECT_EQ(ShardStreams(), 0u);
   EXPECT_EQ(metrics_.events_delivered.load(), 0) << "nothing was written whole";
   // Nothing else keeps the stream (or its events) alive once it ended.
@@ -359,6 +405,114 @@ TEST_F(SseStreamSlowReaderTest, AStalledReaderHoldsABoundedQueueAndIsCutOffAfter
   stream.reset();
   EXPECT_TRUE(Eventually([&] { return gone.expired(); }));
   EXPECT_EQ(held(), 0) << "events still held";
+}
+
+// A notification stream (lossless) whose client falls behind loses
+// nothing: instead of conflating, the stream is cut off once more than
+// max_queued_events wait, and what the client got is every event from the
+// first on, whole and in order, with no hole, so that its Last-Event-ID
+// resume replays exactly the rest from the store. (Today the client gets
+// 1..3 whole and the start of 4: the cut closes the socket at once, so 4 is
+// cut short and the queued 5..7 are not sent; the resume replays them.)
+TEST_F(SseStreamSlowReaderTest, ALosslessStreamFallingBehindIsCutOffWithoutAHole) {
+  options_.lossless = true;
+  options_.max_queued_events = 3;
+  auto stream = MakeStream(/*job_id=*/0);
+  stream->Start("HEAD\n\n", 0, false);
+  std::vector<EventPtr> sent{nullptr};  // sent[seq]
+  for (int64_t seq = 1; seq <= 3; ++seq) {
+    sent.push_back(Frame(seq));
+    stream->Deliver(sent.back());
+  }
+  ReadUntil(sent[3]->wire);  // the client keeps up so far...
+  sent.push_back(BigFrame(4));
+  stream->Deliver(sent.back());
+  Settle();  // ...and stops reading in the middle of event 4
+  for (int64_t seq = 5; seq <= 20; ++seq) {
+    sent.push_back(Frame(seq));
+    stream->Deliver(sent.back());
+  }
+  Settle();
+  // 5, 6, 7 queued behind 4; 8 found no room and cut the stream off.
+  EXPECT_EQ(metrics_.streams_cut_slow.load(), 1);
+  EXPECT_EQ(metrics_.events_dropped_slow.load(), 0);
+  EXPECT_EQ(owner_.closed(), 1);
+  EXPECT_EQ(ShardStreams(), 0u);
+
+  // The client reads on and finds the connection closed.
+  EXPECT_TRUE(PeerClosed()) << "a lossless stream too far behind was not cut off";
+  const ReadEvents got = ParseEvents(received_, "HEAD\n\n");
+  const auto k = static_cast<int64_t>(got.ids.size());
+  EXPECT_EQ(got.ids, Ids(k)) << "the events the client got are not 1..k";
+  EXPECT_GE(k, 3) << "what the client had read before it fell behind";
+  EXPECT_LE(k, 7) << "an event from after the cut was sent";
+  for (int64_t seq = 1; seq <= std::min<int64_t>(k, 20); ++seq) {
+    EXPECT_EQ(got.frames[static_cast<std::size_t>(seq - 1)],
+              sent[static_cast<std::size_t>(seq)]->wire)
+        << "event " << seq;
+  }
+  // What follows the last complete event is (the start of) the very next
+  // one, never a later one.
+  if (!got.cut_short.empty() && k + 1 < static_cast<int64_t>(sent.size())) {
+    const std::string& next = sent[static_cast<std::size_t>(k + 1)]->wire;
+    EXPECT_EQ(got.cut_short, next.substr(0, got.cut_short.size()))
+        << "after event " << k << " came something other than event " << k + 1;
+  }
+}
+
+// A lossless stream whose client keeps up takes a burst bigger than the
+// default 64 events (a poll of the notification feed hands it over in one
+// drain of the shard) when max_queued_events has room for it: all of it
+// arrives, whole and in order, and nothing is dropped or cut.
+TEST_F(SseStreamUnitTest, ALosslessStreamTakesABurstAsBigAsItsQueueWhole) {
+  options_.lossless = true;
+  options_.max_queued_events = 1000;
+  auto stream = MakeStream(/*job_id=*/0);
+  stream->Start("HEAD\n\n", 0, false);
+  ReadUntil("HEAD\n\n");
+  std::string want = "HEAD\n\n";
+  std::vector<EventPtr> burst;
+  for (int64_t seq = 1; seq <= 500; ++seq) {
+    burst.push_back(Frame(seq));
+    want += burst.back()->wire;
+  }
+  // Delivered from the stream's thread, all 500 wait in the shard's inbox
+  // and reach the stream in one drain, before any of them is written.
+  OnStreamThread([&] {
+    for (const auto& e : burst) stream->Deliver(e);
+    return 0;
+  });
+  // Compared as ids first: a failure prints which events came, not 20 KB.
+  const ReadEvents got = ParseEvents(ReadUntil(burst.back()->wire), "HEAD\n\n");
+  EXPECT_EQ(got.ids.size(), 500u);
+  EXPECT_TRUE(got.ids == Ids(500)) << "not 1..500 in order: " << Show(got.ids);
+  EXPECT_TRUE(received_ == want) << "the bytes differ";
+  EXPECT_TRUE(Eventually([&] { return metrics_.events_delivered.load() == 500; }))
+      << metrics_.events_delivered.load();
+  EXPECT_EQ(metrics_.events_dropped_slow.load(), 0);
+  EXPECT_EQ(metrics_.streams_cut_slow.load(), 0);
+  EXPECT_EQ(owner_.closed(), 0);
+  EXPECT_EQ(ShardStreams(), 1u);
+}
+
+// The premise of the test above: the same burst overflows a queue of the
+// default 64 (it does arrive in one drain), and then the lossless stream is
+// cut off before writing any of it rather than dropping some.
+TEST_F(SseStreamUnitTest, ALosslessStreamIsCutOffByABurstBeyondItsQueue) {
+  options_.lossless = true;
+  options_.max_queued_events = 64;
+  auto stream = MakeStream(/*job_id=*/0);
+  stream->Start("HEAD\n\n", 0, false);
+  ReadUntil("HEAD\n\n");
+  OnStreamThread([&] {
+    for (int64_t seq = 1; seq <= 500; ++seq) stream->Deliver(Frame(seq));
+    return 0;
+  });
+  ASSERT_TRUE(PeerClosed());
+  EXPECT_EQ(received_, "HEAD\n\n");
+  EXPECT_EQ(metrics_.streams_cut_slow.load(), 1);
+  EXPECT_EQ(metrics_.events_dropped_slow.load(), 0);
+  EXPECT_TRUE(Eventually([&] { return owner_.closed() == 1; }));
 }
 
 }  // namespace
