@@ -38,11 +38,9 @@ constexpr int kMaxPagesLimit = 500;
 constexpr std::chrono::milliseconds kPollSlice{50};
 
 void GlobalInit() {
+  curl::GlobalInit();
   static std::once_flag once;
-  std::call_once(once, [] {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    xmlInitParser();
-  });
+  std::call_once(once, [] { xmlInitParser(); });
 }
 
 struct XmlDocDeleter {

@@ -68,23 +68,6 @@ bool IsPlainIdentifier(std::string_view s) {
   });
 }
 
-// libpq messages end in a newline and continue on tab-indented lines (a
-// hint); one log line reads better.
-std::string OneLine(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
-
 // Secrets that must never reach a log line: the password as written in the
 // URL (percent-encoded) and as decoded (config::PostgresUrl::secrets).
 // libpq's messages should not hold them; this makes sure.

@@ -130,11 +130,6 @@ bool IsTerminalStatus(std::string_view status) {
 
 namespace {
 
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 // Herald usually runs on loopback; an http_proxy in the environment must not
 // capture that, while the user's own no_proxy entries still apply.
 std::string NoProxyList() {
@@ -204,7 +199,7 @@ void CommonOptions(CURL* easy, const std::string& url, char* errbuf) {
 HttpClient::HttpClient(std::string base_url, std::string token)
     : base_url_(std::move(base_url)), token_(std::move(token)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-  GlobalInit();
+  curl::GlobalInit();
 }
 
 std::string HttpClient::Url(const std::string& path) const { return base_url_ + path; }
@@ -326,7 +321,7 @@ bool SleepUnlessStopped(std::chrono::milliseconds d, const std::function<bool()>
 Result<StreamEnd> Stream(const std::string& url, const HeaderList& headers,
                          const std::function<bool(const SseEvent&)>& on_event,
                          const std::function<bool()>& should_stop, const StreamOptions& options) {
-  GlobalInit();
+  curl::GlobalInit();
   SseParser parser;
   std::string noproxy = NoProxyList();
   int failures = 0;  // attempts in a row that delivered no event

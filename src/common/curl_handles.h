@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace herald::curl {
@@ -23,6 +24,13 @@ struct SlistDeleter {
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 using Multi = std::unique_ptr<CURLM, MultiDeleter>;
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// curl_global_init, once per process, before the first handle: it is not
+// thread-safe, and the crawler and the client may both need it.
+inline void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
 
 // Appends a copy of `line`. On failure (out of memory) the list is left as
 // it was, still owned, and false is returned.

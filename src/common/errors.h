@@ -42,6 +42,9 @@ Error DatabaseUnavailable(std::string detail);
 
 // "message: detail" (or the message alone), for log lines.
 std::string Describe(const Error& error);
+// A library's multi-line message (libpq's) as one line: runs of newlines,
+// tabs and spaces folded into one space, none at either end.
+std::string OneLine(std::string_view text);
 
 // The HTTP status that `code` maps to; the single place that decides it.
 int HttpStatus(Errc code);

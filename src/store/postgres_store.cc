@@ -68,19 +68,6 @@ constexpr const char* kConnectTimeoutSeconds = "5";
 // ---------------------------------------------------------------------------
 // Passwords never leave this file.
 
-// Newlines and tabs of libpq's multi-line messages folded into single
-// spaces, so an error reads as one log line.
-std::string OneLine(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out.push_back(space ? ' ' : c);
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 // Where the store connects, and how to speak of it.
 struct Target {
   std::string url;                   // as configured; never shown
