@@ -14,6 +14,7 @@
 #include "bus/feed_message.h"
 #include "jobs/job.h"
 #include "store/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace herald::bus {
 namespace {
@@ -22,25 +23,7 @@ namespace fs = std::filesystem;
 
 const std::string kFeed(kFeedChannel);
 
-// A directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herald_dbpoll_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 struct Message {
   std::string channel;

@@ -26,6 +26,7 @@
 #include "common/metrics.h"
 #include "jobs/job.h"
 #include "store/sqlite_store.h"
+#include "support/temp_dir.h"
 
 namespace herald::bus {
 namespace {
@@ -35,25 +36,7 @@ using namespace std::chrono_literals;
 
 const std::string kFeed(kFeedChannel);
 
-// A directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herald_fallback_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // A loopback port that refuses connections: bound (so nobody else gets it
 // while the test runs) but never listening, so a connect is reset at once.

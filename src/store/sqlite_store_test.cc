@@ -9,32 +9,14 @@
 #include <string>
 
 #include "support/job_store_test_suite.h"
+#include "support/temp_dir.h"
 
 namespace herald::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A directory under /tmp, removed with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "herald_store_XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 class SqliteBackend final : public StoreBackend {
  public:
