@@ -56,8 +56,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Only a password that is not also another part of the URL ("internal").
       if (form("").find(password) != std::string::npos) continue;
       FUZZ_CHECK(config::RedactUrl(form(password)).find(password) == std::string::npos);
-      if (auto parsed = config::ParsePostgresUrl(form(password)); !parsed)
+      if (auto parsed = config::ParsePostgresUrl(form(password)); !parsed) {
+        // Nor one the message says anyway (its "expected postgresql://..."
+        // contains "postgresq"): the same message with another password.
+        auto other = config::ParsePostgresUrl(form(std::string(password.size(), 'x')));
+        if (!other && other.error().message.find(password) != std::string::npos) continue;
         FUZZ_CHECK(parsed.error().message.find(password) == std::string::npos);
+      }
     }
   }
 
