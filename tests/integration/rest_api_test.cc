@@ -839,7 +839,19 @@ TEST(RestApiTest, MetricsExposeCountersThatMove) {
   ASSERT_EQ(sse->status(), 200);
   ASSERT_TRUE(sse->NextEvent(2s));
 
+  // The stream started from the store, so the client can have its event
+  // before the fan-out thread has published (and counted) it, a reply can
+  // arrive before its request is counted, and a write before its completion
+  // counts it delivered: wait (bounded) for the counters to catch up.
   std::string after = scrape();
+  for (auto until = std::chrono::steady_clock::now() + 3s;
+       std::chrono::steady_clock::now() < until &&
+       (MetricValue(after, "herald_events_published_total") < published0 + 2 ||
+        MetricValue(after, "herald_events_delivered_total") < 1 ||
+        MetricValue(after, "herald_http_requests_total{code=\"2xx\"}") < ok0 + 2 ||
+        MetricValue(after, "herald_http_requests_total{code=\"4xx\"}") < client_err0 + 1);
+       after = scrape())
+    std::this_thread::sleep_for(20ms);
   EXPECT_EQ(MetricValue(after, "herald_sse_streams_open"), 1);
   EXPECT_GE(MetricValue(after, "herald_events_published_total"), published0 + 2);
   EXPECT_GE(MetricValue(after, "herald_events_delivered_total"), 1);
