@@ -34,11 +34,13 @@ void DbPollBus::Stop() {
 void DbPollBus::Subscribe(const std::string& channel) {
   std::lock_guard lock(mu_);
   channels_.insert(channel);
+  if (channel == kFeedChannel) feed_subscribed_.store(true);
 }
 
 void DbPollBus::Unsubscribe(const std::string& channel) {
   std::lock_guard lock(mu_);
   channels_.erase(channel);
+  if (channel == kFeedChannel) feed_subscribed_.store(false);
 }
 
 bool DbPollBus::IsSubscribed(const std::string& channel) {
@@ -84,15 +86,14 @@ void DbPollBus::Run() {
 
 void DbPollBus::PollOnce() {
   bool jobs = dispatch_jobs_.load() || final_job_poll_.exchange(false);
-  bool feed = IsSubscribed(std::string(kFeedChannel));
-  if (jobs || feed) {
-    Dispatch(jobs, feed);
+  if (jobs || feed_subscribed_.load()) {
+    Dispatch(jobs);
   } else {
     NoteLatest();
   }
 }
 
-void DbPollBus::Dispatch(bool jobs, bool feed) {
+void DbPollBus::Dispatch(bool jobs) {
   // Drain in batches so a burst larger than one batch is not delayed a full
   // interval per batch.
   for (;;) {
@@ -109,13 +110,12 @@ void DbPollBus::Dispatch(bool jobs, bool feed) {
             jobs::ChannelFor(e.event == "audit" ? jobs::kAuditType : e.event, e.job_id);
         if (IsSubscribed(channel)) handler_(channel, e.data);
       }
-      // Asked again per entry, not taken from the start of the poll: a
-      // notification stream subscribes, then reads the newest feed id as its
-      // start. An entry past that start was committed after the subscription,
-      // so it is read (below, or in a later batch) after it too, and must be
-      // handed on even when the poll began before the stream came.
-      if (feed || IsSubscribed(std::string(kFeedChannel)))
-        handler_(kFeedChannel, EncodeFeedMessage(e));
+      // Asked per entry (an atomic load), not taken from the start of the
+      // poll: a notification stream subscribes, then reads the newest feed id
+      // as its start. An entry past that start was committed after the
+      // subscription, so it is read after it too, and must be handed on even
+      // when the poll began before the stream came.
+      if (feed_subscribed_.load()) handler_(kFeedChannel, EncodeFeedMessage(e));
     }
     if (entries->size() < static_cast<size_t>(kPollBatch)) break;
   }

@@ -64,7 +64,7 @@ class DbPollBus final : public Bus {
  private:
   void Run();
   void PollOnce();
-  void Dispatch(bool jobs, bool feed);
+  void Dispatch(bool jobs);
   void NoteLatest();
   bool IsSubscribed(const std::string& channel);
 
@@ -83,6 +83,8 @@ class DbPollBus final : public Bus {
   bool stopping_ = false;                     // guarded by mu_
   bool woken_ = false;                        // guarded by mu_
   std::unordered_set<std::string> channels_;  // guarded by mu_
+  // channels_ holds kFeedChannel; read without the lock once per feed entry.
+  std::atomic<bool> feed_subscribed_{false};
   std::thread thread_;
 };
 
