@@ -59,13 +59,15 @@ std::vector<std::string_view> PathSegments(std::string_view path) {
   return out;
 }
 
-bool MatchesPattern(std::string_view pattern, std::span<const std::string_view> segments,
-                    std::string_view* id) {
-  auto parts = PathSegments(pattern);
+namespace {
+
+// Whether `segments` fit a pattern's `parts`; `id` gets its {id} segment.
+bool Matches(std::span<const std::string_view> parts, std::span<const std::string_view> segments,
+             std::string_view* id) {
   if (parts.size() != segments.size()) return false;
   for (size_t i = 0; i < parts.size(); ++i) {
     if (parts[i] == "{id}") {
-      if (id) *id = segments[i];
+      *id = segments[i];
       continue;
     }
     if (parts[i] != segments[i]) return false;
@@ -73,13 +75,28 @@ bool MatchesPattern(std::string_view pattern, std::span<const std::string_view> 
   return true;
 }
 
+// Each row's pattern split once, not on every request (the patterns are
+// string literals, so the views stay valid).
+const std::vector<std::vector<std::string_view>>& PatternParts() {
+  static const auto parts = [] {
+    std::vector<std::vector<std::string_view>> out;
+    for (const Route& route : kRoutes) out.push_back(PathSegments(route.pattern));
+    return out;
+  }();
+  return parts;
+}
+
+}  // namespace
+
 RouteMatch MatchRoute(std::string_view method, std::string_view path) {
   RouteMatch match;
   match.only_public = true;
   auto segments = PathSegments(path);
-  for (const Route& route : kRoutes) {
+  const auto& parts = PatternParts();
+  for (size_t r = 0; r < std::size(kRoutes); ++r) {
+    const Route& route = kRoutes[r];
     std::string_view id;
-    if (!MatchesPattern(route.pattern, segments, &id)) continue;
+    if (!Matches(parts[r], segments, &id)) continue;
     if (!match.allow.empty()) match.allow += ", ";
     match.allow += route.method;
     if (route.access != Access::kPublic) match.only_public = false;

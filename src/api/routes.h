@@ -62,10 +62,6 @@ std::span<const Route> Routes();
 // segments (doubled or trailing slashes) are skipped.
 std::vector<std::string_view> PathSegments(std::string_view path);
 
-// Whether `segments` fit `pattern`; `id` gets the text of its {id} segment.
-bool MatchesPattern(std::string_view pattern, std::span<const std::string_view> segments,
-                    std::string_view* id);
-
 // What a request's path and method come to.
 struct RouteMatch {
   const Route* route = nullptr;  // the row for this method; null: none
