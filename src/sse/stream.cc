@@ -153,19 +153,19 @@ void Stream::EndRefill(std::vector<EventPtr> events) {
 }
 
 void Stream::Accept(EventPtr event) {
-  if (queue_.size() - inflight_ >= options_.max_queued_events && options_.lossless) {
-    // Nothing more goes out: Close shuts the socket at once, so the queued
-    // events are not sent and the one being written may arrive cut short
-    // (an SSE client discards an unfinished event). The client's
-    // Last-Event-ID is the last event it got whole, and its resume replays
-    // everything after that from the store: nothing is skipped.
-    metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
-    Close("the client fell " + std::to_string(queue_.size() - inflight_) +
-              " events behind; it resumes from the store",
+  if (const std::size_t behind = queue_.size() - inflight_; behind >= options_.max_queued_events) {
+    if (options_.lossless) {
+      // Nothing more goes out: Close shuts the socket at once, so the queued
+      // events are not sent and the one being written may arrive cut short
+      // (an SSE client discards an unfinished event). The client's
+      // Last-Event-ID is the last event it got whole, and its resume replays
+      // everything after that from the store: nothing is skipped.
+      metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
+      Close(
+          "the client fell " + std::to_string(behind) + " events behind; it resumes from the store",
           false);
-    return;
-  }
-  if (queue_.size() - inflight_ >= options_.max_queued_events) {
+      return;
+    }
     // Conflate: the oldest intermediate event goes (never one being
     // written, never a terminal one).
     auto victim = std::find_if(queue_.begin() + inflight_, queue_.end(),
