@@ -3,7 +3,8 @@
 // of truth: an update is persisted here first and published second, so a
 // stream that missed a publish can always catch up from the store.
 //
-// Implementations: SqliteStore (embedded default), PostgresStore (issue 4).
+// Implementations: SqliteStore (embedded default) and PostgresStore, both
+// SqlStore (store/sql_store.h) over their own connections and SQL dialect.
 // All methods are blocking and thread-safe; call them from a blocking pool,
 // never from an I/O thread.
 

@@ -32,8 +32,8 @@ namespace json = boost::json;
 // ---------------------------------------------------------------------------
 // The schema's types and the statements PostgreSQL spells its own way.
 
-// Feed ids as AppendFeedRow's comment (below, at BeforeFeedAppend) explains:
-// MAX(id) + 1, read under the feed lock.
+// Feed ids as TakeFeedLock's comment (below) explains: MAX(id) + 1, read
+// under the feed lock.
 constexpr SqlDialect kPostgresDialect{
     .job_id_key = "BIGSERIAL PRIMARY KEY",
     .feed_id_key = "BIGINT PRIMARY KEY",

@@ -8,7 +8,7 @@
 //    (the job row is locked for the whole update);
 //  - feed ids are gapless and become visible in id order, so a reader
 //    resuming after id N never skips an entry committed later (see
-//    AppendFeedRow in the .cc for how and why);
+//    TakeFeedLock in the .cc for how and why);
 //  - audit claims are exclusive (FOR UPDATE SKIP LOCKED).
 //
 // Its statements and behaviour are SqlStore's (store/sql_store.h). Each
@@ -27,9 +27,9 @@
 namespace herald::store {
 
 struct PostgresOptions : SqlStoreOptions {
-  // postgresql://user:pass@host:port/db or postgres://..., or a libpq
-  // keyword/value string; handed to libpq as is. Messages never show the
-  // password.
+  // postgresql://user:pass@host:port/db or postgres://... (checked by
+  // config::ParsePostgresUrl; keyword/value strings are refused), then
+  // handed to libpq as is. Messages never show the password.
   std::string url;
   // Connections in the pool, each used by one thread at a time. Must be >= 1.
   int connections = 4;
