@@ -190,8 +190,39 @@ Result<std::optional<std::string>> SqlBatchRows::AuditLeaseHolder(int64_t job_id
 // ---------------------------------------------------------------------------
 // SqlStore.
 
+namespace {
+
+// Unleased pending audits, and any whose lease ran out: its worker died
+// (running) or never got to say "running" (pending).
+constexpr std::string_view kClaimable =
+    "type = 'audit' AND status IN ('pending', 'running') AND COALESCE(lease_expires_at, 0) < ";
+
+// One statement, so no transaction to manage. Oldest first. The claim lock
+// lets claimers in other threads and processes each take a different row
+// instead of queueing on the oldest. The timestamps are the store's clock,
+// not the database's, so a test clock applies.
+std::string ClaimSql(const SqlDialect& dialect) {
+  return "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 "
+         "WHERE id = (SELECT id FROM jobs WHERE " +
+         std::string(kClaimable) + "$3 ORDER BY id LIMIT 1" + std::string(dialect.claim_lock) +
+         ") RETURNING " + std::string(kJobColumns) + ", attempts";
+}
+
+std::string HealthSql(const SqlDialect& dialect) {
+  return "INSERT INTO " + std::string(dialect.health_table) +
+         " (id, checked_at) VALUES (1, $1) "
+         "ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at";
+}
+
+}  // namespace
+
+// The dialect-dependent statements are written once per store, not per call.
 SqlStore::SqlStore(std::unique_ptr<SqlBackend> backend, const SqlStoreOptions& options)
-    : backend_(std::move(backend)), retention_(options.event_retention), clock_(options.clock) {}
+    : backend_(std::move(backend)),
+      retention_(options.event_retention),
+      clock_(options.clock),
+      claim_sql_(ClaimSql(backend_->dialect())),
+      health_sql_(HealthSql(backend_->dialect())) {}
 
 SqlStore::~SqlStore() = default;
 
@@ -294,12 +325,7 @@ Result<std::vector<UpdateOutcome>> SqlStore::UpdateJobs(std::span<const JobUpdat
 
 Result<std::optional<AuditClaim>> SqlStore::ClaimAudit(const std::string& worker,
                                                        int64_t lease_ms) {
-  // Unleased pending audits, and any whose lease ran out: its worker died
-  // (running) or never got to say "running" (pending).
-  static constexpr std::string_view kClaimable =
-      "type = 'audit' AND status IN ('pending', 'running') AND COALESCE(lease_expires_at, 0) < ";
-  const SqlDialect& dialect = backend_->dialect();
-  if (dialect.look_before_claiming) {
+  if (backend_->dialect().look_before_claiming) {
     // Idle workers ask several times a second: answer "nothing to do" from
     // a read, without taking the write lock the publishers need.
     static const std::string kLook =
@@ -311,20 +337,11 @@ Result<std::optional<AuditClaim>> SqlStore::ClaimAudit(const std::string& worker
     if (!any) return any.error();
     if (!*any) return std::optional<AuditClaim>{};
   }
-  // One statement, so no transaction to manage. Oldest first. The claim
-  // lock lets claimers in other threads and processes each take a
-  // different row instead of queueing on the oldest. The timestamps are the
-  // store's clock, not the database's, so a test clock applies.
-  const std::string sql =
-      "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 "
-      "WHERE id = (SELECT id FROM jobs WHERE " +
-      std::string(kClaimable) + "$3 ORDER BY id LIMIT 1" + std::string(dialect.claim_lock) +
-      ") RETURNING " + std::string(kJobColumns) + ", attempts";
   return Run(*backend_, SqlAccess::kWrite,
              [&](SqlSession& session) -> Result<std::optional<AuditClaim>> {
                const int64_t now = NowMs();
                return First<AuditClaim>(
-                   session, sql, SqlParams().Text(worker).Int(now + lease_ms).Int(now),
+                   session, claim_sql_, SqlParams().Text(worker).Int(now + lease_ms).Int(now),
                    "claiming an audit", [](const SqlRow& row) -> Result<AuditClaim> {
                      auto job = JobFromRow(row);
                      if (!job) return job.error();
@@ -432,14 +449,12 @@ Result<void> SqlStore::Ping() {
   // read-only file or server) is down for Herald even while it still
   // answers reads. Writing the same row twice changes nothing, so it may be
   // retried like a read.
-  const std::string sql = "INSERT INTO " + std::string(dialect.health_table) +
-                          " (id, checked_at) VALUES (1, $1) "
-                          "ON CONFLICT (id) DO UPDATE SET checked_at = EXCLUDED.checked_at";
   auto write =
       Run(*backend_, SqlAccess::kRepeatableWrite, [&](SqlSession& session) -> Result<void> {
         auto txn = SqlTransaction::Begin(session);
         if (!txn) return txn.error();
-        if (auto r = session.Exec(sql, SqlParams().Int(NowMs()), "writing the health row"); !r) {
+        if (auto r = session.Exec(health_sql_, SqlParams().Int(NowMs()), "writing the health row");
+            !r) {
           return r.error();
         }
         return txn->Commit();

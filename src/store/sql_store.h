@@ -67,6 +67,8 @@ class SqlStore : public JobStore {
   std::unique_ptr<SqlBackend> backend_;
   const int retention_;
   const Clock* clock_;
+  const std::string claim_sql_;   // ClaimAudit's UPDATE ... RETURNING
+  const std::string health_sql_;  // Ping's write
 };
 
 }  // namespace herald::store
