@@ -676,6 +676,22 @@ TEST(RestApiTest, UnknownPathIs404Json) {
               "jobs/1/nope");
 }
 
+// The route table's order (App::Route): a public path's wrong method is 405
+// at once; under /api/v1 the caller shows credentials first, so neither an
+// unknown path nor a wrong method tells a stranger more than 401.
+TEST(RestApiTest, CredentialsComeBefore404And405UnderTheApiOnly) {
+  TestServer server;
+  auto healthz = Request(server.port(), "POST", "/healthz");
+  EXPECT_EQ(healthz.status, 405);
+  EXPECT_EQ(healthz.Header("allow"), "GET");
+  EXPECT_EQ(Request(server.port(), "GET", "/api/v1/nope").status, 401);
+  EXPECT_EQ(Request(server.port(), "PUT", "/api/v1/session").status, 401);
+  auto put = Request(server.port(), "PUT", "/api/v1/session", As("alice"));
+  EXPECT_EQ(put.status, 405);
+  EXPECT_EQ(put.Header("allow"), "GET, POST, DELETE");
+  EXPECT_EQ(Request(server.port(), "HEAD", "/").status, 200);
+}
+
 // A client (or proxy) that sends a whole large body before reading still
 // gets the 413: Herald drains the rest instead of resetting the connection.
 TEST(RestApiTest, BodyFarOverLimitStillGetsThe413NotAReset) {
